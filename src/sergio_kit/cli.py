@@ -1,0 +1,130 @@
+"""``sergio-kit``: serve the reference server, run the conformance checks.
+
+User mistakes end with one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sergio_kit import __version__
+from sergio_kit.errors import SergioKitError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``sergio-kit`` argument parser with its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="sergio-kit",
+        description="Contract, auth and rate-limit testing for the Sergio API, with a reference server.",
+    )
+    parser.add_argument("--version", action="version", version=f"sergio-kit {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_serve(commands)
+    _add_check(commands)
+    return parser
+
+
+def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="run the reference Sergio server (HTTPS on loopback)",
+        description="Run the reference Sergio server on loopback with a test CA. Ctrl-C stops it.",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8443, help="HTTPS port; 0 picks a free one (default 8443)")
+    serve.add_argument(
+        "--http-port",
+        type=int,
+        default=None,
+        help="also open a plain-HTTP port that answers every request 403 https_required (0: a free port)",
+    )
+    serve.add_argument(
+        "--data",
+        type=Path,
+        default=Path(".sergio-data"),
+        help="folder for the SQLite database, the test CA (ca.pem), the server certificate, the JWT "
+        "secret and credentials.json; data survives restarts (default .sergio-data)",
+    )
+    serve.add_argument(
+        "--test-clock",
+        action="store_true",
+        help="enable POST /_sergio/clock (guarded by a token printed at start-up) to advance time",
+    )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="CHECK_ID",
+        help="break the rule that CHECK_ID checks (repeatable); see --list-faults",
+    )
+    serve.add_argument("--list-faults", action="store_true", help="list every fault and exit")
+    serve.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="TIER=N",
+        help="override a tier's requests per 60 s, e.g. read=1000000 for benchmarks (repeatable)",
+    )
+    serve.add_argument(
+        "--ready-file",
+        type=Path,
+        default=None,
+        help="write the server's URLs, CA path and test-clock token here (JSON) once it is listening",
+    )
+
+
+def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = commands.add_parser(
+        "check",
+        help="run the conformance suite (against the embedded server unless --base-url is given)",
+        description="Run the conformance suite. Without --base-url the embedded reference server is "
+        "started on free loopback ports (TLS, test clock on) and stopped afterwards.",
+    )
+    check.add_argument(
+        "--base-url", default=None, help="HTTPS base URL of a live target, e.g. https://staging.example"
+    )
+    check.add_argument(
+        "--ca-bundle", type=Path, default=None, help="PEM CA bundle that signed the target's certificate"
+    )
+    check.add_argument("--email", default=None, help="login email for a live target (or SERGIO_EMAIL)")
+    check.add_argument(
+        "--password", default=None, help="login password for a live target (or SERGIO_PASSWORD)"
+    )
+    check.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="CHECK_ID",
+        help="start the embedded server with this fault (to see a check fail); repeatable",
+    )
+    check.add_argument(
+        "--max-examples", type=int, default=None, help="Hypothesis examples per operation (default 25)"
+    )
+    check.add_argument("--report", type=Path, default=None, help="folder for junit.xml (default: reports/)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sergio-kit`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            from sergio_kit.serve_command import run_serve
+
+            return run_serve(args)
+        from sergio_kit.check_command import run_check
+
+        return run_check(args)
+    except SergioKitError as error:
+        print(f"sergio-kit: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Switchable faults: each one breaks exactly one rule, named by the check id that must catch it.
+
+``sergio-kit serve --fault <check id>`` turns a fault on; ``--list-faults`` prints this catalogue.
+Checks that test the kit itself rather than the server (``transport.tls_verified``,
+``webhook.verifier``) and checks of the kit's own reporting (``contract.coverage``) have no server
+fault: the server cannot break them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from sergio_kit.contract import TIERS
+
+_STATIC_FAULTS: dict[str, str] = {
+    # contract
+    "contract.schemathesis": "GET /v1/jobs answers 500 for limit > 50 instead of honouring 1..100",
+    "contract.stateful": "DELETE /v1/jobs/{id} answers 204 but the job can still be fetched",
+    "contract.health": "GET /v1/health reports its timestamp without the trailing Z",
+    # auth: login
+    "auth.login.shape": "login omits refresh_token from its response",
+    "auth.login.lifetime": "login reports expires_at 5 minutes before the token's exp",
+    "auth.login.enumeration": "login tells an unknown email apart from a wrong password",
+    "auth.login.bad_input": "login answers 500 when the body is not valid JSON",
+    # auth: bearer header
+    "auth.bearer.missing": "a request without Authorization is served as the first seeded admin",
+    "auth.bearer.malformed": "the Authorization scheme is ignored: 'Basic <jwt>' or a bare JWT works",
+    # auth: JWT verification
+    "auth.jwt.tampered_claims": "a full-length signature that does not verify is accepted anyway",
+    "auth.jwt.truncated_signature": "the signature is compared only over the bytes sent (prefix match)",
+    "auth.jwt.null_signature": "an HS256 token with an empty signature is accepted",
+    "auth.jwt.alg_none": "unsigned tokens (alg none, any case) are accepted",
+    "auth.jwt.alg_confusion": "tokens signed with the empty key or a common secret are accepted",
+    "auth.jwt.header_injection": "an embedded 'jwk' header key is trusted to verify the token",
+    "auth.jwt.expired": "exp is not checked",
+    "auth.jwt.not_yet_valid": "nbf and iat in the future are not checked",
+    "auth.jwt.wrong_audience": "aud is not checked",
+    "auth.jwt.wrong_issuer": "iss is not checked",
+    "auth.jwt.missing_exp": "a token without exp is accepted (and never expires)",
+    "auth.jwt.claim_fuzz": "a non-string cid claim crashes the request with a 500",
+    "auth.token_kind": "a refresh token is accepted as a bearer token",
+    "auth.expiry.live": "access tokens are accepted for 120 s after exp (clock-skew leeway)",
+    # refresh
+    "refresh.rotation": "refresh issues an access token for the wrong audience, so it never works",
+    "refresh.reuse": "a refresh token that was already used still works",
+    "refresh.race": "refresh checks and rotates the token non-atomically (concurrent reuse wins)",
+    "refresh.logout": "logout answers 204 but leaves the refresh-token family alive",
+    "refresh.property": "logout revokes every session of the user, not only the one logged out",
+    # apikey
+    "apikey.missing": "a Zapier request without X-API-Key is served as the first seeded key",
+    "apikey.unknown": "a key is looked up by its visible prefix; the secret part is not compared",
+    "apikey.malformed": "a key shorter than the prefix crashes the request with a 500",
+    "apikey.surface_separation": "an API key is accepted as a bearer token on /v1",
+    "apikey.scope": "the Zapier create-job action does not check the jobs:write scope",
+    "apikey.tenant": "the Zapier new-job trigger lists every company's jobs",
+    "apikey.revoked": "a revoked key keeps working",
+    "apikey.rotated": "rotating a key leaves the old key working",
+    "apikey.no_echo": "GET /zapier/v1/me echoes the presented key",
+    # transport
+    "transport.https_only": "the plain-HTTP listener serves the whole API",
+    # ratelimit: cross-tier rules
+    "ratelimit.isolation.keys": "every principal shares one bucket per tier",
+    "ratelimit.isolation.tiers": "all tiers of a principal share one bucket",
+    "ratelimit.relogin_bypass": "buckets are per token, so a fresh login resets the quota",
+    "ratelimit.concurrency": "admission is check-then-act across an await (concurrent bursts overshoot)",
+    "ratelimit.window": "a fixed window aligned to the minute replaces the rolling window",
+    # webhook
+    "webhook.registration": "GET /v1/webhooks shows each endpoint's signing secret again",
+    "webhook.signature": "deliveries are signed over re-serialized JSON, not the raw body sent",
+    "webhook.https_only": "http:// webhook URLs are accepted",
+}
+
+_TIER_FAULTS: dict[str, str] = {
+    "boundary": "admits limit + 1 requests per window",
+    "retry_after": "429 responses carry no Retry-After",
+    "retry_after_honest": "Retry-After always says 1 s, however long the wait really is",
+    "headers": "RateLimit remaining stays at the limit instead of counting down",
+    "body": "the 429 body is plain text, without the error shape or Cache-Control: no-store",
+}
+
+
+def _catalogue() -> dict[str, str]:
+    faults = dict(_STATIC_FAULTS)
+    for tier in TIERS:
+        for rule, description in _TIER_FAULTS.items():
+            faults[f"ratelimit.{tier}.{rule}"] = f"{tier} tier: {description}"
+    return faults
+
+
+FAULTS: dict[str, str] = _catalogue()
+
+
+class UnknownFaultError(ValueError):
+    """A fault id that is not in the catalogue."""
+
+
+class Faults:
+    """The set of faults in force for one server run."""
+
+    def __init__(self, enabled: Iterable[str] = ()) -> None:
+        enabled = frozenset(enabled)
+        for fault_id in enabled:
+            if fault_id not in FAULTS:
+                raise UnknownFaultError(_unknown_message(fault_id))
+        self.enabled = enabled
+
+    def __contains__(self, fault_id: object) -> bool:
+        return fault_id in self.enabled
+
+    def __bool__(self) -> bool:
+        return bool(self.enabled)
+
+    def header_value(self) -> str:
+        """The ``X-Sergio-Faults`` header: the enabled fault ids, sorted."""
+        return ",".join(sorted(self.enabled))
+
+
+def _unknown_message(fault_id: str) -> str:
+    message = f"unknown fault {fault_id!r}"
+    close = difflib.get_close_matches(fault_id, FAULTS, n=1)
+    if close:
+        message += f"; did you mean {close[0]!r}?"
+    return message + " (sergio-kit serve --list-faults shows them all)"

@@ -1,0 +1,104 @@
+"""Exact per-(principal, tier) rate limiting over a rolling 60-second window.
+
+Each bucket is a log of admission times. A request is admitted when fewer than ``limit``
+admissions happened in the last 60 seconds, so no 60-second span ever admits more than the limit.
+Deciding and recording happen in one synchronous step on the event loop: concurrent requests cannot
+overshoot. ``Retry-After`` is the whole number of seconds (rounded up, at least 1) until the oldest
+admission leaves the window, which is exactly when the next request will be admitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import deque
+from dataclasses import dataclass
+
+from sergio_kit.server.clock import Clock
+from sergio_kit.server.faults import Faults
+from sergio_kit.server.settings import WINDOW_SECONDS
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one admission decision, with what the response headers need."""
+
+    admitted: bool
+    tier: str
+    limit: int
+    remaining: int
+    reset_seconds: int
+    retry_after: int | None
+
+
+class RateLimiter:
+    """Rolling-window buckets keyed by principal and tier."""
+
+    def __init__(self, limits: dict[str, int], clock: Clock, faults: Faults) -> None:
+        self._limits = limits
+        self._clock = clock
+        self._faults = faults
+        self._buckets: dict[tuple[str, str], deque[float]] = {}
+
+    async def acquire(self, principal: str, tier: str) -> Decision:
+        """Decide whether ``principal`` may make one more ``tier`` request now, and record it."""
+        if "ratelimit.concurrency" in self._faults:
+            # The bug: read the count, yield to other requests, then record.
+            peek = self._decide(principal, tier, record=False)
+            await asyncio.sleep(0.02)
+            if peek.admitted:
+                return self._decide(principal, tier, record=True, force=True)
+            return peek
+        return self._decide(principal, tier, record=True)
+
+    def _decide(self, principal: str, tier: str, *, record: bool, force: bool = False) -> Decision:
+        limit = self._limits[tier]
+        effective_limit = limit + 1 if f"ratelimit.{tier}.boundary" in self._faults else limit
+        now = self._clock.now()
+        bucket = self._bucket(principal, tier)
+        self._expire(bucket, now)
+        admitted = force or len(bucket) < effective_limit
+        if admitted and record:
+            bucket.append(now)
+        remaining = max(effective_limit - len(bucket), 0)
+        if f"ratelimit.{tier}.headers" in self._faults:
+            remaining = limit
+        until_room = max(math.ceil(self._room_at(bucket, now) - now), 1)
+        retry_after = None
+        if not admitted:
+            retry_after = 1 if f"ratelimit.{tier}.retry_after_honest" in self._faults else until_room
+        return Decision(
+            admitted=admitted,
+            tier=tier,
+            limit=limit,
+            remaining=min(remaining, limit),
+            reset_seconds=until_room if bucket else WINDOW_SECONDS,
+            retry_after=retry_after,
+        )
+
+    def _bucket(self, principal: str, tier: str) -> deque[float]:
+        if "ratelimit.isolation.keys" in self._faults:
+            principal = "*"
+        if "ratelimit.isolation.tiers" in self._faults:
+            tier = "*"
+        return self._buckets.setdefault((principal, tier), deque())
+
+    def _expire(self, bucket: deque[float], now: float) -> None:
+        """Drop the admissions that no longer count."""
+        if "ratelimit.window" in self._faults:
+            window_start = math.floor(now / WINDOW_SECONDS) * WINDOW_SECONDS
+            while bucket and bucket[0] < window_start:
+                bucket.popleft()
+            return
+        while bucket and bucket[0] <= now - WINDOW_SECONDS:
+            bucket.popleft()
+
+    def _room_at(self, bucket: deque[float], now: float) -> float:
+        """When the oldest admission stops counting (the fault: when the fixed window ends)."""
+        if "ratelimit.window" in self._faults:
+            return math.floor(now / WINDOW_SECONDS) * WINDOW_SECONDS + WINDOW_SECONDS
+        return bucket[0] + WINDOW_SECONDS if bucket else now + WINDOW_SECONDS
+
+    def reset(self) -> None:
+        """Forget every bucket."""
+        self._buckets.clear()

@@ -1,0 +1,120 @@
+"""``/v1/auth``: login, refresh with rotation and reuse detection, logout."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+
+from sergio_kit.server.http_errors import ApiError
+from sergio_kit.server.passwords import verify_password
+from sergio_kit.server.routing import Call, Handler
+from sergio_kit.server.settings import AUDIENCE
+from sergio_kit.server.timefmt import rfc3339
+from sergio_kit.server.tokens import (
+    InvalidTokenError,
+    issue_access_token,
+    issue_refresh_token,
+    verify_refresh_token,
+)
+
+_BAD_LOGIN = "email or password is incorrect"
+
+
+async def login(call: Call) -> Response:
+    """Exchange email and password for an access token and a refresh token."""
+    if "auth.login.bad_input" in call.faults:
+        import json
+
+        json.loads(await call.request.body())  # the bug: malformed JSON escapes as a 500
+    body = await call.body()
+    db = call.state.db
+    user = db.user_by_email(body["email"])
+    if not verify_password(body["password"], user.password_hash if user else None) or user is None:
+        if user is None and "auth.login.enumeration" in call.faults:
+            raise ApiError(401, "no account with that email")
+        raise ApiError(401, _BAD_LOGIN)
+    family_id = "fam_" + secrets.token_hex(10)
+    tokens = _issue_pair(call, user.id, user.company_id, family_id)
+    db.start_family(family_id, user.id, tokens["_refresh_jti"])
+    return _token_response(call, tokens)
+
+
+async def refresh(call: Call) -> Response:
+    """Rotate a refresh token: the old one dies; presenting a dead one kills its whole family."""
+    body = await call.body()
+    state = call.state
+    try:
+        claims = verify_refresh_token(
+            body["refresh_token"], secret=state.jwt_secret, now=state.clock.now(), faults=call.faults
+        )
+    except InvalidTokenError as error:
+        raise ApiError(401, f"invalid refresh token: {error}") from None
+    jti, family_id = str(claims["jti"]), str(claims["fam"])
+    known = state.db.refresh_state(jti)
+    if known is None or known[0] != family_id:
+        raise ApiError(401, "invalid refresh token: unknown")
+    _, used, family_revoked = known
+    if family_revoked:
+        raise ApiError(401, "refresh token family was revoked; log in again")
+    if used and "refresh.reuse" not in call.faults:
+        state.db.revoke_family(family_id)
+        raise ApiError(401, "refresh token was already used; the session is revoked, log in again")
+    if "refresh.race" in call.faults:
+        await asyncio.sleep(0.05)  # the bug: checked above, rotated below, other requests in between
+    audience = "sergio-refresh" if "refresh.rotation" in call.faults else AUDIENCE
+    tokens = _issue_pair(call, str(claims["sub"]), str(claims["cid"]), family_id, audience=audience)
+    state.db.rotate_refresh(jti, tokens["_refresh_jti"], family_id)
+    return _token_response(call, tokens)
+
+
+async def logout(call: Call) -> Response:
+    """Revoke the refresh-token family named by ``refresh_token``; 204 whatever its state."""
+    body = await call.body()
+    state = call.state
+    try:
+        claims = verify_refresh_token(
+            body["refresh_token"], secret=state.jwt_secret, now=state.clock.now(), faults=call.faults
+        )
+    except InvalidTokenError:
+        return Response(status_code=204)
+    family_id = str(claims["fam"])
+    if state.db.family_owner(family_id) != call.principal.id:
+        return Response(status_code=204)
+    if "refresh.property" in call.faults:
+        state.db.revoke_user_families(call.principal.id)
+    elif "refresh.logout" not in call.faults:
+        state.db.revoke_family(family_id)
+    return Response(status_code=204)
+
+
+def _issue_pair(
+    call: Call, user_id: str, company_id: str, family_id: str, audience: str = AUDIENCE
+) -> dict[str, Any]:
+    state = call.state
+    now = state.clock.now()
+    access = issue_access_token(
+        state.jwt_secret, user_id=user_id, company_id=company_id, now=now, audience=audience
+    )
+    refresh_token = issue_refresh_token(
+        state.jwt_secret, user_id=user_id, company_id=company_id, family_id=family_id, now=now
+    )
+    expires_at = access.claims["exp"] - (300 if "auth.login.lifetime" in call.faults else 0)
+    return {
+        "token": access.token,
+        "refresh_token": refresh_token.token,
+        "expires_at": rfc3339(expires_at),
+        "_refresh_jti": refresh_token.claims["jti"],
+    }
+
+
+def _token_response(call: Call, tokens: dict[str, Any]) -> Response:
+    body = {key: value for key, value in tokens.items() if not key.startswith("_")}
+    if "auth.login.shape" in call.faults and call.operation.operation_id == "login":
+        del body["refresh_token"]
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+HANDLERS: dict[str, Handler] = {"login": login, "refreshToken": refresh, "logout": logout}

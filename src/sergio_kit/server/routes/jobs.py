@@ -1,0 +1,139 @@
+"""``/v1/jobs``: list with cursor paging, create, bulk create, get, patch, delete."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+
+from sergio_kit.server.http_errors import ApiError
+from sergio_kit.server.routing import Call, Handler
+from sergio_kit.server.state import AppState
+from sergio_kit.server.timefmt import rfc3339
+from sergio_kit.server.validation import describe_errors
+
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+
+
+def new_job(state: AppState, company_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Store a job made from validated ``JobCreate`` fields and announce it; return it."""
+    now = rfc3339(state.clock.now())
+    job = {
+        "id": "job_" + secrets.token_hex(8),
+        **fields,
+        "status": "scheduled",
+        "created_at": now,
+        "updated_at": now,
+    }
+    state.db.insert_job(company_id, job)
+    state.webhooks.emit(company_id, "job.created", job)
+    return job
+
+
+async def list_jobs(call: Call) -> Response:
+    """A page of the company's jobs, oldest first; ``next_cursor`` continues it."""
+    limit = _limit(call)
+    if "contract.schemathesis" in call.faults and limit > 50:
+        raise RuntimeError("page too large")  # the bug: a 500 for a documented value
+    after = _decode_cursor(call.request.query_params.get("cursor"))
+    rows = call.state.db.list_jobs(call.principal.company_id, after, limit + 1)
+    page = rows[:limit]
+    next_cursor = _encode_cursor(page[-1][0]) if len(rows) > limit else None
+    return JSONResponse({"data": [job for _, job in page], "next_cursor": next_cursor})
+
+
+async def create_job(call: Call) -> Response:
+    """Create one job."""
+    body = await call.body()
+    return JSONResponse(new_job(call.state, call.principal.company_id, body), status_code=201)
+
+
+async def bulk_create(call: Call) -> Response:
+    """Create up to 100 jobs; each invalid item is reported by index, the rest are created."""
+    body = await call.body()
+    validator = call.state.validators.for_component("JobCreate")
+    created, errors = [], []
+    for index, item in enumerate(body["jobs"]):
+        problems = describe_errors(validator, item)
+        if problems:
+            error = {
+                "code": "validation_error",
+                "message": "job does not match JobCreate",
+                "details": problems,
+            }
+            errors.append({"index": index, "error": error})
+        else:
+            created.append(new_job(call.state, call.principal.company_id, item))
+    return JSONResponse({"created": created, "errors": errors})
+
+
+async def get_job(call: Call) -> Response:
+    """One job of the caller's company (another company's job is 404)."""
+    return JSONResponse(_find(call))
+
+
+async def update_job(call: Call) -> Response:
+    """Change some fields of a job."""
+    job = _find(call)
+    body = await call.body()
+    job.update(body)
+    job["updated_at"] = rfc3339(call.state.clock.now())
+    call.state.db.replace_job(job)
+    call.state.webhooks.emit(call.principal.company_id, "job.updated", job)
+    return JSONResponse(job)
+
+
+async def delete_job(call: Call) -> Response:
+    """Delete a job."""
+    job = _find(call)
+    if "contract.stateful" not in call.faults:
+        call.state.db.delete_job(job["id"])
+    call.state.webhooks.emit(call.principal.company_id, "job.deleted", job)
+    return Response(status_code=204)
+
+
+def _find(call: Call) -> dict[str, Any]:
+    job = call.state.db.get_job(call.principal.company_id, call.path("job_id"))
+    if job is None:
+        raise ApiError(404, "no such job")
+    return job
+
+
+def _limit(call: Call) -> int:
+    raw = call.request.query_params.get("limit")
+    if raw is None:
+        return DEFAULT_PAGE
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3 and 1 <= int(raw) <= MAX_PAGE):
+        raise ApiError(422, f"limit must be an integer from 1 to {MAX_PAGE}")
+    return int(raw)
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = text.partition(":")
+        if kind == "seq" and value.isascii() and value.isdigit():
+            return int(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise ApiError(400, "invalid cursor: pass next_cursor from the previous page unchanged")
+
+
+HANDLERS: dict[str, Handler] = {
+    "listJobs": list_jobs,
+    "createJob": create_job,
+    "bulkCreateJobs": bulk_create,
+    "getJob": get_job,
+    "updateJob": update_job,
+    "deleteJob": delete_job,
+}
