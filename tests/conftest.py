@@ -1,0 +1,118 @@
+"""Shared fixtures: reference-server processes on loopback and HTTPS clients for them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sergio_kit.clock_client import TestClock
+from sergio_kit.embedded import RunningServer, start_server
+
+WINDOW = 61  # seconds the test clock moves to start every rate-limit window afresh
+
+
+@pytest.fixture(scope="session")
+def server_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A seeded data folder (CA, database, credentials) that fault servers copy to start fast."""
+    data_dir = tmp_path_factory.mktemp("template")
+    server = start_server(data_dir, plain_http=False)
+    server.stop()
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, server_template: Path) -> Iterator[RunningServer]:
+    """The clean reference server (test clock on, plain-HTTP listener open) for the whole session."""
+    running = start_server(tmp_path_factory.mktemp("server"), template=server_template)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def clock(server: RunningServer) -> Iterator[TestClock]:
+    """The clean server's test clock."""
+    assert server.clock_url and server.clock_token
+    test_clock = TestClock(server.clock_url, server.clock_token, server.ssl_context())
+    yield test_clock
+    test_clock.close()
+
+
+@pytest.fixture
+def api(server: RunningServer, clock: TestClock) -> Iterator[httpx.Client]:
+    """An HTTPS client for the clean server, after moving its clock past every rate-limit window.
+
+    Every test therefore starts with full quotas; tokens from earlier tests may have expired.
+    """
+    clock.unfreeze()
+    clock.advance(WINDOW)
+    with httpx.Client(base_url=server.base_url, verify=server.ssl_context(), timeout=15.0) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def accounts(server: RunningServer) -> dict[str, Any]:
+    """Seeded credentials: ``accounts["acme"]["admin"]`` is ``{"email", "password", ...}``, and
+    ``accounts["acme"]["keys"]["jobs:read"]`` is the key with exactly that scope set."""
+    found: dict[str, Any] = {}
+    for company in server.credentials()["companies"]:
+        short = company["id"].removeprefix("cmp_")
+        entry: dict[str, Any] = {"id": company["id"], "keys": {}}
+        for user in company["users"]:
+            entry[user["role"]] = user
+        for key in company["api_keys"]:
+            entry["keys"][",".join(key["scopes"])] = key["key"]
+        found[short] = entry
+    return found
+
+
+def login(client: httpx.Client, user: dict[str, Any]) -> dict[str, Any]:
+    """Log ``user`` in; assert success and return the token response."""
+    response = client.post("/v1/auth/login", json={"email": user["email"], "password": user["password"]})
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def bearer(token: str) -> dict[str, str]:
+    """An Authorization header for ``token``."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+JOB = {
+    "customer_id": "cust_def456",
+    "service_type": "exterior_windows",
+    "scheduled_date": "2026-02-15",
+    "scheduled_time": "09:00",
+    "address": {"street": "1 High St", "city": "Springfield", "state": "IL", "zip": "62701"},
+}
+
+
+@pytest.fixture
+def admin_token(api: httpx.Client, accounts: dict[str, Any]) -> str:
+    """A fresh access token of Acme's admin."""
+    return str(login(api, accounts["acme"]["admin"])["token"])
+
+
+@pytest.fixture(scope="session")
+def fault_server(
+    tmp_path_factory: pytest.TempPathFactory, server_template: Path
+) -> Iterator[Callable[..., RunningServer]]:
+    """Factory: ``fault_server("auth.jwt.alg_none")`` starts a server with that fault.
+
+    Servers started here are stopped when the session ends; call ``.stop()`` to free one sooner.
+    """
+    started: list[RunningServer] = []
+
+    def start(*faults: str, **options: Any) -> RunningServer:
+        data_dir = tmp_path_factory.mktemp("fault")
+        running = start_server(data_dir, faults=faults, template=server_template, **options)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
