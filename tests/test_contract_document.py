@@ -48,7 +48,7 @@ EXPECTED: dict[str, Expected] = {
     "refreshToken": _row("post", "/v1/auth/refresh", "none", "auth", "200", "400 401 422 429"),
     "logout": _row("post", "/v1/auth/logout", "bearer", "auth", "204", "400 401 422 429"),
     "getHealth": _row("get", "/v1/health", "none", "read", "200", "429"),
-    "listJobs": _row("get", "/v1/jobs", "bearer", "read", "200", "400 401 422 429"),
+    "listJobs": _row("get", "/v1/jobs", "bearer", "read", "200", "400 401 404 422 429"),
     "createJob": _row("post", "/v1/jobs", "bearer", "write", "201", "400 401 422 429"),
     "bulkCreateJobs": _row("post", "/v1/jobs/bulk", "bearer", "bulk", "200", "400 401 422 429"),
     "getJob": _row("get", "/v1/jobs/{job_id}", "bearer", "read", "200", "401 404 429"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import time
 from typing import Any
 
 import httpx
@@ -17,23 +18,32 @@ class TestClock:
 
     def __init__(self, url: str, token: str, verify: ssl.SSLContext) -> None:
         self._url = url
+        self._offset = 0.0
         self._client = httpx.Client(verify=verify, headers={TOKEN_HEADER: token}, timeout=10.0)
 
     def now(self) -> float:
-        """The target's current time (epoch seconds)."""
-        return float(self._get()["now"])
+        """The target's current time (epoch seconds), read over HTTPS."""
+        return self._remember(float(self._get()["now"]))
+
+    def estimated_now(self) -> float:
+        """The target's time as of the last read or move, carried forward by the local clock."""
+        return time.time() + self._offset
+
+    def _remember(self, now: float) -> float:
+        self._offset = now - time.time()
+        return now
 
     def advance(self, seconds: float) -> float:
         """Move the target's clock forward; return the new time."""
-        return float(self._post({"advance": seconds})["now"])
+        return self._remember(float(self._post({"advance": seconds})["now"]))
 
     def freeze(self) -> float:
         """Stop the target's clock; return the instant it stopped at."""
-        return float(self._post({"freeze": True})["now"])
+        return self._remember(float(self._post({"freeze": True})["now"]))
 
     def unfreeze(self) -> float:
         """Let the target's clock run again."""
-        return float(self._post({"freeze": False})["now"])
+        return self._remember(float(self._post({"freeze": False})["now"]))
 
     def _get(self) -> dict[str, Any]:
         response = self._client.get(self._url)

@@ -25,6 +25,8 @@ def build_api(state: AppState) -> ASGIApp:
     if state.settings.test_clock:
         routes.append(clock_route(state))
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
+    # An undeclared path is 404, never a redirect (Starlette's slash redirect echoes the Host header).
+    app.router.redirect_slashes = False
     return ServerHeaders(app, state)
 
 

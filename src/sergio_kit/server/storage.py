@@ -189,9 +189,11 @@ class Database:
         row = self._db.execute(sql, params).fetchone()
         return json.loads(row["doc"]) if row else None
 
-    def job_seq(self, job_id: str) -> int | None:
-        """The insertion sequence number of a job (the paging cursor)."""
-        row = self._db.execute("SELECT seq FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    def job_position(self, company_id: str, job_id: str) -> int | None:
+        """The insertion sequence number of a company's job, deleted or not (the paging cursor)."""
+        row = self._db.execute(
+            "SELECT seq FROM jobs WHERE id = ? AND company_id = ?", (job_id, company_id)
+        ).fetchone()
         return int(row["seq"]) if row else None
 
     def list_jobs(self, company_id: str, after_seq: int, limit: int) -> list[tuple[int, dict[str, Any]]]:

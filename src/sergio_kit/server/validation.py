@@ -1,7 +1,8 @@
 """Request-body validation against the contract's own JSON Schemas.
 
-The server validates each body with the schema the contract declares for the operation, so what
-the contract calls valid is exactly what the server accepts. Error messages name the field and the
+The server validates each body with the schema the contract declares for the operation, using
+jsonschema-rs with format checks (the validator Schemathesis itself uses), so what the contract
+calls valid is exactly what the server accepts. Error messages name the field and the
 rule, never the value (a value may be a password).
 """
 
@@ -10,8 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
+import jsonschema_rs
 
 from sergio_kit.contract import Operation
 from sergio_kit.server.http_errors import ApiError
@@ -27,11 +27,11 @@ class BodyValidators:
             op.operation_id: self._compile(op.request_schema) for op in operations if op.request_schema
         }
 
-    def _compile(self, schema: dict[str, Any]) -> Draft202012Validator:
+    def _compile(self, schema: dict[str, Any]) -> Any:
         root = {**schema, "components": self._components}
-        return Draft202012Validator(root, format_checker=FormatChecker())
+        return jsonschema_rs.validator_for(root, validate_formats=True)
 
-    def for_component(self, name: str) -> Draft202012Validator:
+    def for_component(self, name: str) -> Any:
         """A validator for ``#/components/schemas/<name>``."""
         return self._compile({"$ref": f"#/components/schemas/{name}"})
 
@@ -42,14 +42,17 @@ class BodyValidators:
             raise ApiError(422, "request body does not match the schema", details=problems)
 
 
-def describe_errors(validator: Draft202012Validator, instance: Any) -> list[dict[str, Any]]:
+def describe_errors(validator: Any, instance: Any) -> list[dict[str, Any]]:
     """The violations of ``instance``, as ``{"field", "rule"}`` pairs without values."""
-    errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
-    return [{"field": _field(error), "rule": str(error.validator)} for error in errors[:20]]
+    problems = [
+        {"field": _field(list(error.instance_path)), "rule": type(error.kind).__name__.lower()}
+        for error in validator.iter_errors(instance)
+    ]
+    return sorted(problems, key=lambda problem: problem["field"])[:20]
 
 
-def _field(error: ValidationError) -> str:
-    return "body" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+def _field(path: list[str | int]) -> str:
+    return "body" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
 
 
 def parse_json(raw: bytes) -> Any:
@@ -59,9 +62,14 @@ def parse_json(raw: bytes) -> Any:
     if not raw.strip():
         raise ApiError(400, "request body is empty; send a JSON object")
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        data = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         raise ApiError(400, "request body is not valid JSON") from None
+    try:  # "\ud800" escapes parse, but no UTF-8 store or response can hold a lone surrogate
+        json.dumps(data, ensure_ascii=False).encode()
+    except (UnicodeEncodeError, RecursionError):
+        raise ApiError(400, "request body has a lone UTF-16 surrogate escape; send valid Unicode") from None
+    return data
 
 
 def _reject_constant(name: str) -> Any:

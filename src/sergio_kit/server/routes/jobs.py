@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 import secrets
 from typing import Any
 
@@ -17,6 +16,7 @@ from sergio_kit.server.validation import describe_errors
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+_CURSOR = re.compile(r"^job_[A-Za-z0-9]{1,60}$")
 
 
 def new_job(state: AppState, company_id: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -39,10 +39,10 @@ async def list_jobs(call: Call) -> Response:
     limit = _limit(call)
     if "contract.schemathesis" in call.faults and limit > 50:
         raise RuntimeError("page too large")  # the bug: a 500 for a documented value
-    after = _decode_cursor(call.request.query_params.get("cursor"))
+    after = _cursor_position(call)
     rows = call.state.db.list_jobs(call.principal.company_id, after, limit + 1)
     page = rows[:limit]
-    next_cursor = _encode_cursor(page[-1][0]) if len(rows) > limit else None
+    next_cursor = page[-1][1]["id"] if len(rows) > limit else None
     return JSONResponse({"data": [job for _, job in page], "next_cursor": next_cursor})
 
 
@@ -112,21 +112,17 @@ def _limit(call: Call) -> int:
     return int(raw)
 
 
-def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None) -> int:
+def _cursor_position(call: Call) -> int:
+    """The position after which the page starts: that of the job named by ``cursor``."""
+    cursor = call.request.query_params.get("cursor")
     if cursor is None:
         return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = text.partition(":")
-        if kind == "seq" and value.isascii() and value.isdigit():
-            return int(value)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise ApiError(400, "invalid cursor: pass next_cursor from the previous page unchanged")
+    if not _CURSOR.match(cursor):
+        raise ApiError(400, "invalid cursor: pass next_cursor from the previous page unchanged")
+    position = call.state.db.job_position(call.principal.company_id, cursor)
+    if position is None:
+        raise ApiError(404, "the cursor names no job of yours")
+    return position
 
 
 HANDLERS: dict[str, Handler] = {

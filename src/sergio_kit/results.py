@@ -1,0 +1,88 @@
+"""Check results collected from a pytest run, and the summary table printed at the end."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import pytest
+
+from sergio_kit.errors import SergioKitError
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check (on one operation, for parametrised checks)."""
+
+    check_id: str
+    subject: str
+    status: str  # passed | failed | skipped | error
+    detail: str
+    seconds: float
+
+
+@dataclass
+class ResultCollector:
+    """A pytest plugin object: prints a line per finished check and keeps the results."""
+
+    stream: TextIO = field(default_factory=lambda: sys.stdout)
+    results: list[CheckResult] = field(default_factory=list)
+    usage_error: SergioKitError | None = None
+
+    def pytest_exception_interact(self, node: Any, call: pytest.CallInfo[Any], report: Any) -> None:
+        """Remember a user mistake (bad config, unreachable target) raised inside a fixture."""
+        if call.excinfo is not None and isinstance(call.excinfo.value, SergioKitError):
+            self.usage_error = self.usage_error or call.excinfo.value
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Record a test's outcome once (its call phase, or the phase that failed or skipped)."""
+        if report.when != "call" and not (report.failed or report.skipped):
+            return
+        check_id = dict(report.user_properties).get("check_id", report.nodeid.split("::")[-1])
+        status = "error" if report.failed and report.when != "call" else report.outcome
+        result = CheckResult(str(check_id), _subject(report), status, _detail(report), report.duration)
+        self.results.append(result)
+        label = f"{result.check_id} {result.subject}".strip()
+        self.stream.write(f"  {label:<60} {result.status} ({result.seconds:.1f} s)\n")
+        self.stream.flush()
+
+    def counts(self) -> dict[str, int]:
+        """How many results have each status."""
+        counts = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
+        for result in self.results:
+            counts[result.status] = counts.get(result.status, 0) + 1
+        return counts
+
+
+def _subject(report: pytest.TestReport) -> str:
+    match = re.search(r"\[(.*)\]$", report.location[2]) or re.search(r"\[(.*)\]$", report.nodeid)
+    return match.group(1) if match else ""
+
+
+def _detail(report: pytest.TestReport) -> str:
+    if report.passed:
+        return ""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    text = str(report.longrepr)
+    findings = re.findall(r"^\s*\|?\s*- (ST\d+ .+)$", text, flags=re.MULTILINE)
+    curl = re.search(r"(curl -X .+)$", text, flags=re.MULTILINE)
+    if findings:
+        detail = "; ".join(dict.fromkeys(findings))
+        return detail + (f" | reproduce: {curl.group(1).strip()}" if curl else "")
+    assertion = re.search(r"^E\s+(?:AssertionError: )?(.+)$", text, flags=re.MULTILINE)
+    return assertion.group(1).strip() if assertion else text.strip().splitlines()[-1]
+
+
+def print_table(results: list[CheckResult], stream: TextIO) -> None:
+    """The summary: one row per check, failures first, details cut to fit a terminal."""
+    order = {"failed": 0, "error": 1, "skipped": 2, "passed": 3}
+    rows = sorted(results, key=lambda r: (order.get(r.status, 4), r.check_id, r.subject))
+    width = max([len("CHECK"), *(len(r.check_id) for r in rows)])
+    subject_width = max([len("OPERATION"), *(len(r.subject) for r in rows)])
+    stream.write(f"\n{'CHECK':<{width}}  {'OPERATION':<{subject_width}}  {'STATUS':<7}  DETAIL\n")
+    for row in rows:
+        detail = row.detail if len(row.detail) <= 160 else row.detail[:157] + "..."
+        stream.write(f"{row.check_id:<{width}}  {row.subject:<{subject_width}}  {row.status:<7}  {detail}\n")

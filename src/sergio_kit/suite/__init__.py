@@ -1,0 +1,1 @@
+"""The conformance suite ``sergio-kit check`` runs: pytest modules named by check id."""

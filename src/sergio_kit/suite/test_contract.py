@@ -1,0 +1,84 @@
+"""Contract checks: Schemathesis over every operation, the stateful links, health, coverage."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import hypothesis
+import pytest
+
+from sergio_kit.contract_run import aim, call_and_validate, load_contract, stateful_machine
+from sergio_kit.plugin import max_examples
+from sergio_kit.session import TokenSession
+from sergio_kit.target import Target
+from sergio_kit.throttling import Throttle
+
+schema = load_contract()
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+UNTESTED_LIMIT = 0.10
+
+
+@pytest.fixture(scope="module", autouse=True)
+def aimed_contract(sergio_target: Target) -> Iterator[Any]:
+    """The module's contract, pointed at the target for this run."""
+    aim(schema, sergio_target)
+    yield schema
+
+
+@pytest.mark.sergio_check("contract.schemathesis")
+@schema.parametrize()
+@hypothesis.settings(max_examples=max_examples(), deadline=None)
+def test_contract_schemathesis(
+    case: Any, sergio_target: Target, sergio_throttle: Throttle, sergio_session: TokenSession
+) -> None:
+    """Every operation, every Schemathesis check, with a live bearer token."""
+    call_and_validate(case, sergio_target, sergio_throttle, sergio_session)
+
+
+@pytest.mark.sergio_check("contract.stateful")
+def test_contract_stateful(sergio_throttle: Throttle, sergio_session: TokenSession) -> None:
+    """Sequences that follow the contract's links: login → refresh, create job → get/patch/delete, ..."""
+    machine = stateful_machine(schema, sergio_throttle, sergio_session)
+    machine.run(
+        settings=hypothesis.settings(
+            max_examples=max_examples(),
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(hypothesis.HealthCheck),
+            database=None,
+        )
+    )
+
+
+@pytest.mark.sergio_check("contract.health")
+def test_contract_health(sergio_target: Target, sergio_throttle: Throttle) -> None:
+    """GET /v1/health is {status: ok, version, timestamp} with an RFC 3339 UTC 'Z' timestamp."""
+    with httpx.Client(base_url=sergio_target.base_url, verify=sergio_target.ssl_context()) as client:
+        response = sergio_throttle.send(
+            "GET /v1/health", lambda: client.get("/v1/health"), lambda r: (r.status_code, r.headers)
+        )
+    assert response.status_code == 200, f"GET /v1/health answered {response.status_code}"
+    body = response.json()
+    assert body.get("status") == "ok", f"status is {body.get('status')!r}, expected 'ok'"
+    assert isinstance(body.get("version"), str) and body["version"], "version missing"
+    timestamp = body.get("timestamp")
+    assert isinstance(timestamp, str) and TIMESTAMP.match(timestamp), (
+        f"timestamp {timestamp!r} is not of the form 2026-01-30T12:00:00Z"
+    )
+
+
+@pytest.mark.sergio_check("contract.coverage")
+def test_contract_coverage(sergio_throttle: Throttle) -> None:
+    """No operation had more than 10% of its cases left throttled (429) and therefore untested."""
+    assert sergio_throttle.sent, "the contract run sent no requests"
+    untested = {
+        operation: share
+        for operation in sergio_throttle.sent
+        if (share := sergio_throttle.untested_share(operation)) > UNTESTED_LIMIT
+    }
+    assert not untested, "throttled and never tested: " + ", ".join(
+        f"{operation} {share:.0%}" for operation, share in sorted(untested.items())
+    )

@@ -1,0 +1,40 @@
+"""The target under test: where it is, how to trust it, who to log in as, what it offers."""
+
+from __future__ import annotations
+
+import ssl
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sergio_kit.clock_client import TestClock
+
+
+@dataclass(frozen=True)
+class Account:
+    """Login credentials of one user (never printed: ``repr`` hides the password)."""
+
+    email: str
+    password: str = field(repr=False)
+
+
+@dataclass
+class Target:
+    """A Sergio deployment (or the embedded reference server) and what the kit knows about it."""
+
+    base_url: str
+    account: Account
+    ca_bundle: Path | None = None
+    http_url: str | None = None
+    clock: TestClock | None = None
+    embedded: bool = False
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A verifying TLS context: the CA bundle if given, else the system trust store."""
+        if self.ca_bundle is not None:
+            return ssl.create_default_context(cafile=str(self.ca_bundle))
+        return ssl.create_default_context()
+
+    def now(self) -> float:
+        """The target's current time: its test clock when it has one, else the local clock."""
+        return self.clock.estimated_now() if self.clock is not None else time.time()

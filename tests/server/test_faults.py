@@ -1,0 +1,48 @@
+"""Every switchable fault really changes behaviour: its probe passes on the clean server and fails on
+a server with that fault switched on (and on that server only the fault named in X-Sergio-Faults)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from sergio_kit.clock_client import TestClock
+from sergio_kit.embedded import RunningServer
+from sergio_kit.server.faults import FAULTS
+from tests.server.fault_probes import PROBES, WINDOW
+
+FAULT_IDS = sorted(FAULTS)
+
+
+@pytest.mark.parametrize("fault_id", FAULT_IDS)
+def test_probe_passes_on_clean_server(fault_id: str, server: RunningServer, clock: TestClock) -> None:
+    """The clean reference server keeps the rule the fault's probe exercises."""
+    clock.unfreeze()
+    clock.advance(WINDOW)  # every rate-limit window starts afresh
+    PROBES[fault_id](server, clock)
+
+
+@pytest.mark.parametrize("fault_id", FAULT_IDS)
+def test_fault_breaks_its_rule(fault_id: str, fault_server: Callable[..., RunningServer]) -> None:
+    """With the fault switched on, its probe fails, and the server says which fault is on."""
+    running = fault_server(fault_id)
+    try:
+        assert running.clock_url and running.clock_token
+        clock = TestClock(running.clock_url, running.clock_token, running.ssl_context())
+        try:
+            with pytest.raises(AssertionError):
+                PROBES[fault_id](running, clock)
+        finally:
+            clock.close()
+        with httpx.Client(base_url=running.base_url, verify=running.ssl_context(), timeout=15.0) as client:
+            response = client.get("/v1/health")
+        assert response.headers.get("X-Sergio-Faults", "").split(",") == [fault_id], response.headers
+    finally:
+        running.stop()
+
+
+def test_every_fault_has_a_probe() -> None:
+    """The probe table covers exactly the server's fault catalogue."""
+    assert set(PROBES) == set(FAULTS)
