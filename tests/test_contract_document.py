@@ -271,7 +271,7 @@ def test_links_target_existing_operations(document: Document, by_id: dict[str, O
                 parameters += [_resolve(document, p) for p in target.definition.get("parameters", [])]
                 names = {p["name"] for p in parameters}
                 assert set(link.get("parameters", {})) <= names, f"{op.operation_id} {status} {name}"
-    assert links == 10
+    assert links == 12
 
 
 def test_schemathesis_loads_exactly_the_operations() -> None:

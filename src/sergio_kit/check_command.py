@@ -52,7 +52,9 @@ def run_check(args: argparse.Namespace) -> int:
     report_dir = args.report or Path("reports")
     report_dir.mkdir(parents=True, exist_ok=True)
     target = args.base_url or os.environ.get("SERGIO_BASE_URL") or "the embedded reference server"
-    print(f"sergio-kit check: target {target}" + (f" (faults: {', '.join(args.fault)})" if args.fault else ""))
+    print(
+        f"sergio-kit check: target {target}" + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
+    )
     collector = ResultCollector()
     exit_code = pytest.main(pytest_arguments(args, report_dir), plugins=[collector])
     if collector.usage_error is not None:

@@ -56,7 +56,9 @@ class TokenSession:
         self._store(response.json())
 
     def _refresh(self) -> bool:
-        response = self._post("/v1/auth/refresh", {"refresh_token": self._refresh_token}, "sergio-kit refresh")
+        response = self._post(
+            "/v1/auth/refresh", {"refresh_token": self._refresh_token}, "sergio-kit refresh"
+        )
         if response.status_code != 200:
             self._refresh_token = None
             return False

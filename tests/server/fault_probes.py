@@ -74,7 +74,8 @@ def _frozen(clock: TestClock) -> Iterator[float]:
 
 
 def _shown(response: httpx.Response) -> str:
-    return f"{response.request.method} {response.request.url.path} -> {response.status_code} {response.text[:300]!r}"
+    request = response.request
+    return f"{request.method} {request.url.path} -> {response.status_code} {response.text[:300]!r}"
 
 
 def _expect(response: httpx.Response, status: int | tuple[int, ...], what: str) -> None:
@@ -312,10 +313,14 @@ def probe_auth_jwt_tampered_claims(server: RunningServer, clock: TestClock) -> N
 
 
 def probe_auth_jwt_truncated_signature(server: RunningServer, clock: TestClock) -> None:
-    """Tokens with a shortened signature are 401, and the untouched token still works."""
+    """Tokens with a shortened signature are 401, and the untouched token still works.
+
+    Cuts at whole bytes (a multiple of 4 base64 characters) matter: PyJWT already rejects other
+    lengths as non-canonical base64, so only those reach a signature comparison.
+    """
     with _forgery(server) as forgery:
         signing_input, _, signature = forgery.token.rpartition(".")
-        for keep in (len(signature) - 1, len(signature) // 2, 1):
+        for keep in (40, 20, 4, len(signature) - 1, 1):
             _refused(forgery.client, f"{signing_input}.{signature[:keep]}", f"signature cut to {keep} chars")
         _accepted(forgery.client, forgery.token, "the untouched token after the truncated ones")
 
@@ -890,8 +895,9 @@ def probe_ratelimit_concurrency(server: RunningServer, clock: TestClock) -> None
             statuses = asyncio.run(_burst(server, token, 3 * limit, connections=50))
             admitted, refused = statuses.count(200), statuses.count(429)
             assert (admitted, refused) == (limit, 2 * limit), (
-                f"round {round_number}: {3 * limit} simultaneous reads at a fresh window: {admitted} admitted, "
-                f"{refused} refused, {len(statuses) - admitted - refused} other; expected exactly {limit} admitted"
+                f"round {round_number}: {3 * limit} simultaneous reads at a fresh window: "
+                f"{admitted} admitted, {refused} refused, {len(statuses) - admitted - refused} other; "
+                f"expected exactly {limit} admitted"
             )
 
 

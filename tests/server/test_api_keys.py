@@ -94,9 +94,7 @@ def _changed_tail(key: str) -> str:
         pytest.param(lambda key: "not-a-key", id="no-underscores"),
     ],
 )
-def test_unknown_or_malformed_key_gets_401(
-    api: httpx.Client, accounts: dict[str, Any], make: Any
-) -> None:
+def test_unknown_or_malformed_key_gets_401(api: httpx.Client, accounts: dict[str, Any], make: Any) -> None:
     """An unknown or malformed X-API-Key → 401 with the error shape, never the presented key echoed."""
     key = accounts["acme"]["keys"]["jobs:read,jobs:write"]
     presented = make(key)
@@ -151,7 +149,9 @@ def test_read_key_cannot_create_and_write_key_can(api: httpx.Client, accounts: d
 
 def test_write_only_key_cannot_read_the_trigger(api: httpx.Client, accounts: dict[str, Any]) -> None:
     """The new-job trigger with a jobs:write-only key → 403."""
-    response = api.get("/zapier/v1/triggers/new-job", headers=key_header(accounts["acme"]["keys"]["jobs:write"]))
+    response = api.get(
+        "/zapier/v1/triggers/new-job", headers=key_header(accounts["acme"]["keys"]["jobs:write"])
+    )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden"
 
@@ -167,12 +167,16 @@ def test_a_company_never_sees_another_companys_jobs(
         json=JOB,
         headers=key_header(accounts["brite"]["keys"]["jobs:read,jobs:write"]),
     ).json()
-    brite_feed = api.get("/zapier/v1/triggers/new-job", headers=key_header(accounts["brite"]["keys"]["jobs:read"]))
+    brite_feed = api.get(
+        "/zapier/v1/triggers/new-job", headers=key_header(accounts["brite"]["keys"]["jobs:read"])
+    )
     assert brite_feed.status_code == 200
     brite_ids = [job["id"] for job in brite_feed.json()]
     assert brite_ids[0] == brite_job["id"]  # newest first
     assert acme_job["id"] not in brite_ids
-    acme_feed = api.get("/zapier/v1/triggers/new-job", headers=key_header(accounts["acme"]["keys"]["jobs:read"]))
+    acme_feed = api.get(
+        "/zapier/v1/triggers/new-job", headers=key_header(accounts["acme"]["keys"]["jobs:read"])
+    )
     acme_ids = [job["id"] for job in acme_feed.json()]
     assert acme_job["id"] in acme_ids and brite_job["id"] not in acme_ids
     assert not set(acme_ids) & set(brite_ids)
@@ -234,14 +238,18 @@ def test_revoked_key_is_refused_at_once(api: httpx.Client, acme_admin: dict[str,
     revoked = api.delete(f"/v1/api-keys/{created['id']}", headers=acme_admin)
     assert revoked.status_code == 204
     assert_unauthorized(api.get("/zapier/v1/me", headers=key_header(created["key"])))
-    assert_unauthorized(api.post("/zapier/v1/actions/create-job", json=JOB, headers=key_header(created["key"])))
+    assert_unauthorized(
+        api.post("/zapier/v1/actions/create-job", json=JOB, headers=key_header(created["key"]))
+    )
     listed = {entry["id"] for entry in api.get("/v1/api-keys", headers=acme_admin).json()["data"]}
     assert created["id"] not in listed
     assert api.delete(f"/v1/api-keys/{created['id']}", headers=acme_admin).status_code == 404
     assert api.post(f"/v1/api-keys/{created['id']}/rotate", headers=acme_admin).status_code == 404
 
 
-def test_rotation_kills_the_old_key_and_the_new_one_works(api: httpx.Client, acme_admin: dict[str, str]) -> None:
+def test_rotation_kills_the_old_key_and_the_new_one_works(
+    api: httpx.Client, acme_admin: dict[str, str]
+) -> None:
     """Rotate → 200 with a new key for the same id, name and scopes; the old key → 401, the new one → 200."""
     created = create_key(api, acme_admin, ["jobs:read"])
     response = api.post(f"/v1/api-keys/{created['id']}/rotate", headers=acme_admin)
@@ -249,7 +257,11 @@ def test_rotation_kills_the_old_key_and_the_new_one_works(api: httpx.Client, acm
     assert response.headers["cache-control"] == "no-store"
     rotated = response.json()
     assert KEY_PATTERN.match(rotated["key"]) and rotated["key"] != created["key"]
-    assert (rotated["id"], rotated["name"], rotated["scopes"]) == (created["id"], created["name"], created["scopes"])
+    assert (rotated["id"], rotated["name"], rotated["scopes"]) == (
+        created["id"],
+        created["name"],
+        created["scopes"],
+    )
     assert rotated["prefix"] == rotated["key"][:12]
     assert_no_key(response, created["key"])
     assert_unauthorized(api.get("/zapier/v1/me", headers=key_header(created["key"])))

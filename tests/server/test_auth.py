@@ -35,7 +35,7 @@ def _segment(value: dict[str, Any]) -> str:
 
 
 def sign(header: dict[str, Any], claims: dict[str, Any], key: bytes) -> str:
-    """A compact JWS of ``claims`` under ``header``, HMAC-SHA256-signed with ``key`` (whatever ``alg`` says)."""
+    """A compact JWS of ``claims``, HMAC-SHA256-signed with ``key`` whatever ``header["alg"]`` says."""
     signing_input = f"{_segment(header)}.{_segment(claims)}"
     signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{_b64(signature)}"
@@ -77,7 +77,12 @@ def session(api: httpx.Client, accounts: dict[str, Any], server: RunningServer, 
         algorithms=["HS256"],
         audience=AUDIENCE,
         issuer=ISSUER,
-        options={"require": list(REQUIRED_CLAIMS), "verify_exp": False, "verify_nbf": False, "verify_iat": False},
+        options={
+            "require": list(REQUIRED_CLAIMS),
+            "verify_exp": False,
+            "verify_nbf": False,
+            "verify_iat": False,
+        },
     )
     return Session(data["token"], data["refresh_token"], claims, server.jwt_secret(), int(clock.now()))
 
@@ -91,7 +96,9 @@ def test_login_issues_a_one_hour_jwt_whose_expiry_matches_expires_at(
     """Login returns token/refresh_token/expires_at; the token is an HS256 JWT with every required claim,
     exp - iat == 3600 and expires_at == exp."""
     before = clock.now()
-    response = api.post("/v1/auth/login", json={k: accounts["acme"]["admin"][k] for k in ("email", "password")})
+    response = api.post(
+        "/v1/auth/login", json={k: accounts["acme"]["admin"][k] for k in ("email", "password")}
+    )
     after = clock.now()
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
@@ -104,7 +111,12 @@ def test_login_issues_a_one_hour_jwt_whose_expiry_matches_expires_at(
         algorithms=["HS256"],
         audience=AUDIENCE,
         issuer=ISSUER,
-        options={"require": list(REQUIRED_CLAIMS), "verify_exp": False, "verify_nbf": False, "verify_iat": False},
+        options={
+            "require": list(REQUIRED_CLAIMS),
+            "verify_exp": False,
+            "verify_nbf": False,
+            "verify_iat": False,
+        },
     )
     assert set(REQUIRED_CLAIMS) <= set(claims)
     assert claims["iss"] == ISSUER and claims["aud"] == AUDIENCE
@@ -348,7 +360,9 @@ def test_access_token_is_not_a_refresh_token(api: httpx.Client, session: Session
 # -- roles -----------------------------------------------------------------------------------
 
 
-def test_member_cannot_manage_api_keys(api: httpx.Client, accounts: dict[str, Any], server: RunningServer) -> None:
+def test_member_cannot_manage_api_keys(
+    api: httpx.Client, accounts: dict[str, Any], server: RunningServer
+) -> None:
     """A company member (not admin) gets 403 on every /v1/api-keys operation, and nothing changes."""
     token = login(api, accounts["acme"]["member"])["token"]
     key_id = next(c for c in server.credentials()["companies"] if c["id"] == "cmp_acme")["api_keys"][0]["id"]

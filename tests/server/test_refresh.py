@@ -44,7 +44,7 @@ def test_refresh_rotates_the_refresh_token_and_the_new_token_works(
 
 
 def test_reusing_a_refresh_token_kills_its_whole_family(api: httpx.Client, accounts: dict[str, Any]) -> None:
-    """Presenting an already-used refresh token → 401, and then the newest token of that family is dead too."""
+    """An already-used refresh token → 401, and then the newest token of that family is dead too."""
     first = login(api, accounts["acme"]["admin"])
     second = refresh(api, first["refresh_token"]).json()
     third = refresh(api, second["refresh_token"]).json()

@@ -15,7 +15,11 @@ from sergio_kit.contract import Operation, operations
 from sergio_kit.embedded import RunningServer
 from tests.conftest import JOB, bearer, login
 
-PATH_VALUES = {"job_id": "job_0123456789abcdef", "webhook_id": "whk_0123456789abcdef", "key_id": "key_0123456789ab"}
+PATH_VALUES = {
+    "job_id": "job_0123456789abcdef",
+    "webhook_id": "whk_0123456789abcdef",
+    "key_id": "key_0123456789ab",
+}
 BODIES: dict[str, Any] = {
     "createJob": JOB,
     "zapierCreateJob": JOB,
@@ -39,7 +43,9 @@ def assert_https_required(response: httpx.Response) -> None:
     """403 https_required with the error shape: no success, no redirect, no token, no data."""
     assert response.status_code == 403, response.text
     assert "location" not in response.headers
-    assert response.json() == {"error": {"code": "https_required", "message": response.json()["error"]["message"]}}
+    assert response.json() == {
+        "error": {"code": "https_required", "message": response.json()["error"]["message"]}
+    }
     assert "eyJ" not in response.text  # no JWT anywhere
 
 
@@ -62,7 +68,9 @@ def test_every_operation_over_plain_http_is_refused(
 
 def test_valid_login_over_plain_http_issues_no_token(plain: httpx.Client, accounts: dict[str, Any]) -> None:
     """The right email and password over plain HTTP → 403 with no token, refresh token or expiry."""
-    response = plain.post("/v1/auth/login", json={k: accounts["acme"]["admin"][k] for k in ("email", "password")})
+    response = plain.post(
+        "/v1/auth/login", json={k: accounts["acme"]["admin"][k] for k in ("email", "password")}
+    )
     assert_https_required(response)
     assert not {"token", "refresh_token", "expires_at"} & set(response.json())
     assert "set-cookie" not in response.headers
@@ -96,7 +104,7 @@ def test_client_without_the_test_ca_fails_the_handshake(server: RunningServer) -
 
 
 def test_client_with_the_test_ca_verifies_host_and_chain(server: RunningServer) -> None:
-    """Control: with the test CA the handshake verifies for the server's address, and fails for another name."""
+    """Control: with the test CA the handshake verifies for the server's address, not for another name."""
     address = urlsplit(server.base_url)
     assert address.hostname and address.port
     with (
