@@ -13,7 +13,7 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 def hash_password(password: str) -> str:
     """Hash a password with scrypt and a random salt, as ``scrypt$<salt>$<hash>``."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)  # type: ignore[arg-type]
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
     return "scrypt$" + _b64(salt) + "$" + _b64(digest)
 
 
@@ -23,7 +23,7 @@ def verify_password(password: str, stored: str | None) -> bool:
         hash_password(password)  # same cost for an unknown account: no timing oracle
         return False
     _, salt, digest = stored.split("$")
-    candidate = hashlib.scrypt(password.encode(), salt=_unb64(salt), **_SCRYPT)  # type: ignore[arg-type]
+    candidate = hashlib.scrypt(password.encode(), salt=_unb64(salt), **_SCRYPT)
     return hmac.compare_digest(candidate, _unb64(digest))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hmac
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 
@@ -67,7 +68,7 @@ def authenticate_bearer(request: Request, state: AppState) -> Principal:
     except InvalidTokenError as error:
         raise bearer_error(f"invalid token: {error}") from None
     user = state.db.user_by_id(str(claims["sub"]))
-    company_claim = claims.get("cid")
+    company_claim: Any = claims.get("cid")
     if "auth.jwt.claim_fuzz" in faults:
         company_claim = company_claim.strip()  # the bug: assumes a string, so 5xx on anything else
     if user is None or user.company_id != company_claim:

@@ -89,8 +89,13 @@ async def _serve(settings: Settings) -> None:
         servers.append((_Server(uvicorn.Config(build_plain_http(state), **common)), http_socket))
     info = _describe(settings, state, https_socket, http_socket, tls.ca_cert, credentials)
     loop = asyncio.get_running_loop()
+
+    def stop_all() -> None:
+        for server, _ in servers:
+            server.should_exit = True
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, lambda: [setattr(s, "should_exit", True) for s, _ in servers])
+        loop.add_signal_handler(signum, stop_all)
     tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in servers]
     while not all(server.started for server, _ in servers):
         if any(task.done() for task in tasks):

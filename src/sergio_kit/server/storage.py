@@ -99,7 +99,7 @@ class Database:
     # -- companies and users ------------------------------------------------------------------
     def is_empty(self) -> bool:
         """Whether nothing has been seeded yet."""
-        return self._db.execute("SELECT COUNT(*) FROM companies").fetchone()[0] == 0
+        return bool(self._db.execute("SELECT COUNT(*) FROM companies").fetchone()[0] == 0)
 
     def add_company(self, company_id: str, name: str) -> None:
         """Create a company."""

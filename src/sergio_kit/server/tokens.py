@@ -108,7 +108,7 @@ def _decode(token: str, *, secret: bytes, faults: Faults, required: list[str]) -
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
         raise InvalidTokenError("malformed token") from None
-    options: dict[str, Any] = {
+    options: Any = {
         "require": required,
         "verify_exp": False,  # checked against the server clock in _check_times
         "verify_nbf": False,

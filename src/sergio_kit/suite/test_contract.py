@@ -29,7 +29,7 @@ def aimed_contract(sergio_target: Target) -> Iterator[Any]:
 
 
 @pytest.mark.sergio_check("contract.schemathesis")
-@schema.parametrize()
+@schema.parametrize()  # type: ignore[untyped-decorator]
 @hypothesis.settings(max_examples=max_examples(), deadline=None)
 def test_contract_schemathesis(
     case: Any, sergio_target: Target, sergio_throttle: Throttle, sergio_session: TokenSession

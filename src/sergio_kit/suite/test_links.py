@@ -102,7 +102,7 @@ def test_links_login_refresh(flow: Flow, sergio_target: Target) -> None:
 
 @pytest.mark.sergio_check("contract.stateful")
 def test_links_webhook_and_api_key(flow: Flow) -> None:
-    """register webhook → DeleteWebhook; create API key → RotateApiKey, RevokeApiKey → RotateRevokedApiKey 404."""
+    """Webhook → DeleteWebhook; API key → RotateApiKey, RevokeApiKey → RotateRevokedApiKey is 404."""
     webhook = flow.step(
         "createWebhook", "/v1/webhooks", json={"url": "https://127.0.0.1:9/sergio", "events": ["job.created"]}
     )
