@@ -197,13 +197,14 @@ def _tampered_signature(s: Session) -> str:
     return f"{header}.{payload}.{signature[:middle]}{flipped}{signature[middle + 1 :]}"
 
 
-def _truncated_signature(s: Session) -> str:
-    return s.token[:-10]
+def _signature_prefix(length: int) -> Callable[[Session], str]:
+    """The genuine signature cut to ``length`` characters (lengths that are still valid base64url)."""
 
+    def forge(s: Session) -> str:
+        header, payload, signature = _parts(s.token)
+        return f"{header}.{payload}.{signature[:length]}"
 
-def _one_char_signature(s: Session) -> str:
-    header, payload, signature = _parts(s.token)
-    return f"{header}.{payload}.{signature[:1]}"
+    return forge
 
 
 def _empty_signature(s: Session) -> str:
@@ -274,8 +275,9 @@ def _relative(**offsets: int) -> Callable[[Session], str]:
 FORGERIES: dict[str, Callable[[Session], str]] = {
     "tampered-payload": _tampered_payload,
     "tampered-signature": _tampered_signature,
-    "truncated-signature": _truncated_signature,
-    "one-char-signature": _one_char_signature,
+    "signature-minus-3-chars": _signature_prefix(40),
+    "half-signature": _signature_prefix(22),
+    "two-char-signature": _signature_prefix(2),
     "empty-signature": _empty_signature,
     "two-segments": _two_segments,
     "alg-none": _alg_none("none"),

@@ -196,13 +196,13 @@ class Database:
         ).fetchone()
         return int(row["seq"]) if row else None
 
-    def list_jobs(self, company_id: str, after_seq: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
-        """Up to ``limit`` live jobs after ``after_seq``, oldest first, with their sequence numbers."""
+    def list_jobs(self, company_id: str, after_seq: int, limit: int) -> list[tuple[str, str]]:
+        """Up to ``limit`` live jobs after ``after_seq``, oldest first, as ``(id, JSON text)``."""
         rows = self._db.execute(
-            "SELECT seq, doc FROM jobs WHERE company_id = ? AND deleted = 0 AND seq > ? ORDER BY seq LIMIT ?",
+            "SELECT id, doc FROM jobs WHERE company_id = ? AND deleted = 0 AND seq > ? ORDER BY seq LIMIT ?",
             (company_id, after_seq, limit),
         ).fetchall()
-        return [(int(row["seq"]), json.loads(row["doc"])) for row in rows]
+        return [(str(row["id"]), str(row["doc"])) for row in rows]
 
     def newest_jobs(self, company_id: str | None, limit: int) -> list[dict[str, Any]]:
         """The newest live jobs, newest first (of every company when ``company_id`` is ``None``)."""

@@ -12,7 +12,10 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import jwt
@@ -81,11 +84,15 @@ def issue_refresh_token(
     return IssuedToken(jwt.encode(claims, secret, algorithm=ALGORITHM), claims)
 
 
-def verify_access_token(token: str, *, secret: bytes, now: float, faults: Faults) -> dict[str, Any]:
+def verify_access_token(token: str, *, secret: bytes, now: float, faults: Faults) -> Mapping[str, Any]:
     """Return the claims of a valid access token or raise :class:`InvalidTokenError`."""
     allowed_kinds = {"access", "refresh"} if "auth.token_kind" in faults else {"access"}
     required = [c for c in _REQUIRED_ACCESS if not (c == "exp" and "auth.jwt.missing_exp" in faults)]
-    claims = _decode(token, secret=secret, faults=faults, required=required)
+    claims: Mapping[str, Any]
+    if faults:
+        claims = _decode(token, secret=secret, faults=faults, required=required)
+    else:
+        claims = _decode_correctly(token, secret, tuple(required))
     if claims.get("typ") not in allowed_kinds:
         raise InvalidTokenError("not an access token")
     _check_times(claims, now=now, faults=faults)
@@ -101,6 +108,17 @@ def verify_refresh_token(token: str, *, secret: bytes, now: float, faults: Fault
         raise InvalidTokenError("not a refresh token")
     _check_times(claims, now=now, faults=Faults())
     return claims
+
+
+@lru_cache(maxsize=4096)
+def _decode_correctly(token: str, secret: bytes, required: tuple[str, ...]) -> MappingProxyType[str, Any]:
+    """Signature, algorithm, audience, issuer and required claims, for a server without faults.
+
+    Cached by the exact token string: a token whose signature verified once verifies again, and any
+    changed byte is a different key. Time claims are not part of this and are checked on every use.
+    Failures raise, so they are never cached.
+    """
+    return MappingProxyType(_decode(token, secret=secret, faults=Faults(), required=list(required)))
 
 
 def _decode(token: str, *, secret: bytes, faults: Faults, required: list[str]) -> dict[str, Any]:
@@ -133,7 +151,7 @@ def _decode(token: str, *, secret: bytes, faults: Faults, required: list[str]) -
     return claims
 
 
-def _check_times(claims: dict[str, Any], *, now: float, faults: Faults) -> None:
+def _check_times(claims: Mapping[str, Any], *, now: float, faults: Faults) -> None:
     for name in ("exp", "nbf", "iat"):
         if name in claims and (isinstance(claims[name], bool) or not isinstance(claims[name], int | float)):
             raise InvalidTokenError(f"{name} is not a number")

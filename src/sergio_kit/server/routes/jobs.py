@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from typing import Any
@@ -42,8 +43,10 @@ async def list_jobs(call: Call) -> Response:
     after = _cursor_position(call)
     rows = call.state.db.list_jobs(call.principal.company_id, after, limit + 1)
     page = rows[:limit]
-    next_cursor = page[-1][1]["id"] if len(rows) > limit else None
-    return JSONResponse({"data": [job for _, job in page], "next_cursor": next_cursor})
+    next_cursor = json.dumps(page[-1][0]) if len(rows) > limit else "null"
+    # The stored documents are already JSON: splice them instead of decoding and re-encoding.
+    body = '{"data":[' + ",".join(doc for _, doc in page) + '],"next_cursor":' + next_cursor + "}"
+    return Response(body, media_type="application/json")
 
 
 async def create_job(call: Call) -> Response:
