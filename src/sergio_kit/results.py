@@ -40,9 +40,11 @@ class ResultCollector:
         """Record a test's outcome once (its call phase, or the phase that failed or skipped)."""
         if report.when != "call" and not (report.failed or report.skipped):
             return
-        check_id = dict(report.user_properties).get("check_id", report.nodeid.split("::")[-1])
+        properties = dict(report.user_properties)
+        check_id = str(properties.get("check_id", report.nodeid.split("::")[-1]))
         status = "error" if report.failed and report.when != "call" else report.outcome
-        result = CheckResult(str(check_id), _subject(report), status, _detail(report), report.duration)
+        detail = _detail(report) or str(properties.get("detail", ""))
+        result = CheckResult(check_id, _subject(report, check_id), status, detail, report.duration)
         self.results.append(result)
         label = f"{result.check_id} {result.subject}".strip()
         self.stream.write(f"  {label:<60} {result.status} ({result.seconds:.1f} s)\n")
@@ -56,9 +58,14 @@ class ResultCollector:
         return counts
 
 
-def _subject(report: pytest.TestReport) -> str:
-    match = re.search(r"\[(.*)\]$", report.location[2]) or re.search(r"\[(.*)\]$", report.nodeid)
-    return match.group(1) if match else ""
+def _subject(report: pytest.TestReport, check_id: str) -> str:
+    """The operation of a parametrised check, or the test's name when several tests share an id."""
+    domain = report.location[2]
+    match = re.search(r"\[(.*)\]$", domain)
+    if match:
+        return match.group(1)
+    name = domain.rsplit(".", 1)[-1].removeprefix("test_")
+    return "" if name == check_id.replace(".", "_") else name
 
 
 def _detail(report: pytest.TestReport) -> str:

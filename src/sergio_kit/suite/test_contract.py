@@ -71,9 +71,16 @@ def test_contract_health(sergio_target: Target, sergio_throttle: Throttle) -> No
 
 
 @pytest.mark.sergio_check("contract.coverage")
-def test_contract_coverage(sergio_throttle: Throttle) -> None:
+def test_contract_coverage(sergio_throttle: Throttle, record_property: Any) -> None:
     """No operation had more than 10% of its cases left throttled (429) and therefore untested."""
     assert sergio_throttle.sent, "the contract run sent no requests"
+    waited = sum(sergio_throttle.throttled.values())
+    busiest = ", ".join(f"{op} {n}" for op, n in sergio_throttle.throttled.most_common(3))
+    record_property(
+        "detail",
+        f"{sum(sergio_throttle.sent.values())} cases; {waited} throttled first attempts waited out"
+        + (f" ({busiest})" if busiest else ""),
+    )
     untested = {
         operation: share
         for operation in sergio_throttle.sent
