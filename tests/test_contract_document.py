@@ -44,27 +44,27 @@ def _row(method: str, path: str, security: str, tier: str, success: str, errors:
 
 
 EXPECTED: dict[str, Expected] = {
-    "login": _row("post", "/v1/auth/login", "none", "auth", "200", "400 401 422 429"),
-    "refreshToken": _row("post", "/v1/auth/refresh", "none", "auth", "200", "400 401 422 429"),
-    "logout": _row("post", "/v1/auth/logout", "bearer", "auth", "204", "400 401 422 429"),
+    "login": _row("post", "/v1/auth/login", "none", "auth", "200", "400 401 413 422 429"),
+    "refreshToken": _row("post", "/v1/auth/refresh", "none", "auth", "200", "400 401 413 422 429"),
+    "logout": _row("post", "/v1/auth/logout", "bearer", "auth", "204", "400 401 413 422 429"),
     "getHealth": _row("get", "/v1/health", "none", "read", "200", "429"),
     "listJobs": _row("get", "/v1/jobs", "bearer", "read", "200", "400 401 404 422 429"),
-    "createJob": _row("post", "/v1/jobs", "bearer", "write", "201", "400 401 422 429"),
-    "bulkCreateJobs": _row("post", "/v1/jobs/bulk", "bearer", "bulk", "200", "400 401 422 429"),
+    "createJob": _row("post", "/v1/jobs", "bearer", "write", "201", "400 401 413 422 429"),
+    "bulkCreateJobs": _row("post", "/v1/jobs/bulk", "bearer", "bulk", "200", "400 401 413 422 429"),
     "getJob": _row("get", "/v1/jobs/{job_id}", "bearer", "read", "200", "401 404 429"),
-    "updateJob": _row("patch", "/v1/jobs/{job_id}", "bearer", "write", "200", "400 401 404 422 429"),
+    "updateJob": _row("patch", "/v1/jobs/{job_id}", "bearer", "write", "200", "400 401 413 404 422 429"),
     "deleteJob": _row("delete", "/v1/jobs/{job_id}", "bearer", "write", "204", "401 404 429"),
     "listWebhooks": _row("get", "/v1/webhooks", "bearer", "read", "200", "401 429"),
-    "createWebhook": _row("post", "/v1/webhooks", "bearer", "webhook", "201", "400 401 422 429"),
+    "createWebhook": _row("post", "/v1/webhooks", "bearer", "webhook", "201", "400 401 413 422 429"),
     "deleteWebhook": _row("delete", "/v1/webhooks/{webhook_id}", "bearer", "write", "204", "401 404 429"),
     "listApiKeys": _row("get", "/v1/api-keys", "bearer", "read", "200", "401 403 429"),
-    "createApiKey": _row("post", "/v1/api-keys", "bearer", "write", "201", "400 401 403 422 429"),
+    "createApiKey": _row("post", "/v1/api-keys", "bearer", "write", "201", "400 401 413 403 422 429"),
     "rotateApiKey": _row("post", "/v1/api-keys/{key_id}/rotate", "bearer", "write", "200", "401 403 404 429"),
     "revokeApiKey": _row("delete", "/v1/api-keys/{key_id}", "bearer", "write", "204", "401 403 404 429"),
     "zapierMe": _row("get", "/zapier/v1/me", "apiKey", "read", "200", "401 429"),
     "zapierNewJobTrigger": _row("get", "/zapier/v1/triggers/new-job", "apiKey", "read", "200", "401 403 429"),
     "zapierCreateJob": _row(
-        "post", "/zapier/v1/actions/create-job", "apiKey", "write", "201", "400 401 403 422 429"
+        "post", "/zapier/v1/actions/create-job", "apiKey", "write", "201", "400 401 413 403 422 429"
     ),
 }
 
