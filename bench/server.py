@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from loadgen import run_load
 from sergio_kit.embedded import RunningServer, start_server
+from sergio_kit.samples import example_job
 
 
 def free_port() -> int:
@@ -46,13 +47,7 @@ def token_for(server: RunningServer) -> str:
 
 def seed_jobs(server: RunningServer, token: str, count: int) -> None:
     """Create ``count`` jobs so a read returns a full default page (20 jobs)."""
-    job = {
-        "customer_id": "cust_bench",
-        "service_type": "exterior_windows",
-        "scheduled_date": "2026-02-15",
-        "scheduled_time": "09:00",
-        "address": {"street": "1 Bench Row", "city": "Springfield", "state": "IL", "zip": "62701"},
-    }
+    job = example_job(customer_id="cust_bench")
     with httpx.Client(base_url=server.base_url, verify=server.ssl_context()) as client:
         response = client.post(
             "/v1/jobs/bulk", json={"jobs": [job] * count}, headers={"Authorization": f"Bearer {token}"}

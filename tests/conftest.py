@@ -11,6 +11,7 @@ import pytest
 
 from sergio_kit.clock_client import TestClock
 from sergio_kit.embedded import RunningServer, start_server
+from sergio_kit.samples import example_job
 
 WINDOW = 61  # seconds the test clock moves to start every rate-limit window afresh
 
@@ -82,13 +83,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-JOB = {
-    "customer_id": "cust_def456",
-    "service_type": "exterior_windows",
-    "scheduled_date": "2026-02-15",
-    "scheduled_time": "09:00",
-    "address": {"street": "1 High St", "city": "Springfield", "state": "IL", "zip": "62701"},
-}
+JOB = example_job(address={"street": "1 High St", "city": "Springfield", "state": "IL", "zip": "62701"})
 
 
 @pytest.fixture

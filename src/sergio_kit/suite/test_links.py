@@ -14,17 +14,12 @@ import httpx
 import pytest
 
 from sergio_kit.contract_run import load_contract
+from sergio_kit.samples import example_job
 from sergio_kit.session import TokenSession
 from sergio_kit.target import Target
 from sergio_kit.throttling import Throttle
 
-JOB = {
-    "customer_id": "cust_def456",
-    "service_type": "exterior_windows",
-    "scheduled_date": "2026-02-15",
-    "scheduled_time": "09:00",
-    "address": {"street": "123 Main St", "city": "Springfield", "state": "IL", "zip": "62701"},
-}
+JOB = example_job()
 
 
 class Flow:

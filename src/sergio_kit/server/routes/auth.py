@@ -42,16 +42,22 @@ async def login(call: Call) -> Response:
     return _token_response(call, tokens)
 
 
-async def refresh(call: Call) -> Response:
-    """Rotate a refresh token: the old one dies; presenting a dead one kills its whole family."""
+async def _refresh_claims(call: Call) -> dict[str, Any]:
+    """The validated body's refresh token, verified (signature, kind, expiry); 401 otherwise."""
     body = await call.body()
     state = call.state
     try:
-        claims = verify_refresh_token(
+        return verify_refresh_token(
             body["refresh_token"], secret=state.jwt_secret, now=state.clock.now(), faults=call.faults
         )
     except InvalidTokenError as error:
         raise ApiError(401, f"invalid refresh token: {error}") from None
+
+
+async def refresh(call: Call) -> Response:
+    """Rotate a refresh token: the old one dies; presenting a dead one kills its whole family."""
+    claims = await _refresh_claims(call)
+    state = call.state
     jti, family_id = str(claims["jti"]), str(claims["fam"])
     known = state.db.refresh_state(jti)
     if known is None or known[0] != family_id:
@@ -72,14 +78,13 @@ async def refresh(call: Call) -> Response:
 
 async def logout(call: Call) -> Response:
     """Revoke the refresh-token family named by ``refresh_token``; 204 whatever its state."""
-    body = await call.body()
-    state = call.state
     try:
-        claims = verify_refresh_token(
-            body["refresh_token"], secret=state.jwt_secret, now=state.clock.now(), faults=call.faults
-        )
-    except InvalidTokenError:
+        claims = await _refresh_claims(call)
+    except ApiError as error:
+        if error.status != 401:
+            raise
         return Response(status_code=204)
+    state = call.state
     family_id = str(claims["fam"])
     if state.db.family_owner(family_id) != call.principal.id:
         return Response(status_code=204)
