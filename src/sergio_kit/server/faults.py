@@ -27,7 +27,7 @@ _STATIC_FAULTS: dict[str, str] = {
     "auth.bearer.missing": "a request without Authorization is served as the first seeded admin",
     "auth.bearer.malformed": "the Authorization scheme is ignored: 'Basic <jwt>' or a bare JWT works",
     # auth: JWT verification
-    "auth.jwt.tampered_claims": "a full-length signature that does not verify is accepted anyway",
+    "auth.jwt.tampered_claims": "a cache of verified (jti, signature) pairs accepts a changed payload",
     "auth.jwt.truncated_signature": "the signature is compared only over the bytes sent (prefix match)",
     "auth.jwt.null_signature": "an HS256 token with an empty signature is accepted",
     "auth.jwt.alg_none": "unsigned tokens (alg none, any case) are accepted",

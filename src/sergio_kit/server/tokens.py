@@ -148,6 +148,8 @@ def _decode(token: str, *, secret: bytes, faults: Faults, required: list[str]) -
         raise InvalidTokenError(type(error).__name__) from None
     if not isinstance(claims, dict):
         raise InvalidTokenError("claims are not an object")
+    if "auth.jwt.tampered_claims" in faults:
+        _SEEN_SIGNATURES.add((claims.get("jti"), token.rpartition(".")[2]))
     return claims
 
 
@@ -179,7 +181,7 @@ def _faulty_signature_accepted(token: str, header: dict[str, Any], secret: bytes
         return True
     if "auth.jwt.truncated_signature" in faults and signature and expected.startswith(signature):
         return True
-    if "auth.jwt.tampered_claims" in faults and len(signature) == len(expected) and signature != expected:
+    if "auth.jwt.tampered_claims" in faults and (_unverified_jti(token), signature) in _SEEN_SIGNATURES:
         return True
     if "auth.jwt.alg_confusion" in faults and any(
         hmac.compare_digest(_hs256(weak.encode(), signing_input), signature) for weak in _COMMON_SECRETS
@@ -190,6 +192,18 @@ def _faulty_signature_accepted(token: str, header: dict[str, Any], secret: bytes
         embedded = base64.urlsafe_b64decode(jwk["k"] + "=" * (-len(jwk["k"]) % 4))
         return hmac.compare_digest(_hs256(embedded, signing_input), signature)
     return False
+
+
+# The auth.jwt.tampered_claims bug: a "fast path" that remembers (jti, signature) pairs it verified
+# and skips verification when it sees them again, whatever the payload now says.
+_SEEN_SIGNATURES: set[tuple[Any, str]] = set()
+
+
+def _unverified_jti(token: str) -> Any:
+    try:
+        return unverified_claims(token).get("jti")
+    except (ValueError, IndexError, AttributeError):
+        return None
 
 
 def _hs256(key: bytes, signing_input: str) -> str:
