@@ -21,6 +21,12 @@ class CheckResult:
     status: str  # passed | failed | skipped | error
     detail: str
     seconds: float
+    finding: dict[str, Any] | None = None  # Finding.as_dict() of a failed kit check: sent, received, curl
+
+    @property
+    def group(self) -> str:
+        """The check group: the first part of the id (``auth`` for ``auth.jwt.alg_none``)."""
+        return self.check_id.split(".", 1)[0]
 
 
 @dataclass
