@@ -29,6 +29,11 @@ class Operation:
     security: tuple[str, ...]
     request_schema: dict[str, Any] | None
 
+    @property
+    def label(self) -> str:
+        """``METHOD /path``, as Schemathesis names operations."""
+        return f"{self.method} {self.path}"
+
 
 @cache
 def load_document(path: Path | None = None) -> dict[str, Any]:

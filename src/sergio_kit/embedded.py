@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sergio_kit.clock_client import TestClock
 from sergio_kit.errors import TargetUnreachableError
+from sergio_kit.target import Account, Target
 
 READY_FILE = "ready.json"
 LOG_FILE = "server.log"
@@ -148,3 +150,32 @@ def embedded_server(data_dir: Path, **options: Any) -> Iterator[RunningServer]:
 def clean_environment() -> dict[str, str]:
     """The environment for child processes, without the kit's own ``SERGIO_*`` settings."""
     return {k: v for k, v in os.environ.items() if not k.startswith("SERGIO_")}
+
+
+def embedded_target(server: RunningServer) -> Target:
+    """A :class:`Target` for a reference server this process started: both tenants' admins, the
+    signing secret, the test clock and a way to issue webhook-receiver certificates it trusts."""
+    from sergio_kit.server.tls import issue_receiver_cert
+
+    companies = server.credentials()["companies"]
+    primary, other = (_admin(company) for company in companies[:2])
+    clock = None
+    if server.clock_url and server.clock_token:
+        clock = TestClock(server.clock_url, server.clock_token, server.ssl_context())
+        clock.now()
+    return Target(
+        base_url=server.base_url,
+        account=primary,
+        ca_bundle=server.ca_cert,
+        http_url=server.http_url,
+        clock=clock,
+        embedded=True,
+        other_account=other,
+        jwt_secret=server.jwt_secret(),
+        receiver_cert=lambda destination: issue_receiver_cert(server.data_dir, destination),
+    )
+
+
+def _admin(company: dict[str, Any]) -> Account:
+    admin = next(user for user in company["users"] if user["role"] == "admin")
+    return Account(admin["email"], admin["password"])

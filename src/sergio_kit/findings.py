@@ -56,13 +56,13 @@ def finding_from_response(message: str, response: httpx.Response, *, expected: s
     body = request.content.decode("utf-8", errors="replace") if request.content else ""
     sent = f"{request.method} {request.url}"
     if body:
-        sent += " " + _preview(body)
-    received = f"{response.status_code} {_preview(response.text)}"
+        sent += " " + _preview(mask_text(body))
+    received = f"{response.status_code} {_preview(mask_text(response.text))}"
     return Finding(
         message=mask_text(message),
         expected=expected,
         sent=mask_text(sent),
-        received=mask_text(received),
+        received=received,
         curl=curl_command(request),
     )
 

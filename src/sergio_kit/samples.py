@@ -16,3 +16,26 @@ def example_job(**changes: Any) -> dict[str, Any]:
     }
     job.update(changes)
     return job
+
+
+WEBHOOK_SINK = "https://127.0.0.1:9/sergio-kit"  # a URL nothing listens on: deliveries just fail
+
+
+def sample_body(operation_id: str) -> Any:
+    """A valid request body for ``operation_id`` (``None`` for operations without one).
+
+    Checks that probe authentication send these, so that a refusal can only be about the
+    credentials, never about the body.
+    """
+    bodies: dict[str, Any] = {
+        "login": {"email": "nobody@example.com", "password": "not-a-password"},
+        "refreshToken": {"refresh_token": "sergio-kit-placeholder"},
+        "logout": {"refresh_token": "sergio-kit-placeholder"},
+        "createJob": example_job(),
+        "bulkCreateJobs": {"jobs": [example_job()]},
+        "updateJob": {"notes": "updated by sergio-kit"},
+        "createWebhook": {"url": WEBHOOK_SINK, "events": ["job.created"]},
+        "createApiKey": {"name": "sergio-kit probe", "scopes": ["jobs:read"]},
+        "zapierCreateJob": example_job(),
+    }
+    return bodies.get(operation_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,10 @@ class Target:
     http_url: str | None = None
     clock: TestClock | None = None
     embedded: bool = False
+    other_account: Account | None = None
+    api_key: str | None = field(default=None, repr=False)
+    jwt_secret: bytes | None = field(default=None, repr=False)
+    receiver_cert: Callable[[Path], Path] | None = None  # issues a loopback cert the target trusts
 
     def ssl_context(self) -> ssl.SSLContext:
         """A verifying TLS context: the CA bundle if given, else the system trust store."""

@@ -1,0 +1,189 @@
+"""What a check can use: the target, logged-in tenants, throttled requests, and the extras a
+target may or may not offer (test clock, signing secret, key management, webhook receiver).
+
+Asking for an extra the target lacks raises :class:`CheckSkipped` with the reason, so a check
+never passes silently. Resources the context creates (jobs, webhooks, API keys) are removed when
+it closes.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any, NoReturn
+
+import httpx
+
+from sergio_kit.clock_client import TestClock
+from sergio_kit.contract import Operation, operations
+from sergio_kit.findings import CheckFailed, CheckSkipped, Finding, finding_from_response
+from sergio_kit.receiver import WebhookReceiver
+from sergio_kit.samples import WEBHOOK_SINK, example_job, sample_body
+from sergio_kit.session import TokenSession
+from sergio_kit.target import Account, Target
+from sergio_kit.throttling import Throttle
+
+PRIMARY = "primary"
+OTHER = "other"
+
+
+class CheckContext:
+    """One target, shared by every check of a run."""
+
+    def __init__(self, target: Target, throttle: Throttle | None = None, *, max_examples: int = 25) -> None:
+        self.target = target
+        self.throttle = throttle or Throttle(target.clock)
+        self.max_examples = max_examples
+        self.client = httpx.Client(base_url=target.base_url, verify=target.ssl_context(), timeout=30.0)
+        self.operations: list[Operation] = operations()
+        self._sessions: dict[str, TokenSession] = {}
+        self._resources: dict[tuple[str, str], str] = {}
+        self._keys: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
+        self._cleanup: list[tuple[str, str, str]] = []
+        self._scratch = Path(tempfile.mkdtemp(prefix="sergio-kit-"))
+
+    # -- identities ----------------------------------------------------------------------------
+    def account(self, tenant: str = PRIMARY) -> Account:
+        """The login of ``tenant`` (``primary`` or ``other``); skips when the other is not configured."""
+        if tenant == PRIMARY:
+            return self.target.account
+        if self.target.other_account is None:
+            raise CheckSkipped("needs a second company's admin: set SERGIO_OTHER_EMAIL and SERGIO_OTHER_PASSWORD")
+        return self.target.other_account
+
+    def session(self, tenant: str = PRIMARY) -> TokenSession:
+        """The long-lived session of ``tenant`` (one login, then refreshes)."""
+        if tenant not in self._sessions:
+            self._sessions[tenant] = TokenSession(self.target, self.account(tenant), self.throttle)
+        return self._sessions[tenant]
+
+    def token(self, tenant: str = PRIMARY) -> str:
+        """A valid bearer token of ``tenant``."""
+        return self.session(tenant).token()
+
+    def login(self, tenant: str = PRIMARY) -> dict[str, Any]:
+        """A fresh login of ``tenant`` (spends the auth tier): the token response."""
+        account = self.account(tenant)
+        response = self.send("POST", "/v1/auth/login", json={"email": account.email, "password": account.password})
+        self.expect(response, {200}, f"login as {account.email} failed", expected="200")
+        body: dict[str, Any] = response.json()
+        return body
+
+    # -- requests --------------------------------------------------------------------------------
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        api_key: str | None = None,
+        headers: dict[str, str] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
+        """One request to the target; a 429 is waited out (test clock or Retry-After) and retried."""
+        all_headers = dict(headers or {})
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        if api_key is not None:
+            all_headers["X-API-Key"] = api_key
+        return self.throttle.send(
+            f"{method} {path}",
+            lambda: self.client.request(method, path, headers=all_headers, json=json, content=content),
+            lambda response: (response.status_code, response.headers),
+        )
+
+    def protected(self, scheme: str) -> list[Operation]:
+        """Every contract operation secured by ``scheme`` (``bearerAuth`` or ``apiKeyAuth``)."""
+        return [op for op in self.operations if scheme in op.security]
+
+    def request_for(self, operation: Operation, tenant: str = PRIMARY) -> tuple[str, str, Any]:
+        """``(method, path, body)`` for a valid call of ``operation``: real ids, a valid body."""
+        path = operation.path
+        for name in ("job_id", "webhook_id", "key_id"):
+            if "{" + name + "}" in path:
+                path = path.replace("{" + name + "}", self.resource(name, tenant))
+        return operation.method, path, sample_body(operation.operation_id)
+
+    def resource(self, name: str, tenant: str = PRIMARY) -> str:
+        """The id of a job, webhook or API key of ``tenant`` made for this run (removed at close)."""
+        if (tenant, name) not in self._resources:
+            token = self.token(tenant)
+            if name == "job_id":
+                response = self.send("POST", "/v1/jobs", token=token, json=example_job(notes="sergio-kit"))
+                cleanup = ("DELETE", "/v1/jobs/{}")
+            elif name == "webhook_id":
+                body = {"url": WEBHOOK_SINK, "events": ["job.created"]}
+                response = self.send("POST", "/v1/webhooks", token=token, json=body)
+                cleanup = ("DELETE", "/v1/webhooks/{}")
+            else:
+                body = {"name": "sergio-kit resource", "scopes": ["jobs:read"]}
+                response = self.send("POST", "/v1/api-keys", token=token, json=body)
+                cleanup = ("DELETE", "/v1/api-keys/{}")
+            self.expect(response, {201}, f"could not create a {name.removesuffix('_id')} to test with", "201")
+            resource_id = str(response.json()["id"])
+            self._resources[(tenant, name)] = resource_id
+            self._cleanup.append((tenant, cleanup[0], cleanup[1].format(resource_id)))
+        return self._resources[(tenant, name)]
+
+    # -- what a target may offer -------------------------------------------------------------
+    def clock(self) -> TestClock:
+        """The target's test clock; skips when it has none."""
+        if self.target.clock is None:
+            raise CheckSkipped("needs the target's test clock (sergio-kit serve --test-clock, or SERGIO_CLOCK_URL)")
+        return self.target.clock
+
+    def jwt_secret(self) -> bytes:
+        """The target's JWT signing secret; skips when it is not configured."""
+        if self.target.jwt_secret is None:
+            raise CheckSkipped("needs the signing secret to forge valid tokens: set SERGIO_JWT_SECRET")
+        return self.target.jwt_secret
+
+    def api_key(self, scopes: Collection[str], tenant: str = PRIMARY) -> tuple[str, str]:
+        """``(key id, key)`` with exactly ``scopes`` for ``tenant``, created through key management
+        and revoked at close; skips when the target's key endpoints are not available to us."""
+        wanted = tuple(sorted(scopes))
+        if (tenant, wanted) not in self._keys:
+            body = {"name": "sergio-kit " + "+".join(wanted), "scopes": list(wanted)}
+            response = self.send("POST", "/v1/api-keys", token=self.token(tenant), json=body)
+            if response.status_code in (403, 404, 405):
+                raise CheckSkipped(
+                    f"needs API-key management (POST /v1/api-keys answered {response.status_code}): "
+                    "log in as a company admin"
+                )
+            self.expect(response, {201}, "could not create an API key to test with", "201")
+            created = response.json()
+            self._keys[(tenant, wanted)] = (str(created["id"]), str(created["key"]))
+            self._cleanup.append((tenant, "DELETE", f"/v1/api-keys/{created['id']}"))
+        return self._keys[(tenant, wanted)]
+
+    def receiver(self) -> WebhookReceiver:
+        """A started HTTPS webhook receiver the target trusts; skips when the kit cannot issue one."""
+        if self.target.receiver_cert is None:
+            raise CheckSkipped("needs a webhook receiver the target can reach and trust (embedded server only)")
+        cert = self.target.receiver_cert(self._scratch / f"receiver-{len(list(self._scratch.iterdir()))}.pem")
+        return WebhookReceiver(cert).start()
+
+    # -- verdicts --------------------------------------------------------------------------------
+    def fail(self, message: str, response: httpx.Response | None = None, expected: str = "") -> NoReturn:
+        """Fail the check with a finding built from ``response`` (masked)."""
+        if response is None:
+            raise CheckFailed(Finding(message=message, expected=expected))
+        raise CheckFailed(finding_from_response(message, response, expected=expected))
+
+    def expect(self, response: httpx.Response, statuses: Collection[int], message: str, expected: str) -> None:
+        """Fail unless ``response``'s status is one of ``statuses``."""
+        if response.status_code not in statuses:
+            self.fail(f"{message}: got {response.status_code}", response, expected)
+
+    def close(self) -> None:
+        """Remove what this context created and close its connections."""
+        for tenant, method, path in reversed(self._cleanup):
+            try:
+                self.send(method, path, token=self.token(tenant))
+            except (httpx.HTTPError, CheckSkipped, CheckFailed):
+                pass
+        for session in self._sessions.values():
+            session.close()
+        self.client.close()

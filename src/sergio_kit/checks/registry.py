@@ -1,0 +1,78 @@
+"""The catalogue of the kit's own checks (everything but the Schemathesis contract run).
+
+A check is a function ``(ctx: CheckContext) -> None`` registered under its stable id from
+../shared/checks.md. It raises :class:`~sergio_kit.findings.CheckFailed` when the target breaks
+the rule and :class:`~sergio_kit.findings.CheckSkipped` when it needs something the target lacks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sergio_kit.checks.context import CheckContext
+
+CheckFunction = Callable[["CheckContext"], None]
+GROUPS = ("contract", "auth", "refresh", "apikey", "transport", "webhook", "ratelimit", "cassette")
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A registered check."""
+
+    check_id: str
+    function: CheckFunction
+    summary: str
+
+    @property
+    def group(self) -> str:
+        """The check's group: the first part of its id."""
+        return self.check_id.split(".", 1)[0]
+
+    def run(self, ctx: CheckContext) -> None:
+        """Run the check against ``ctx``'s target."""
+        self.function(ctx)
+
+
+_REGISTRY: dict[str, CheckSpec] = {}
+
+
+def check(check_id: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Register the decorated function as the check ``check_id`` (its docstring is the summary)."""
+    group = check_id.split(".", 1)[0]
+    if group not in GROUPS:
+        raise ValueError(f"check {check_id!r}: unknown group {group!r}")
+
+    def register(function: CheckFunction) -> CheckFunction:
+        if check_id in _REGISTRY:
+            raise ValueError(f"check {check_id!r} is registered twice")
+        summary = (function.__doc__ or "").strip().splitlines()[0] if function.__doc__ else check_id
+        _REGISTRY[check_id] = CheckSpec(check_id, function, summary)
+        return function
+
+    return register
+
+
+def all_checks() -> list[CheckSpec]:
+    """Every registered check, in registration order (importing the check modules first)."""
+    _load_check_modules()
+    return list(_REGISTRY.values())
+
+
+def get_check(check_id: str) -> CheckSpec:
+    """The check registered as ``check_id``."""
+    _load_check_modules()
+    return _REGISTRY[check_id]
+
+
+def _load_check_modules() -> None:
+    import importlib
+    import pkgutil
+
+    import sergio_kit.checks as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name.startswith("group_"):
+            importlib.import_module(f"sergio_kit.checks.{module.name}")

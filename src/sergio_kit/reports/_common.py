@@ -1,0 +1,72 @@
+"""What every report shares: the status vocabulary, grouping, totals and the last masking pass."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sergio_kit.redaction import mask_text
+from sergio_kit.results import CheckResult
+
+STATUSES = ("passed", "failed", "skipped", "error")
+GROUP_ORDER = ("contract", "auth", "refresh", "apikey", "transport", "webhook")
+FINDING_FIELDS = ("expected", "sent", "received", "curl")
+FINDING_LABELS = {"expected": "expected", "sent": "sent", "received": "received", "curl": "reproduce"}
+
+# Characters XML 1.0 cannot carry (and HTML should not): C0 controls other than tab/newline/CR.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class ReportError(Exception):
+    """A report came out inconsistent with the results it was built from (a kit bug)."""
+
+
+def masked(result: CheckResult) -> CheckResult:
+    """A copy of ``result`` whose every text field has passed through :func:`mask_text` again."""
+    finding = None
+    if result.finding is not None:
+        finding = {str(key): mask_text(str(value)) for key, value in result.finding.items()}
+    return dataclasses.replace(
+        result,
+        check_id=mask_text(result.check_id),
+        subject=mask_text(result.subject),
+        detail=mask_text(result.detail),
+        finding=finding,
+    )
+
+
+def printable(text: str) -> str:
+    """``text`` without the control characters XML 1.0 forbids."""
+    return _UNPRINTABLE.sub("\N{REPLACEMENT CHARACTER}", text)
+
+
+def tally(results: Iterable[CheckResult]) -> dict[str, int]:
+    """How many results have each status (every status present, zero when absent)."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    return counts
+
+
+def grouped(results: Iterable[CheckResult]) -> dict[str, list[CheckResult]]:
+    """Results by check group: the documented groups in their order, then any other in run order."""
+    groups: dict[str, list[CheckResult]] = {}
+    for result in results:
+        groups.setdefault(result.group, []).append(result)
+    known = [name for name in GROUP_ORDER if name in groups]
+    return {name: groups[name] for name in [*known, *(g for g in groups if g not in GROUP_ORDER)]}
+
+
+def failures_first(results: Iterable[CheckResult]) -> list[CheckResult]:
+    """Results ordered failed, error, skipped, passed; by check id and subject within a status."""
+    order = {"failed": 0, "error": 1, "skipped": 2, "passed": 3}
+    return sorted(results, key=lambda r: (order.get(r.status, 4), r.check_id, r.subject))
+
+
+def iso_utc(moment: datetime) -> str:
+    """``moment`` as RFC 3339 UTC with a ``Z`` (naive datetimes are taken to be UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,58 @@
+"""Every kit check passes on the clean reference server and fails on the fault named after it.
+
+A check that cannot fail is a defect: this module is where each one is shown to fail. Checks of the
+kit itself (``transport.tls_verified``, ``webhook.verifier``) have no server fault; they are proven
+by breaking the kit in ``test_kit_checks.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from sergio_kit.checks.context import CheckContext
+from sergio_kit.checks.registry import all_checks, get_check
+from sergio_kit.clock_client import TestClock
+from sergio_kit.embedded import RunningServer, embedded_target
+from sergio_kit.findings import CheckFailed
+from sergio_kit.server.faults import FAULTS
+
+KIT_PROPERTIES = {"transport.tls_verified", "webhook.verifier"}
+CHECK_IDS = [spec.check_id for spec in all_checks() if spec.group != "ratelimit"]
+WITH_FAULTS = [check_id for check_id in CHECK_IDS if check_id in FAULTS]
+
+
+@pytest.fixture(scope="module")
+def clean_context(server: RunningServer) -> Iterator[CheckContext]:
+    """A check context on the session's clean server."""
+    context = CheckContext(embedded_target(server), max_examples=10)
+    yield context
+    context.close()
+
+
+def test_every_check_can_be_shown_to_fail() -> None:
+    """Each registered check has a server fault of the same id, or is a property of the kit."""
+    assert set(CHECK_IDS) - set(FAULTS) <= KIT_PROPERTIES
+
+
+@pytest.mark.parametrize("check_id", CHECK_IDS)
+def test_check_passes_on_the_clean_server(check_id: str, clean_context: CheckContext, clock: TestClock) -> None:
+    """On the clean embedded server the check passes, and is never skipped."""
+    clock.unfreeze()
+    clock.advance(61)
+    get_check(check_id).run(clean_context)
+
+
+@pytest.mark.parametrize("check_id", WITH_FAULTS)
+def test_check_fails_on_its_fault(check_id: str, fault_server: Callable[..., RunningServer]) -> None:
+    """With ``--fault <check id>`` the same check fails, with a finding."""
+    server = fault_server(check_id)
+    context = CheckContext(embedded_target(server), max_examples=10)
+    try:
+        with pytest.raises(CheckFailed) as failure:
+            get_check(check_id).run(context)
+        assert failure.value.finding.message
+    finally:
+        context.close()
+        server.stop()
