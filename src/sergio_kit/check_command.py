@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from sergio_kit.errors import SergioKitError
+from sergio_kit.reports import write_reports
 from sergio_kit.results import ResultCollector, print_table
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
@@ -18,7 +20,7 @@ SUITE_DIR = Path(__file__).resolve().parent / "suite"
 def pytest_arguments(args: argparse.Namespace, report_dir: Path) -> list[str]:
     """The pytest command line for the suite, from ``check``'s options."""
     arguments = [str(SUITE_DIR), "-c", str(SUITE_DIR / "pytest.ini"), "--rootdir", str(SUITE_DIR)]
-    arguments += ["-p", "no:terminal", f"--junitxml={report_dir / 'junit.xml'}"]
+    arguments += ["-p", "no:terminal"]
     if args.base_url:
         arguments += ["--sergio-base-url", args.base_url]
     if args.ca_bundle:
@@ -56,14 +58,16 @@ def run_check(args: argparse.Namespace) -> int:
         f"sergio-kit check: target {target}" + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
     )
     collector = ResultCollector()
+    started_at = datetime.now(UTC)
     exit_code = pytest.main(pytest_arguments(args, report_dir), plugins=[collector])
     if collector.usage_error is not None:
         raise collector.usage_error
     print_table(collector.results, sys.stdout)
+    paths = write_reports(report_dir, target, collector.results, started_at, datetime.now(UTC))
     counts = collector.counts()
     print(
         f"\n{len(collector.results)} checks: {counts['passed']} passed, {counts['failed']} failed, "
-        f"{counts['error']} errors, {counts['skipped']} skipped  (JUnit XML: {report_dir / 'junit.xml'})"
+        f"{counts['error']} errors, {counts['skipped']} skipped  (reports: {', '.join(map(str, paths))})"
     )
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise SergioKitError(f"the suite could not run (pytest exit code {int(exit_code)})")

@@ -86,14 +86,49 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "started on free loopback ports (TLS, test clock on) and stopped afterwards.",
     )
     check.add_argument(
-        "--base-url", default=None, help="HTTPS base URL of a live target, e.g. https://staging.example"
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="TOML settings file (or SERGIO_CONFIG; default: sergio-kit.toml, else [tool.sergio-kit] in "
+        "pyproject.toml). Precedence: options > SERGIO_* environment > file > defaults",
     )
     check.add_argument(
-        "--ca-bundle", type=Path, default=None, help="PEM CA bundle that signed the target's certificate"
+        "--base-url",
+        default=None,
+        help="HTTPS base URL of a live target, e.g. https://staging.example (or SERGIO_BASE_URL); "
+        "without it the embedded server runs",
+    )
+    check.add_argument(
+        "--ca-bundle",
+        type=Path,
+        default=None,
+        help="PEM CA bundle that signed the target's certificate (or SERGIO_CA_BUNDLE)",
     )
     check.add_argument("--email", default=None, help="login email for a live target (or SERGIO_EMAIL)")
     check.add_argument(
-        "--password", default=None, help="login password for a live target (or SERGIO_PASSWORD)"
+        "--password",
+        default=None,
+        help="login password for a live target; prefer SERGIO_PASSWORD, the command line is visible to "
+        "other users",
+    )
+    check.add_argument(
+        "--other-email",
+        default=None,
+        help="admin email of a second tenant, for cross-tenant checks (or SERGIO_OTHER_EMAIL)",
+    )
+    check.add_argument(
+        "--other-password",
+        default=None,
+        help="the second tenant's password; prefer SERGIO_OTHER_PASSWORD, the command line is visible "
+        "to other users",
+    )
+    check.add_argument(
+        "--only",
+        default=None,
+        metavar="GROUP[,GROUP]",
+        help="run only these check groups: contract, auth, refresh, apikey, transport, webhook "
+        "(or SERGIO_ONLY; default: all)",
     )
     check.add_argument(
         "--fault",
@@ -103,9 +138,16 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="start the embedded server with this fault (to see a check fail); repeatable",
     )
     check.add_argument(
-        "--max-examples", type=int, default=None, help="Hypothesis examples per operation (default 25)"
+        "--max-examples",
+        default=None,
+        help="Hypothesis examples per operation (or SERGIO_MAX_EXAMPLES; default 25)",
     )
-    check.add_argument("--report", type=Path, default=None, help="folder for junit.xml (default: reports/)")
+    check.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        help="folder for the reports (or SERGIO_REPORT_DIR; default: reports/)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,8 +2,10 @@
 
 Registered through the ``pytest11`` entry point, so any test repository that installs sergio-kit
 gets these options and fixtures. Without ``--sergio-base-url`` the fixtures start the embedded
-reference server (TLS on loopback, test clock on) for the session. Heavy imports (schemathesis,
-locust) stay off this module's import path.
+reference server (TLS on loopback, test clock on) for the session. Settings come from
+:func:`sergio_kit.config.load_config` (options > ``SERGIO_*`` > config file > defaults), or from
+``sergio-kit check``, which resolves them itself and puts them in ``config.stash``. Heavy imports
+(schemathesis, locust) stay off this module's import path.
 """
 
 from __future__ import annotations
@@ -12,25 +14,49 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
+import httpx
 import pytest
 
 from sergio_kit.clock_client import TestClock
-from sergio_kit.embedded import RunningServer, start_server
-from sergio_kit.errors import SergioKitError
+from sergio_kit.config import DEFAULT_MAX_EXAMPLES, MARKERS, KitConfig, load_config
+from sergio_kit.embedded import RunningServer, embedded_target, start_server
+from sergio_kit.errors import SergioKitError, TargetUnreachableError
 from sergio_kit.session import TokenSession
 from sergio_kit.target import Account, Target
 from sergio_kit.throttling import Throttle
 
 EMBEDDED_SERVER_KEY = pytest.StashKey[RunningServer]()
+CONFIG_KEY = pytest.StashKey[KitConfig]()  # set by `sergio-kit check`, else resolved from the options
+SAVED_MAX_EXAMPLES_KEY = pytest.StashKey[str | None]()  # SERGIO_MAX_EXAMPLES before this run
+# KitConfig field -> this plugin's option (the CLI layer of load_config)
+OPTIONS = {
+    name: "--sergio-" + name.replace("_", "-")
+    for name in (
+        "base_url",
+        "ca_bundle",
+        "email",
+        "password",
+        "other_email",
+        "other_password",
+        "api_key",
+        "jwt_secret",
+        "http_url",
+        "clock_url",
+        "clock_token",
+        "max_examples",
+        "config",
+    )
+}
 CHECK_MARKER = "sergio_check"
 MAX_EXAMPLES_ENV = "SERGIO_MAX_EXAMPLES"
-DEFAULT_MAX_EXAMPLES = 25
 
 
 def max_examples() -> int:
-    """Hypothesis examples per operation: ``--sergio-max-examples`` or ``SERGIO_MAX_EXAMPLES``, else 25."""
+    """Hypothesis examples per operation in force (``pytest_configure`` exports them), else 25.
+
+    Read at import time by decorators, hence through the environment rather than a fixture.
+    """
     value = os.environ.get(MAX_EXAMPLES_ENV, "")
     return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_MAX_EXAMPLES
 
@@ -50,11 +76,58 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="PEM file of the CA that signed the target's certificate (default: SERGIO_CA_BUNDLE, "
         "else the system trust store). Certificates are always verified.",
     )
+    group.addoption(
+        "--sergio-config",
+        default=None,
+        metavar="FILE",
+        help="TOML config file (default: SERGIO_CONFIG, else sergio-kit.toml, else [tool.sergio-kit] "
+        "in pyproject.toml). Precedence: options > SERGIO_* environment > file > defaults.",
+    )
     group.addoption("--sergio-email", default=None, help="login email (default: SERGIO_EMAIL).")
-    group.addoption("--sergio-password", default=None, help="login password (default: SERGIO_PASSWORD).")
+    group.addoption(
+        "--sergio-password",
+        default=None,
+        help="login password (default: SERGIO_PASSWORD; prefer the environment, the command line is visible "
+        "to other users).",
+    )
+    group.addoption(
+        "--sergio-other-email",
+        default=None,
+        help="admin email of a second tenant, for cross-tenant checks (default: SERGIO_OTHER_EMAIL).",
+    )
+    group.addoption(
+        "--sergio-other-password",
+        default=None,
+        help="the second tenant's password (default: SERGIO_OTHER_PASSWORD; prefer the environment).",
+    )
+    group.addoption(
+        "--sergio-api-key",
+        default=None,
+        help="an API key for the API-key checks (default: SERGIO_API_KEY; prefer the environment).",
+    )
+    group.addoption(
+        "--sergio-jwt-secret",
+        default=None,
+        help="the target's JWT signing secret; enables the forged-token checks (default: SERGIO_JWT_SECRET; "
+        "prefer the environment).",
+    )
+    group.addoption(
+        "--sergio-http-url",
+        default=None,
+        help="plain-HTTP address to probe (default: SERGIO_HTTP_URL, else the base URL with http://).",
+    )
+    group.addoption(
+        "--sergio-clock-url",
+        default=None,
+        help="the target's test-clock URL, for clock-dependent checks (default: SERGIO_CLOCK_URL).",
+    )
+    group.addoption(
+        "--sergio-clock-token",
+        default=None,
+        help="the test-clock token (default: SERGIO_CLOCK_TOKEN; prefer the environment).",
+    )
     group.addoption(
         "--sergio-max-examples",
-        type=int,
         default=None,
         help="Hypothesis examples per operation in the contract run (default: SERGIO_MAX_EXAMPLES, else 25).",
     )
@@ -68,11 +141,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Declare the marker that names the check a test implements; pass on the example budget."""
+    """Declare the check-id and group markers; pass on the example budget of the settings in force."""
     config.addinivalue_line("markers", f"{CHECK_MARKER}(check_id): the sergio-kit check id a test implements")
-    max_examples = config.getoption("sergio_max_examples", None)
-    if max_examples is not None:
-        os.environ[MAX_EXAMPLES_ENV] = str(max_examples)
+    for group in MARKERS:
+        config.addinivalue_line("markers", f"{group}: a sergio-kit check of the {group} group")
+    try:
+        settings = resolve_config(config)
+    except SergioKitError:
+        return  # reported by the sergio_config fixture, only if a test needs the target
+    config.stash[SAVED_MAX_EXAMPLES_KEY] = os.environ.get(MAX_EXAMPLES_ENV)
+    os.environ[MAX_EXAMPLES_ENV] = str(settings.max_examples)
+
+
+def resolve_config(config: pytest.Config) -> KitConfig:
+    """The settings in force: the ones ``sergio-kit check`` put in the stash, else :func:`load_config`
+    over this plugin's options, ``SERGIO_*`` and the config file of the invocation directory."""
+    settings = config.stash.get(CONFIG_KEY, None)
+    if settings is None:
+        cli = {name: config.getoption("sergio_" + name) for name in OPTIONS}
+        settings = load_config(cli, os.environ, config.invocation_params.dir, cli_labels=OPTIONS)
+        config.stash[CONFIG_KEY] = settings
+    return settings
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -83,65 +172,77 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.user_properties.append(("check_id", marker.args[0]))
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    """Show the target in pytest's header."""
-    base_url = _option(config, "base_url", "SERGIO_BASE_URL")
-    return f"sergio-kit target: {base_url or 'embedded reference server'}"
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Show the target and the settings in force (secrets only as set / not set)."""
+    try:
+        lines = resolve_config(config).summary()
+    except SergioKitError as error:
+        return [f"sergio-kit: configuration error: {error}"]
+    return [f"sergio-kit {line}" for line in lines]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Stop the embedded server if this session started one."""
+    """Stop the embedded server if this session started one; restore the example-budget variable."""
     server = config.stash.get(EMBEDDED_SERVER_KEY, None)
     if server is not None:
         server.stop()
-
-
-def _option(config: pytest.Config, name: str, env: str) -> Any:
-    value = config.getoption(f"sergio_{name}")
-    return value if value is not None else os.environ.get(env)
+    if SAVED_MAX_EXAMPLES_KEY in config.stash:
+        saved = config.stash[SAVED_MAX_EXAMPLES_KEY]
+        if saved is None:
+            os.environ.pop(MAX_EXAMPLES_ENV, None)
+        else:
+            os.environ[MAX_EXAMPLES_ENV] = saved
 
 
 @pytest.fixture(scope="session")
-def sergio_target(request: pytest.FixtureRequest) -> Iterator[Target]:
+def sergio_config(request: pytest.FixtureRequest) -> KitConfig:
+    """The settings in force (CLI > SERGIO_* > config file > defaults); override it to set your own."""
+    return resolve_config(request.config)
+
+
+@pytest.fixture(scope="session")
+def sergio_target(request: pytest.FixtureRequest, sergio_config: KitConfig) -> Iterator[Target]:
     """The target under test: a live deployment, or the embedded reference server."""
-    config = request.config
-    base_url = _option(config, "base_url", "SERGIO_BASE_URL")
-    if base_url:
-        yield _live_target(config, base_url)
-        return
-    data_dir = Path(tempfile.mkdtemp(prefix="sergio-embedded-"))
-    server = start_server(data_dir, faults=config.getoption("sergio_embedded_fault") or ())
-    config.stash[EMBEDDED_SERVER_KEY] = server
-    admin = server.credentials()["companies"][0]["users"][0]
-    assert server.clock_url and server.clock_token
-    clock = TestClock(server.clock_url, server.clock_token, server.ssl_context())
-    clock.now()
-    yield Target(
-        base_url=server.base_url,
-        account=Account(admin["email"], admin["password"]),
-        ca_bundle=server.ca_cert,
-        http_url=server.http_url,
-        clock=clock,
-        embedded=True,
-    )
-    clock.close()
+    if sergio_config.base_url is not None:
+        target = _live_target(sergio_config, sergio_config.base_url)
+    else:
+        config = request.config
+        data_dir = Path(tempfile.mkdtemp(prefix="sergio-embedded-"))
+        server = start_server(data_dir, faults=config.getoption("sergio_embedded_fault") or ())
+        config.stash[EMBEDDED_SERVER_KEY] = server
+        target = embedded_target(server)
+    yield target
+    if target.clock is not None:
+        target.clock.close()
 
 
-def _live_target(config: pytest.Config, base_url: str) -> Target:
-    if not base_url.startswith("https://"):
-        raise SergioKitError(f"base URL {base_url!r} is not https://: the Sergio API is HTTPS only")
-    email = _option(config, "email", "SERGIO_EMAIL")
-    password = _option(config, "password", "SERGIO_PASSWORD")
-    if not email or not password:
-        raise SergioKitError("a live target needs credentials: set SERGIO_EMAIL and SERGIO_PASSWORD")
-    ca_bundle = _option(config, "ca_bundle", "SERGIO_CA_BUNDLE")
-    if ca_bundle and not Path(ca_bundle).is_file():
-        raise SergioKitError(f"CA bundle {ca_bundle!r} does not exist: pass a PEM file")
-    return Target(
-        base_url=base_url.rstrip("/"),
-        account=Account(email, password),
-        ca_bundle=Path(ca_bundle) if ca_bundle else None,
+def _live_target(settings: KitConfig, base_url: str) -> Target:
+    """A :class:`Target` for a live deployment, from validated settings."""
+    assert settings.email is not None and settings.password is not None  # load_config requires them
+    other = None
+    if settings.other_email is not None and settings.other_password is not None:
+        other = Account(settings.other_email, settings.other_password)
+    target = Target(
+        base_url=base_url,
+        account=Account(settings.email, settings.password),
+        ca_bundle=settings.ca_bundle,
+        http_url=settings.http_url,
+        other_account=other,
+        api_key=settings.api_key,
+        jwt_secret=settings.jwt_secret.encode() if settings.jwt_secret is not None else None,
     )
+    if settings.clock_url is not None and settings.clock_token is not None:
+        clock = TestClock(settings.clock_url, settings.clock_token, target.ssl_context())
+        try:
+            clock.now()
+        except httpx.HTTPError as error:
+            clock.close()
+            raise TargetUnreachableError(
+                f"the test clock at {settings.clock_url} did not answer ({error}): check "
+                f"{settings.sources.get('clock_url', 'SERGIO_CLOCK_URL')} and the clock token"
+            ) from None
+        target.clock = clock
+    return target
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import pytest
 
 from sergio_kit.errors import SergioKitError
+from sergio_kit.findings import CheckFailed, Finding
+from sergio_kit.redaction import mask_text
 
 
 @dataclass
@@ -31,11 +34,24 @@ class CheckResult:
 
 @dataclass
 class ResultCollector:
-    """A pytest plugin object: prints a line per finished check and keeps the results."""
+    """A pytest plugin object: prints a line per finished check, under its group, and keeps the results."""
 
     stream: TextIO = field(default_factory=lambda: sys.stdout)
     results: list[CheckResult] = field(default_factory=list)
     usage_error: SergioKitError | None = None
+    _findings: dict[str, Finding] = field(default_factory=dict, init=False, repr=False)
+    _group: str | None = field(default=None, init=False, repr=False)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """Keep the finding of a check that failed with :class:`CheckFailed`, for its result."""
+        report = yield
+        failed = _check_failed(call.excinfo.value) if call.excinfo is not None else None
+        if failed is not None:
+            self._findings[item.nodeid] = failed.finding
+        return report
 
     def pytest_exception_interact(self, node: Any, call: pytest.CallInfo[Any], report: Any) -> None:
         """Remember a user mistake (bad config, unreachable target) raised inside a fixture."""
@@ -49,9 +65,20 @@ class ResultCollector:
         properties = dict(report.user_properties)
         check_id = str(properties.get("check_id", report.nodeid.split("::")[-1]))
         status = "error" if report.failed and report.when != "call" else report.outcome
-        detail = _detail(report) or str(properties.get("detail", ""))
-        result = CheckResult(check_id, _subject(report, check_id), status, detail, report.duration)
+        finding = self._findings.pop(report.nodeid, None) if report.failed else None
+        detail = finding.one_line() if finding else _detail(report) or str(properties.get("detail", ""))
+        result = CheckResult(
+            check_id,
+            mask_text(_subject(report, check_id)),
+            status,
+            mask_text(detail),
+            report.duration,
+            finding.as_dict() if finding else None,
+        )
         self.results.append(result)
+        if result.group != self._group:
+            self._group = result.group
+            self.stream.write(f"== {result.group} ==\n")
         label = f"{result.check_id} {result.subject}".strip()
         self.stream.write(f"  {label:<60} {result.status} ({result.seconds:.1f} s)\n")
         self.stream.flush()
@@ -62,6 +89,18 @@ class ResultCollector:
         for result in self.results:
             counts[result.status] = counts.get(result.status, 0) + 1
         return counts
+
+
+def _check_failed(error: BaseException) -> CheckFailed | None:
+    """The :class:`CheckFailed` behind ``error``: itself, or the first one inside an exception group."""
+    if isinstance(error, CheckFailed):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            found = _check_failed(inner)
+            if found is not None:
+                return found
+    return None
 
 
 def _subject(report: pytest.TestReport, check_id: str) -> str:

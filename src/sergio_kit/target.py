@@ -40,6 +40,11 @@ class Target:
             return ssl.create_default_context(cafile=str(self.ca_bundle))
         return ssl.create_default_context()
 
+    def close(self) -> None:
+        """Close the test-clock connection, if any."""
+        if self.clock is not None:
+            self.clock.close()
+
     def now(self) -> float:
         """The target's current time: its test clock when it has one, else the local clock."""
         return self.clock.estimated_now() if self.clock is not None else time.time()

@@ -29,6 +29,7 @@ def clean_context(server: RunningServer) -> Iterator[CheckContext]:
     context = CheckContext(embedded_target(server), max_examples=10)
     yield context
     context.close()
+    context.target.close()
 
 
 def test_every_check_can_be_shown_to_fail() -> None:
@@ -55,4 +56,5 @@ def test_check_fails_on_its_fault(check_id: str, fault_server: Callable[..., Run
         assert failure.value.finding.message
     finally:
         context.close()
+        context.target.close()
         server.stop()

@@ -25,7 +25,9 @@ from sergio_kit.results import CheckResult
 
 def junit_name(result: CheckResult) -> str:
     """The JUnit test name: the check id, then the operation or case when there is one."""
-    return f"{result.check_id} {result.subject}".strip()
+    if not result.subject or result.subject == result.check_id:
+        return result.check_id
+    return f"{result.check_id} {result.subject}"
 
 
 def failure_text(result: CheckResult) -> str:
@@ -41,14 +43,14 @@ def failure_text(result: CheckResult) -> str:
 def junit_tree(target: str, results: Sequence[CheckResult]) -> ET.ElementTree[ET.Element]:
     """The JUnit document for ``results`` (masked, control characters removed)."""
     safe = [masked(result) for result in results]
-    root = ET.Element("testsuites", name="sergio-kit", **_counts(safe))
+    root = ET.Element("testsuites", {"name": "sergio-kit", **_counts(safe)})
     for group, members in grouped(safe).items():
-        suite = ET.SubElement(root, "testsuite", name=f"sergio.{group}", **_counts(members))
+        suite = ET.SubElement(root, "testsuite", {"name": f"sergio.{group}", **_counts(members)})
         properties = ET.SubElement(suite, "properties")
         ET.SubElement(properties, "property", name="target", value=printable(mask_text(target)))
         for result in members:
             _testcase(suite, group, result)
-    tree = ET.ElementTree(root)
+    tree: ET.ElementTree[ET.Element] = ET.ElementTree(root)
     ET.indent(tree)
     return tree
 
