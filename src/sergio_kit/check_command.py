@@ -10,29 +10,39 @@ from pathlib import Path
 
 import pytest
 
+from sergio_kit.config import KitConfig, load_config
 from sergio_kit.errors import SergioKitError
+from sergio_kit.plugin import CONFIG_KEY
 from sergio_kit.reports import write_reports
 from sergio_kit.results import ResultCollector, print_table
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 
 
-def pytest_arguments(args: argparse.Namespace, report_dir: Path) -> list[str]:
-    """The pytest command line for the suite, from ``check``'s options."""
+class SettingsPlugin:
+    """Hands the resolved settings to the in-process pytest run through ``config.stash``.
+
+    Nothing of them goes on a command line, into a file or into the environment, so secrets never
+    show in the process list; the sergio plugin's ``sergio_config`` fixture returns this object.
+    """
+
+    def __init__(self, settings: KitConfig) -> None:
+        self.settings = settings
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """Stash the settings before the sergio plugin's own ``pytest_configure`` reads them."""
+        config.stash[CONFIG_KEY] = self.settings
+
+
+def pytest_arguments(args: argparse.Namespace, settings: KitConfig) -> list[str]:
+    """The pytest command line for the suite: no settings (see :class:`SettingsPlugin`), only the
+    group selection and the embedded server's faults."""
     arguments = [str(SUITE_DIR), "-c", str(SUITE_DIR / "pytest.ini"), "--rootdir", str(SUITE_DIR)]
     arguments += ["-p", "no:terminal"]
-    if args.base_url:
-        arguments += ["--sergio-base-url", args.base_url]
-    if args.ca_bundle:
-        arguments += ["--sergio-ca-bundle", str(args.ca_bundle)]
-    if args.email:
-        arguments += ["--sergio-email", args.email]
-    if args.password:
-        arguments += ["--sergio-password", args.password]
-    if args.max_examples is not None:
-        if args.max_examples < 1:
-            raise SergioKitError(f"--max-examples {args.max_examples}: give a positive number")
-        arguments += ["--sergio-max-examples", str(args.max_examples)]
+    expression = settings.marker_expression()
+    if expression is not None:
+        arguments += ["-m", expression]
     for fault in args.fault:
         arguments += ["--sergio-embedded-fault", fault]
     return arguments
@@ -40,10 +50,12 @@ def pytest_arguments(args: argparse.Namespace, report_dir: Path) -> list[str]:
 
 def run_check(args: argparse.Namespace) -> int:
     """Run the suite; exit 0 when every check passed (skips allowed), 1 on a failure, 2 on misuse."""
-    if args.base_url and args.fault:
-        raise SergioKitError("--fault only applies to the embedded server; drop --base-url or --fault")
-    if args.base_url and not args.base_url.startswith("https://"):
-        raise SergioKitError(f"--base-url {args.base_url!r} is not https://: the Sergio API is HTTPS only")
+    settings = load_config({**vars(args), "report_dir": args.report}, os.environ, Path.cwd())
+    if settings.base_url is not None and args.fault:
+        raise SergioKitError(
+            f"--fault only applies to the embedded server, but {settings.sources['base_url']} sets a live "
+            "target: drop one of them"
+        )
     if args.fault:
         from sergio_kit.server.faults import Faults, UnknownFaultError
 
@@ -51,15 +63,17 @@ def run_check(args: argparse.Namespace) -> int:
             Faults(args.fault)
         except UnknownFaultError as error:
             raise SergioKitError(str(error)) from None
-    report_dir = args.report or Path("reports")
+    report_dir = settings.report_dir
     report_dir.mkdir(parents=True, exist_ok=True)
-    target = args.base_url or os.environ.get("SERGIO_BASE_URL") or "the embedded reference server"
+    target = settings.base_url or "the embedded reference server"
     print(
         f"sergio-kit check: target {target}" + (f" (faults: {', '.join(args.fault)})" if args.fault else "")
     )
+    for line in settings.summary()[1:]:
+        print(f"  {line}")
     collector = ResultCollector()
     started_at = datetime.now(UTC)
-    exit_code = pytest.main(pytest_arguments(args, report_dir), plugins=[collector])
+    exit_code = pytest.main(pytest_arguments(args, settings), plugins=[collector, SettingsPlugin(settings)])
     if collector.usage_error is not None:
         raise collector.usage_error
     print_table(collector.results, sys.stdout)

@@ -25,6 +25,8 @@ from sergio_kit.errors import SergioKitError
 __all__ = [
     "CHECK_OPTIONS",
     "CONFIG_FILE",
+    "DEFAULT_MAX_EXAMPLES",
+    "FIELDS",
     "GROUPS",
     "MARKERS",
     "SECRETS",
@@ -41,7 +43,7 @@ ENV_PREFIX = "SERGIO_"
 EXAMPLE_URL = "https://sergio.example.com"
 DEFAULT_MAX_EXAMPLES = 25
 
-#: How ``sergio-kit check`` spells each setting on its command line (used in error messages).
+#: How ``sergio-kit check`` spells a setting on its command line when not ``--field-name``.
 CHECK_OPTIONS: Mapping[str, str] = types.MappingProxyType({"report_dir": "--report"})
 
 
@@ -247,7 +249,8 @@ def _bad(given: _Given, expected: str) -> SergioKitError:
     """The one-line error for a bad value (the value itself is hidden for secrets)."""
     if given.name in SECRETS:
         return SergioKitError(f"{given.label} has a value that is not allowed: expected {expected}")
-    return SergioKitError(f"{given.label} has value {given.value!r}: expected {expected}")
+    shown = str(given.value) if isinstance(given.value, Path) else given.value
+    return SergioKitError(f"{given.label} has value {shown!r}: expected {expected}")
 
 
 def _text(given: _Given, what: str) -> str:

@@ -108,7 +108,7 @@ def _subject(report: pytest.TestReport, check_id: str) -> str:
     domain = report.location[2]
     match = re.search(r"\[(.*)\]$", domain)
     if match:
-        return match.group(1)
+        return "" if match.group(1) == check_id else match.group(1)
     name = domain.rsplit(".", 1)[-1].removeprefix("test_")
     return "" if name == check_id.replace(".", "_") else name
 

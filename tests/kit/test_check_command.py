@@ -48,9 +48,9 @@ def test_contract_fault_fails_its_check(tmp_path: Path, fault: str) -> None:
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
-        (["check", "--base-url", "http://127.0.0.1:9"], "is not https://"),
+        (["check", "--base-url", "http://127.0.0.1:9"], "expected an https:// URL"),
         (["check", "--fault", "auth.jwt.alg_nne"], "did you mean 'auth.jwt.alg_none'"),
-        (["check", "--max-examples", "0"], "--max-examples 0"),
+        (["check", "--max-examples", "0"], "--max-examples has value '0'"),
         (["serve", "--host", "10.1.2.3"], "not a loopback address"),
         (["serve", "--limit", "reads=5"], "expected TIER=N"),
         (["serve", "--fault", "nope"], "unknown fault 'nope'"),

@@ -60,9 +60,9 @@ def grouped(results: Iterable[CheckResult]) -> dict[str, list[CheckResult]]:
 
 
 def failures_first(results: Iterable[CheckResult]) -> list[CheckResult]:
-    """Results ordered failed, error, skipped, passed; by check id and subject within a status."""
+    """Results ordered failed, error, skipped, passed; in run order within a status."""
     order = {"failed": 0, "error": 1, "skipped": 2, "passed": 3}
-    return sorted(results, key=lambda r: (order.get(r.status, 4), r.check_id, r.subject))
+    return sorted(results, key=lambda r: order.get(r.status, 4))
 
 
 def iso_utc(moment: datetime) -> str:

@@ -57,12 +57,12 @@ th, td { text-align: left; vertical-align: top; padding: 6px 10px; border-bottom
          overflow-wrap: anywhere; }
 th { background: #f0f3f6; font-size: 12px; text-transform: uppercase; letter-spacing: .04em;
      color: #57606a; }
-col.id { width: 24%; } col.subject { width: 24%; } col.status { width: 86px; }
-col.time { width: 66px; }
+col.c-id { width: 25%; } col.c-subject { width: 25%; } col.c-status { width: 100px; }
+col.c-time { width: 72px; }
 td.time { text-align: right; color: #57606a; font-variant-numeric: tabular-nums; }
 td code { font-size: 13px; }
 .status { display: inline-block; border-radius: 10px; padding: 0 9px; font-size: 12px;
-          font-weight: 600; }
+          font-weight: 600; white-space: nowrap; }
 tr.failed > td, tr.error > td { background: #fff5f5; }
 tr.finding > td { padding: 0 10px 10px 10px; }
 details { border-left: 3px solid #c62828; padding: 4px 0 4px 12px; }
@@ -140,6 +140,10 @@ def _text(value: str) -> str:
     return escape(printable(mask_text(value)))
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def _status_style() -> str:
     return "".join(f".status.{s} {{ background: {COLOURS[s]}; color: {TEXT_ON[s]}; }}\n" for s in STATUSES)
 
@@ -150,7 +154,9 @@ def _header(
     total = sum(totals.values())
     broken = totals["failed"] + totals["error"]
     if broken:
-        verdict = f"FAILED: {totals['failed']} failed, {totals['error']} errors out of {total} checks"
+        problems = [f"{totals['failed']} failed"] if totals["failed"] else []
+        problems += [_plural(totals["error"], "error")] if totals["error"] else []
+        verdict = f"FAILED: {' and '.join(problems)} out of {total} checks"
     elif total:
         verdict = f"PASSED: all {totals['passed']} of {total} checks passed" + (
             f" ({totals['skipped']} skipped)" if totals["skipped"] else ""
@@ -199,8 +205,8 @@ def _group_table(group: str, members: list[CheckResult]) -> str:
     return (
         f'<section id="group-{escape(group)}">'
         f'<h2>{_text(group)} <span class="counts">{escape(summary)}</span></h2>'
-        '<table><colgroup><col class="id"><col class="subject"><col class="status"><col class="detail">'
-        '<col class="time"></colgroup>'
+        '<table><colgroup><col class="c-id"><col class="c-subject"><col class="c-status">'
+        '<col class="c-detail"><col class="c-time"></colgroup>'
         "<thead><tr><th>Check</th><th>Operation / case</th><th>Status</th><th>Detail</th>"
         "<th>Time</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></section>"

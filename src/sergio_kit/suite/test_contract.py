@@ -16,6 +16,7 @@ from sergio_kit.session import TokenSession
 from sergio_kit.target import Target
 from sergio_kit.throttling import Throttle
 
+pytestmark = pytest.mark.contract
 schema = load_contract()
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 UNTESTED_LIMIT = 0.10

@@ -19,6 +19,7 @@ from sergio_kit.session import TokenSession
 from sergio_kit.target import Target
 from sergio_kit.throttling import Throttle
 
+pytestmark = pytest.mark.contract
 JOB = example_job()
 
 
