@@ -124,6 +124,14 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "to other users",
     )
     check.add_argument(
+        "--receiver-cert",
+        type=Path,
+        default=None,
+        metavar="PEM",
+        help="key + certificate chain your target trusts, so its webhooks reach the kit's receiver on this "
+        "machine (or SERGIO_RECEIVER_CERT; the embedded server needs none)",
+    )
+    check.add_argument(
         "--only",
         default=None,
         metavar="GROUP[,GROUP]",

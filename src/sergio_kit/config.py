@@ -62,6 +62,7 @@ class KitConfig:
     http_url: str | None = None  # plain-HTTP address to probe; default: base_url with http://
     clock_url: str | None = None
     clock_token: str | None = field(default=None, repr=False)
+    receiver_cert: Path | None = None  # PEM (key + chain) the target trusts, for the kit's webhook receiver
     max_examples: int = DEFAULT_MAX_EXAMPLES
     only: tuple[str, ...] = GROUPS
     report_dir: Path = Path("reports")
@@ -342,6 +343,7 @@ _PARSERS: dict[str, Callable[[_Given], Any]] = {
     "http_url": _url("http", "an http:// URL such as http://sergio.example.com"),
     "clock_url": _url("https", f"an https:// URL such as {EXAMPLE_URL}/_sergio/clock"),
     "clock_token": _string("a non-empty test-clock token"),
+    "receiver_cert": _existing_file,
     "max_examples": _positive_int,
     "only": _groups,
     "report_dir": _directory,

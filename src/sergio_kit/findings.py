@@ -71,7 +71,14 @@ def curl_command(request: httpx.Request) -> str:
     """A curl line that repeats ``request``, with every secret masked."""
     parts = ["curl", "-X", request.method]
     for name, value in mask_headers(dict(request.headers)).items():
-        if name.lower() in {"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"}:
+        if name.lower() in {
+            "host",
+            "content-length",
+            "accept-encoding",
+            "connection",
+            "user-agent",
+            "accept",
+        }:
             continue
         parts += ["-H", f"{name}: {value}"]
     if request.content:

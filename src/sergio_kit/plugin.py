@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -44,6 +45,7 @@ OPTIONS = {
         "http_url",
         "clock_url",
         "clock_token",
+        "receiver_cert",
         "max_examples",
         "config",
     )
@@ -127,6 +129,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the test-clock token (default: SERGIO_CLOCK_TOKEN; prefer the environment).",
     )
     group.addoption(
+        "--sergio-receiver-cert",
+        default=None,
+        metavar="PEM",
+        help="key + certificate chain the target trusts, for the kit's webhook receiver on this machine "
+        "(default: SERGIO_RECEIVER_CERT; the embedded server issues its own).",
+    )
+    group.addoption(
         "--sergio-max-examples",
         default=None,
         help="Hypothesis examples per operation in the contract run (default: SERGIO_MAX_EXAMPLES, else 25).",
@@ -165,7 +174,15 @@ def resolve_config(config: pytest.Config) -> KitConfig:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Record each test's check id as a user property (it reaches reports and JUnit XML)."""
+    """Run the check groups in catalogue order (contract first) and record each test's check id
+    as a user property (it reaches reports and JUnit XML)."""
+    order = {group: index for index, group in enumerate(MARKERS)}
+
+    def group_rank(item: pytest.Item) -> int:
+        ranks = [order[marker.name] for marker in item.iter_markers() if marker.name in order]
+        return min(ranks, default=len(order))
+
+    items.sort(key=group_rank)  # stable: keeps file order within a group
     for item in items:
         marker = item.get_closest_marker(CHECK_MARKER)
         if marker is not None:
@@ -230,6 +247,7 @@ def _live_target(settings: KitConfig, base_url: str) -> Target:
         other_account=other,
         api_key=settings.api_key,
         jwt_secret=settings.jwt_secret.encode() if settings.jwt_secret is not None else None,
+        receiver_cert=_fixed_cert(settings.receiver_cert) if settings.receiver_cert is not None else None,
     )
     if settings.clock_url is not None and settings.clock_token is not None:
         clock = TestClock(settings.clock_url, settings.clock_token, target.ssl_context())
@@ -245,6 +263,11 @@ def _live_target(settings: KitConfig, base_url: str) -> Target:
     return target
 
 
+def _fixed_cert(path: Path) -> Callable[[Path], Path]:
+    """A receiver-certificate source that always hands out the configured PEM."""
+    return lambda _destination: path
+
+
 @pytest.fixture(scope="session")
 def sergio_throttle(sergio_target: Target) -> Throttle:
     """Retry-on-429 for the kit's own traffic, with per-operation throttled counts."""
@@ -257,3 +280,75 @@ def sergio_session(sergio_target: Target, sergio_throttle: Throttle) -> Iterator
     session = TokenSession(sergio_target, sergio_target.account, sergio_throttle)
     yield session
     session.close()
+
+
+@pytest.fixture(scope="session")
+def sergio_client(sergio_target: Target) -> Iterator[httpx.Client]:
+    """An httpx client for the target: its base URL, certificates verified with its CA bundle."""
+    with httpx.Client(
+        base_url=sergio_target.base_url, verify=sergio_target.ssl_context(), timeout=30.0
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def sergio_check_context(sergio_target: Target, sergio_throttle: Throttle) -> Iterator[Any]:
+    """The context the kit's checks run in (:class:`sergio_kit.checks.context.CheckContext`):
+    both tenants, throttled requests, the target's extras; what it creates is removed at the end."""
+    from sergio_kit.checks.context import CheckContext
+
+    context = CheckContext(sergio_target, sergio_throttle, max_examples=max_examples())
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def sergio_other_tenant(sergio_check_context: Any) -> TokenSession:
+    """A logged-in session of a second company's admin (skips when none is configured)."""
+    from sergio_kit.findings import CheckSkipped
+
+    try:
+        session: TokenSession = sergio_check_context.session("other")
+    except CheckSkipped as reason:
+        pytest.skip(str(reason))
+    return session
+
+
+@pytest.fixture(scope="session")
+def sergio_api_key(sergio_check_context: Any) -> Callable[..., str]:
+    """Factory: ``sergio_api_key("jobs:read")`` is a key with exactly those scopes, created through
+    key management and revoked at the end of the session (skips when key management is unavailable)."""
+    from sergio_kit.findings import CheckSkipped
+
+    def make(*scopes: str, tenant: str = "primary") -> str:
+        try:
+            _, key = sergio_check_context.api_key(scopes, tenant)
+        except CheckSkipped as reason:
+            pytest.skip(str(reason))
+        return str(key)
+
+    return make
+
+
+@pytest.fixture
+def webhook_receiver(sergio_check_context: Any) -> Iterator[Any]:
+    """A real HTTPS webhook receiver on loopback that the target trusts
+    (:class:`sergio_kit.receiver.WebhookReceiver`); skips when no trusted certificate is available."""
+    from sergio_kit.findings import CheckSkipped
+
+    try:
+        receiver = sergio_check_context.receiver()
+    except CheckSkipped as reason:
+        pytest.skip(str(reason))
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def sergio_schema(sergio_target: Target) -> Any:
+    """The contract loaded with Schemathesis and aimed at the target (TLS verified)."""
+    from sergio_kit.contract_run import aim, load_contract
+
+    schema = load_contract()
+    aim(schema, sergio_target)
+    return schema

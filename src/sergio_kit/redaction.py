@@ -16,7 +16,14 @@ WEBHOOK_SECRET = re.compile(r"\bwhsec_[A-Za-z0-9]{8,}")
 JSON_SECRET_FIELD = re.compile(
     r'("(?:password|token|refresh_token|key|secret|api_key)"\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE
 )
-SECRET_HEADERS = {"authorization", "x-api-key", "cookie", "set-cookie", "x-sergio-signature", "x-sergio-clock-token"}
+SECRET_HEADERS = {
+    "authorization",
+    "x-api-key",
+    "cookie",
+    "set-cookie",
+    "x-sergio-signature",
+    "x-sergio-clock-token",
+}
 
 
 def _marker(kind: str, secret: str) -> str:

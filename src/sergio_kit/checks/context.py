@@ -8,6 +8,7 @@ it closes.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Collection
 from pathlib import Path
@@ -17,6 +18,7 @@ import httpx
 
 from sergio_kit.clock_client import TestClock
 from sergio_kit.contract import Operation, operations
+from sergio_kit.errors import SergioKitError
 from sergio_kit.findings import CheckFailed, CheckSkipped, Finding, finding_from_response
 from sergio_kit.receiver import WebhookReceiver
 from sergio_kit.samples import WEBHOOK_SINK, example_job, sample_body
@@ -49,7 +51,9 @@ class CheckContext:
         if tenant == PRIMARY:
             return self.target.account
         if self.target.other_account is None:
-            raise CheckSkipped("needs a second company's admin: set SERGIO_OTHER_EMAIL and SERGIO_OTHER_PASSWORD")
+            raise CheckSkipped(
+                "needs a second company's admin: set SERGIO_OTHER_EMAIL and SERGIO_OTHER_PASSWORD"
+            )
         return self.target.other_account
 
     def session(self, tenant: str = PRIMARY) -> TokenSession:
@@ -65,7 +69,9 @@ class CheckContext:
     def login(self, tenant: str = PRIMARY) -> dict[str, Any]:
         """A fresh login of ``tenant`` (spends the auth tier): the token response."""
         account = self.account(tenant)
-        response = self.send("POST", "/v1/auth/login", json={"email": account.email, "password": account.password})
+        response = self.send(
+            "POST", "/v1/auth/login", json={"email": account.email, "password": account.password}
+        )
         self.expect(response, {200}, f"login as {account.email} failed", expected="200")
         body: dict[str, Any] = response.json()
         return body
@@ -131,7 +137,9 @@ class CheckContext:
     def clock(self) -> TestClock:
         """The target's test clock; skips when it has none."""
         if self.target.clock is None:
-            raise CheckSkipped("needs the target's test clock (sergio-kit serve --test-clock, or SERGIO_CLOCK_URL)")
+            raise CheckSkipped(
+                "needs the target's test clock (sergio-kit serve --test-clock, or SERGIO_CLOCK_URL)"
+            )
         return self.target.clock
 
     def jwt_secret(self) -> bytes:
@@ -161,7 +169,9 @@ class CheckContext:
     def receiver(self) -> WebhookReceiver:
         """A started HTTPS webhook receiver the target trusts; skips when the kit cannot issue one."""
         if self.target.receiver_cert is None:
-            raise CheckSkipped("needs a webhook receiver the target can reach and trust (embedded server only)")
+            raise CheckSkipped(
+                "needs a webhook receiver the target can reach and trust (embedded server only)"
+            )
         cert = self.target.receiver_cert(self._scratch / f"receiver-{len(list(self._scratch.iterdir()))}.pem")
         return WebhookReceiver(cert).start()
 
@@ -172,7 +182,9 @@ class CheckContext:
             raise CheckFailed(Finding(message=message, expected=expected))
         raise CheckFailed(finding_from_response(message, response, expected=expected))
 
-    def expect(self, response: httpx.Response, statuses: Collection[int], message: str, expected: str) -> None:
+    def expect(
+        self, response: httpx.Response, statuses: Collection[int], message: str, expected: str
+    ) -> None:
         """Fail unless ``response``'s status is one of ``statuses``."""
         if response.status_code not in statuses:
             self.fail(f"{message}: got {response.status_code}", response, expected)
@@ -180,10 +192,8 @@ class CheckContext:
     def close(self) -> None:
         """Remove what this context created and close its connections."""
         for tenant, method, path in reversed(self._cleanup):
-            try:
+            with contextlib.suppress(httpx.HTTPError, CheckSkipped, CheckFailed, SergioKitError):
                 self.send(method, path, token=self.token(tenant))
-            except (httpx.HTTPError, CheckSkipped, CheckFailed):
-                pass
         for session in self._sessions.values():
             session.close()
         self.client.close()

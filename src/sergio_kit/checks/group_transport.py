@@ -40,7 +40,9 @@ def https_only(ctx: CheckContext) -> None:
             except httpx.TransportError:
                 continue  # refused or reset: nothing was served over plain HTTP
             if response.status_code < 400:
-                ctx.fail(f"{operation.label} was served over plain HTTP", response, "a 4xx refusal or no answer")
+                ctx.fail(
+                    f"{operation.label} was served over plain HTTP", response, "a 4xx refusal or no answer"
+                )
             if "token" in response.text and operation.operation_id == "login":
                 ctx.fail("a login over plain HTTP returned a token", response, "no token")
 
@@ -50,7 +52,9 @@ def tls_verified(ctx: CheckContext) -> None:
     """The kit's client refuses a server whose certificate its CA bundle does not vouch for."""
     context = ctx.target.ssl_context()
     if context.verify_mode != ssl.CERT_REQUIRED or not context.check_hostname:
-        ctx.fail("the kit's TLS context does not verify certificates and host names", expected="CERT_REQUIRED")
+        ctx.fail(
+            "the kit's TLS context does not verify certificates and host names", expected="CERT_REQUIRED"
+        )
     with _untrusted_tls_server() as url, httpx.Client(verify=context, timeout=10.0) as client:
         try:
             client.get(url)
@@ -58,10 +62,12 @@ def tls_verified(ctx: CheckContext) -> None:
             if "CERTIFICATE_VERIFY_FAILED" in str(error) or "certificate" in str(error).lower():
                 return
             ctx.fail(f"connecting to an untrusted server failed for another reason: {error}")
-        ctx.fail(f"the kit accepted a certificate from an unknown CA at {url}", expected="a TLS verification error")
+        ctx.fail(
+            f"the kit accepted a certificate from an unknown CA at {url}", expected="a TLS verification error"
+        )
 
 
-class _untrusted_tls_server:  # noqa: N801 - used as a context manager like a function
+class _untrusted_tls_server:
     """A loopback TLS listener whose certificate comes from a throwaway CA nobody trusts."""
 
     def __enter__(self) -> str:

@@ -11,7 +11,11 @@ from sergio_kit.findings import CheckSkipped
 
 def _params() -> list[object]:
     return [
-        pytest.param(spec, id=spec.check_id, marks=[getattr(pytest.mark, spec.group), pytest.mark.sergio_check(spec.check_id)])
+        pytest.param(
+            spec,
+            id=spec.check_id,
+            marks=[getattr(pytest.mark, spec.group), pytest.mark.sergio_check(spec.check_id)],
+        )
         for spec in all_checks()
     ]
 
