@@ -194,7 +194,9 @@ def json_values(max_leaves: int = 6) -> st.SearchStrategy[Any]:
     )
     return st.recursive(
         leaves,
-        lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+        lambda children: (
+            st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+        ),
         max_leaves=max_leaves,
     )
 
@@ -217,10 +219,17 @@ def known_tamperings(token: str) -> list[Forged]:
         changed.append(("exp moved a day later", {**claims, "exp": claims["exp"] + 86400}))
     changed.append(("an extra 'role': 'admin' claim", {**claims, "role": "admin"}))
     changed.append(("sub changed", {**claims, "sub": f"{claims.get('sub', '')}x"}))
-    forged = [Forged(f"{note}, signature kept", f"{header}.{segment(new)}.{signature}") for note, new in changed]
+    forged = [
+        Forged(f"{note}, signature kept", f"{header}.{segment(new)}.{signature}") for note, new in changed
+    ]
     respaced = segment(claims, separators=(", ", ": "))
     if respaced != payload:
-        forged.append(Forged("the same claims re-serialized with spaces, signature kept", f"{header}.{respaced}.{signature}"))
+        forged.append(
+            Forged(
+                "the same claims re-serialized with spaces, signature kept",
+                f"{header}.{respaced}.{signature}",
+            )
+        )
     return forged
 
 
@@ -233,7 +242,10 @@ def tampered_claims(token: str) -> st.SearchStrategy[Forged]:
 
     def tamper(name: str, value: Any) -> Forged:
         new_payload = segment({**claims, name: value})
-        return Forged(f"claim {name!r} set to a {type(value).__name__}, signature kept", f"{header}.{new_payload}.{signature}")
+        return Forged(
+            f"claim {name!r} set to a {type(value).__name__}, signature kept",
+            f"{header}.{new_payload}.{signature}",
+        )
 
     generated = st.builds(tamper, names, json_values()).filter(lambda f: split_token(f.token)[1] != payload)
     return st.sampled_from(known_tamperings(token)) | generated
@@ -244,12 +256,15 @@ def known_truncations(token: str) -> list[Forged]:
     cleanly) and at odd lengths (one character short, a single character)."""
     header, payload, signature = split_token(token)
     length = len(signature)
-    keeps = sorted({length - 1, 40, 32, 20, 8, 4, 1} & set(range(1, length)), reverse=True)
+    cuts = {length - 1, 40, 32, 20, 8, 4, 1} & set(range(1, length))
+    keeps = sorted(cuts, key=lambda keep: (keep % 4 != 0, -keep))  # whole quanta first, longest first
     return [_cut(header, payload, signature, keep) for keep in keeps]
 
 
 def _cut(header: str, payload: str, signature: str, keep: int) -> Forged:
-    return Forged(f"signature cut to {keep} of {len(signature)} characters", f"{header}.{payload}.{signature[:keep]}")
+    return Forged(
+        f"signature cut to {keep} of {len(signature)} characters", f"{header}.{payload}.{signature[:keep]}"
+    )
 
 
 def truncated_signatures(token: str) -> st.SearchStrategy[Forged]:
@@ -288,7 +303,12 @@ def known_alg_none(token: str) -> list[Forged]:
         Forged(f"alg {alg!r} and an empty signature", f"{segment({**header, 'alg': alg})}.{payload}.")
         for alg in ALG_NONE_SPELLINGS
     ]
-    forged.append(Forged("alg 'none' with the original signature kept", f"{segment({**header, 'alg': 'none'})}.{payload}.{signature}"))
+    forged.append(
+        Forged(
+            "alg 'none' with the original signature kept",
+            f"{segment({**header, 'alg': 'none'})}.{payload}.{signature}",
+        )
+    )
     return forged
 
 
@@ -300,7 +320,10 @@ def alg_none_variants(token: str) -> st.SearchStrategy[Forged]:
 def known_weak_keys(claims: Mapping[str, Any]) -> list[Forged]:
     """``claims`` signed HS256 with the empty key and with each of :data:`COMMON_SECRETS`."""
     forged = [Forged("HS256 signed with the empty key", sign(claims, b""))]
-    forged += [Forged(f"HS256 signed with the common secret {weak!r}", sign(claims, weak.encode())) for weak in COMMON_SECRETS]
+    forged += [
+        Forged(f"HS256 signed with the common secret {weak!r}", sign(claims, weak.encode()))
+        for weak in COMMON_SECRETS
+    ]
     return forged
 
 
@@ -318,16 +341,29 @@ def known_header_injections(claims: Mapping[str, Any]) -> list[Forged]:
         Forged("a 'jwk' header carrying the signing key", sign(claims, ATTACKER_KEY, header={"jwk": jwk})),
         Forged(
             "a 'jku' header pointing at an unroutable key set",
-            sign(claims, ATTACKER_KEY, header={"jku": f"{UNROUTABLE}/.well-known/jwks.json", "kid": "sergio-kit"}),
+            sign(
+                claims,
+                ATTACKER_KEY,
+                header={"jku": f"{UNROUTABLE}/.well-known/jwks.json", "kid": "sergio-kit"},
+            ),
         ),
-        Forged("an 'x5u' header pointing at an unroutable certificate", sign(claims, ATTACKER_KEY, header={"x5u": f"{UNROUTABLE}/cert.pem"})),
-        Forged("'kid' traversing to /dev/null, signed with the empty key", sign(claims, b"", header={"kid": "../../../../../../../../dev/null"})),
+        Forged(
+            "an 'x5u' header pointing at an unroutable certificate",
+            sign(claims, ATTACKER_KEY, header={"x5u": f"{UNROUTABLE}/cert.pem"}),
+        ),
+        Forged(
+            "'kid' traversing to /dev/null, signed with the empty key",
+            sign(claims, b"", header={"kid": "../../../../../../../../dev/null"}),
+        ),
         Forged("'kid' /dev/null, signed with the empty key", sign(claims, b"", header={"kid": "/dev/null"})),
         Forged(
             "'kid' SQL injection selecting a known key",
             sign(claims, b"sergio-kit", header={"kid": "x' UNION SELECT 'sergio-kit' -- "}),
         ),
-        Forged("'kid' SQL injection ' OR '1'='1, signed with the empty key", sign(claims, b"", header={"kid": "' OR '1'='1"})),
+        Forged(
+            "'kid' SQL injection ' OR '1'='1, signed with the empty key",
+            sign(claims, b"", header={"kid": "' OR '1'='1"}),
+        ),
     ]
 
 
@@ -339,12 +375,19 @@ def injected_headers(claims: Mapping[str, Any]) -> st.SearchStrategy[Forged]:
     keys = st.sampled_from([b"", ATTACKER_KEY]) | st.binary(min_size=1, max_size=64)
 
     def kid_attack(prefix: str, tail: str, key: bytes) -> Forged:
-        return Forged(f"a {prefix.strip()[:6]!r}... 'kid' injection", sign(claims, key, header={"kid": prefix + tail}))
+        return Forged(
+            f"a {prefix.strip()[:6]!r}... 'kid' injection", sign(claims, key, header={"kid": prefix + tail})
+        )
 
     def embedded(key: bytes) -> Forged:
-        return Forged("a 'jwk' header with a generated key", sign(claims, key, header={"jwk": {"kty": "oct", "k": b64url(key)}}))
+        return Forged(
+            "a 'jwk' header with a generated key",
+            sign(claims, key, header={"jwk": {"kty": "oct", "k": b64url(key)}}),
+        )
 
-    generated = st.builds(kid_attack, prefixes, tails, keys) | st.binary(min_size=1, max_size=64).map(embedded)
+    generated = st.builds(kid_attack, prefixes, tails, keys) | st.binary(min_size=1, max_size=64).map(
+        embedded
+    )
     return st.sampled_from(known_header_injections(claims)) | generated
 
 
@@ -372,7 +415,7 @@ def _time_verdict(name: str, value: Any, reference: float) -> bool | None:
 
 
 def _apply(base_claims: Mapping[str, Any], changes: list[_Change], note: str) -> ClaimSet:
-    claims, header = dict(base_claims), {}
+    claims, header = dict(base_claims), dict[str, Any]()
     verdicts: list[bool | None] = []
     for where, name, value, valid in changes:
         target = claims if where == "claim" else header
@@ -406,7 +449,10 @@ def known_claim_sets(base_claims: Mapping[str, Any]) -> list[ClaimSet]:
         ("aud is another audience in a list", ("claim", "aud", ["https://other.example"], False)),
         ("iss removed", ("claim", "iss", _REMOVE, False)),
         ("nbf removed", ("claim", "nbf", _REMOVE, True)),
-        ("an unknown claim with nested unicode", ("claim", EXTRA_PREFIX + "extra", {"ü": ["\u202e", 2**64, None]}, True)),
+        (
+            "an unknown claim with nested unicode",
+            ("claim", EXTRA_PREFIX + "extra", {"ü": ["\u202e", 2**64, None]}, True),
+        ),
         ("an unknown header parameter", ("header", EXTRA_PREFIX + "param", [1, {"a": "\U0001f600"}], True)),
     ]
     return [_apply(base_claims, [change], note) for note, change in odd]
@@ -438,23 +484,36 @@ def claim_sets(base_claims: Mapping[str, Any], reference: float | None = None) -
     time_names = st.sampled_from(TIME_CLAIMS)
     changes: list[st.SearchStrategy[_Change]] = [
         st.builds(lambda name, value: ("claim", name, value, True), _extra_names, json_values()),
-        time_names.flatmap(lambda name: json_values().filter(lambda v: not _is_number(v)).map(lambda v: ("claim", name, v, False))),
+        time_names.flatmap(
+            lambda name: (
+                json_values().filter(lambda v: not _is_number(v)).map(lambda v: ("claim", name, v, False))
+            )
+        ),
         time_names.flatmap(moved),
-        st.sampled_from(sorted(base_claims)).map(lambda name: ("claim", name, _REMOVE, _removal_verdict(name))),
+        st.sampled_from(sorted(base_claims)).map(
+            lambda name: ("claim", name, _REMOVE, _removal_verdict(name))
+        ),
         json_values().map(lambda value: ("claim", "jti", value, None)),
         st.builds(lambda name, value: ("header", name, value, True), _extra_names, json_values()),
         st.text(max_size=30).map(lambda kid: ("header", "kid", kid, None)),
         json_values().map(lambda value: ("header", "typ", value, None)),
-        json_values().filter(lambda value: value != "HS256").map(lambda value: ("header", "alg", value, False)),
+        json_values()
+        .filter(lambda value: value != "HS256")
+        .map(lambda value: ("header", "alg", value, False)),
     ]
     if identity:
         changes.append(st.sampled_from(identity).flatmap(replaced))
 
     def describe(picked: list[_Change]) -> ClaimSet:
-        parts = [f"{where} {name!r} {'removed' if value is _REMOVE else 'set to a ' + type(value).__name__}" for where, name, value, _ in picked]
+        parts = [
+            f"{where} {name!r} {'removed' if value is _REMOVE else 'set to a ' + type(value).__name__}"
+            for where, name, value, _ in picked
+        ]
         return _apply(base_claims, picked, ", ".join(parts))
 
-    generated = st.lists(st.one_of(changes), min_size=1, max_size=3, unique_by=lambda c: (c[0], c[1])).map(describe)
+    generated = st.lists(st.one_of(changes), min_size=1, max_size=3, unique_by=lambda c: (c[0], c[1])).map(
+        describe
+    )
     return st.sampled_from(known_claim_sets(base_claims)) | generated
 
 
@@ -482,10 +541,16 @@ def known_malformed_authorization(token: str) -> list[Forged]:
 def malformed_authorization(token: str) -> st.SearchStrategy[Forged]:
     """A malformed ``Authorization`` value around the real token (:func:`known_malformed_authorization`,
     other scheme names, odd separators, trailing data). Values are valid HTTP field values."""
-    schemes = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12)
-    other_scheme = schemes.filter(lambda s: s.lower() != "bearer").map(lambda s: Forged(f"scheme {s!r}", f"{s} {token}"))
+    schemes = st.text(
+        alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12
+    )
+    other_scheme = schemes.filter(lambda s: s.lower() != "bearer").map(
+        lambda s: Forged(f"scheme {s!r}", f"{s} {token}")
+    )
     separators = st.sampled_from(["  ", "   ", ":", ",", "=", ";", "\t", " \t"])
-    odd_separator = separators.map(lambda sep: Forged(f"'Bearer' and the token separated by {sep!r}", f"Bearer{sep}{token}"))
+    odd_separator = separators.map(
+        lambda sep: Forged(f"'Bearer' and the token separated by {sep!r}", f"Bearer{sep}{token}")
+    )
     suffixes = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789,;!\"'()", min_size=1, max_size=12)
     trailing = st.builds(
         lambda sep, tail: Forged(f"trailing data after the token ({sep!r})", f"Bearer {token}{sep}{tail}"),
@@ -522,9 +587,15 @@ def known_login_bodies() -> list[LoginBody]:
         _json_body("no email", {"password": nobody["password"]}),
         _json_body("a 64 KiB email", {**nobody, "email": "a" * 65536 + "@example.com"}),
         _json_body("a body over 1 MiB", {**nobody, "password": "x" * (1 << 20)}),
-        _json_body("odd unicode", {"email": "\u202enobody\u200d@example.com", "password": "\U0001f600e\u0301\x00"}),
+        _json_body(
+            "odd unicode", {"email": "\u202enobody\u200d@example.com", "password": "\U0001f600e\u0301\x00"}
+        ),
         LoginBody("a UTF-16 body", json.dumps(nobody).encode("utf-16"), JSON),
-        LoginBody("a form-encoded body", b"email=nobody%40example.com&password=x", "application/x-www-form-urlencoded"),
+        LoginBody(
+            "a form-encoded body",
+            b"email=nobody%40example.com&password=x",
+            "application/x-www-form-urlencoded",
+        ),
         _json_body("JSON sent as text/plain", nobody, "text/plain"),
     ]
     return bodies
@@ -533,12 +604,22 @@ def known_login_bodies() -> list[LoginBody]:
 def login_bodies() -> st.SearchStrategy[LoginBody]:
     """A login body that must be refused with a 4xx (:func:`known_login_bodies`, generated objects
     with missing or wrong-typed fields and odd unicode, random bytes under various content types)."""
-    fields = st.dictionaries(st.sampled_from(["email", "password", "remember", ""]), json_values(), max_size=3)
+    fields = st.dictionaries(
+        st.sampled_from(["email", "password", "remember", ""]), json_values(), max_size=3
+    )
     objects = st.builds(
-        lambda value, ascii_only: LoginBody("a generated JSON object", json.dumps(value, ensure_ascii=ascii_only).encode()),
+        lambda value, ascii_only: LoginBody(
+            "a generated JSON object", json.dumps(value, ensure_ascii=ascii_only).encode()
+        ),
         fields,
         st.booleans(),
     )
-    content_types = st.sampled_from([JSON, "application/json; charset=utf-8", "text/plain", "application/xml", None])
-    noise = st.builds(lambda content, kind: LoginBody(f"{len(content)} random bytes as {kind}", content, kind), st.binary(max_size=200), content_types)
+    content_types = st.sampled_from(
+        [JSON, "application/json; charset=utf-8", "text/plain", "application/xml", None]
+    )
+    noise = st.builds(
+        lambda content, kind: LoginBody(f"{len(content)} random bytes as {kind}", content, kind),
+        st.binary(max_size=200),
+        content_types,
+    )
     return st.sampled_from(known_login_bodies()) | objects | noise

@@ -38,7 +38,9 @@ def test_every_check_can_be_shown_to_fail() -> None:
 
 
 @pytest.mark.parametrize("check_id", CHECK_IDS)
-def test_check_passes_on_the_clean_server(check_id: str, clean_context: CheckContext, clock: TestClock) -> None:
+def test_check_passes_on_the_clean_server(
+    check_id: str, clean_context: CheckContext, clock: TestClock
+) -> None:
     """On the clean embedded server the check passes, and is never skipped."""
     clock.unfreeze()
     clock.advance(61)

@@ -9,7 +9,9 @@ it closes.
 from __future__ import annotations
 
 import contextlib
+import re
 import tempfile
+import time
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any, NoReturn
@@ -26,6 +28,7 @@ from sergio_kit.session import TokenSession
 from sergio_kit.target import Account, Target
 from sergio_kit.throttling import Throttle
 
+_RATE_LIMIT = re.compile(r'^"?([a-z]+)"?;r=(\d+);t=(\d+)')
 PRIMARY = "primary"
 OTHER = "other"
 
@@ -43,6 +46,7 @@ class CheckContext:
         self._resources: dict[tuple[str, str], str] = {}
         self._keys: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
         self._cleanup: list[tuple[str, str, str]] = []
+        self._quota: dict[str, tuple[int, float]] = {}
         self._scratch = Path(tempfile.mkdtemp(prefix="sergio-kit-"))
 
     # -- identities ----------------------------------------------------------------------------
@@ -94,11 +98,29 @@ class CheckContext:
             all_headers["Authorization"] = f"Bearer {token}"
         if api_key is not None:
             all_headers["X-API-Key"] = api_key
-        return self.throttle.send(
+        response = self.throttle.send(
             f"{method} {path}",
             lambda: self.client.request(method, path, headers=all_headers, json=json, content=content),
             lambda response: (response.status_code, response.headers),
         )
+        self._remember_quota(response)
+        return response
+
+    def _remember_quota(self, response: httpx.Response) -> None:
+        match = _RATE_LIMIT.match(response.headers.get("RateLimit", ""))
+        if match:
+            tier, remaining, reset = match.group(1), int(match.group(2)), int(match.group(3))
+            self._quota[tier] = (remaining, time.monotonic() + reset)
+
+    def wait_for_quota(self, tier: str, needed: int, reason: str) -> None:
+        """Make sure ``needed`` requests of ``tier`` will be admitted: wait only if the target's last
+        ``RateLimit`` header says too few remain (a whole window when it sent none)."""
+        remaining, reset_at = self._quota.get(tier, (-1, 0.0))
+        if remaining >= needed:
+            return
+        wait = max(int(reset_at - time.monotonic()) + 1, 1) if remaining >= 0 else 61
+        self.throttle.wait(min(wait, 61), reason)
+        self._quota.pop(tier, None)
 
     def protected(self, scheme: str) -> list[Operation]:
         """Every contract operation secured by ``scheme`` (``bearerAuth`` or ``apiKeyAuth``)."""

@@ -27,11 +27,11 @@ from hypothesis.stateful import (
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.registry import check
 from sergio_kit.findings import CheckFailed, CheckSkipped
+from sergio_kit.redaction import mask_text
 
 REFRESH = "/v1/auth/refresh"
 LOGOUT = "/v1/auth/logout"
 PROBE = "/v1/jobs"  # a bearer operation that shows whether an access token is accepted
-WINDOW = 61  # seconds after which every auth-tier admission has left the rolling window
 RACERS = 10
 
 
@@ -110,8 +110,9 @@ def logout_kills_family(ctx: CheckContext) -> None:
 
 
 def fresh_auth_window(ctx: CheckContext, reason: str) -> None:
-    """Wait until the auth tier is empty again (moves the test clock; sleeps on a live target)."""
-    ctx.throttle.wait(WINDOW, reason)
+    """Make sure the auth tier admits all racers: wait (test clock, or real time on a live target)
+    only when the target's RateLimit header says too few requests remain."""
+    ctx.wait_for_quota("auth", RACERS, reason)
 
 
 async def simultaneous_refreshes(ctx: CheckContext, refresh_token: str, count: int) -> list[httpx.Response]:
@@ -173,9 +174,9 @@ class Family:
     """The model of one refresh-token family (one login): its tokens, and whether it must be alive."""
 
     name: str
-    access: str
-    current: str
-    stale: list[str] = field(default_factory=list)
+    access: str = field(repr=False)
+    current: str = field(repr=False)
+    stale: list[str] = field(default_factory=list, repr=False)
     alive: bool = True
 
 
@@ -206,6 +207,11 @@ class RefreshModel(RuleBasedStateMachine):
         """Fail unless ``response``'s status is one the model allows."""
         if response.status_code not in statuses:
             self.disagree(f"{message}: got {response.status_code}", response, expected)
+
+    def pick(self, data: st.DataObject, families: list[Family]) -> Family:
+        """One of ``families``, drawn by name: Hypothesis prints what it draws, so never a token."""
+        name = data.draw(st.sampled_from([family.name for family in families]), label="family")
+        return next(family for family in families if family.name == name)
 
     def start_family(self) -> None:
         """Log in: a new live family."""
@@ -256,27 +262,28 @@ class RefreshModel(RuleBasedStateMachine):
     @rule(data=st.data())
     def refresh(self, data: st.DataObject) -> None:
         """Refresh a family with its current token, or with one of its stale ones."""
-        family = data.draw(st.sampled_from(self.families), label="family")
-        token = data.draw(st.sampled_from([family.current, *family.stale]), label="token")
-        self.refresh_family(family, token, "refresh")
+        family = self.pick(data, self.families)
+        tokens = [family.current, *family.stale]  # drawn by index: Hypothesis prints what it draws
+        index = data.draw(st.integers(0, len(tokens) - 1), label="token (0 = current)")
+        self.refresh_family(family, tokens[index], "refresh")
 
     @precondition(lambda self: any(family.stale for family in self.families))
     @rule(data=st.data())
     def reuse(self, data: st.DataObject) -> None:
         """Present a refresh token that was already spent."""
-        family = data.draw(st.sampled_from([f for f in self.families if f.stale]), label="family")
-        token = data.draw(st.sampled_from(family.stale), label="token")
-        self.refresh_family(family, token, "reuse")
+        family = self.pick(data, [f for f in self.families if f.stale])
+        index = data.draw(st.integers(0, len(family.stale) - 1), label="stale token")
+        self.refresh_family(family, family.stale[index], "reuse")
 
     @rule(data=st.data())
     def logout(self, data: st.DataObject) -> None:
         """Log a family out; every other live family must stay alive."""
-        family = data.draw(st.sampled_from(self.families), label="family")
+        family = self.pick(data, self.families)
         self.logout_family(family)
 
-    def logout_family(self, family: Family) -> None:
+    def logout_family(self, family: Family, why: str = "logout") -> None:
         """Log ``family`` out, then show that each other live family still refreshes."""
-        self.steps.append(f"logout {family.name}")
+        self.steps.append(f"{why} {family.name}")
         response = send_logout(self.ctx, family.access, family.current)
         # A dead family's access token may or may not still be accepted by the target.
         self.check(response, {204} if family.alive else {204, 401}, f"logout of {family.name}", "204")
@@ -288,7 +295,7 @@ class RefreshModel(RuleBasedStateMachine):
     @rule(data=st.data())
     def api_call(self, data: st.DataObject) -> None:
         """Call the API with a family's current access token."""
-        family = data.draw(st.sampled_from(self.families), label="family")
+        family = self.pick(data, self.families)
         self.steps.append(f"GET {PROBE} as {family.name}")
         response = self.ctx.send("GET", PROBE, token=family.access)
         # Access tokens are self-contained JWTs: one of a dead family may live on until its exp.
@@ -301,7 +308,7 @@ class RefreshModel(RuleBasedStateMachine):
             return
         for family in self.families:
             if family.alive:
-                self.logout_family(family)
+                self.logout_family(family, "final logout of")
 
 
 @check("refresh.property")
@@ -320,7 +327,10 @@ def stateful_property(ctx: CheckContext) -> None:
     )
     try:
         run_state_machine_as_test(machine, settings=budget)
-    except CheckFailed:
+    except CheckFailed as failure:
+        notes = getattr(failure, "__notes__", None)
+        if notes:  # the steps Hypothesis attached: keep them, masked
+            failure.__notes__ = [mask_text(note) for note in notes]
         raise
     except Flaky as error:
         ctx.fail(
