@@ -25,6 +25,7 @@ from sergio_kit.server.faults import Faults
 from sergio_kit.server.timefmt import rfc3339
 
 log = logging.getLogger("sergio_kit.server.webhooks")
+PER_ENDPOINT = 4  # deliveries in flight to one endpoint
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -61,9 +62,11 @@ class WebhookDispatcher:
         self._endpoints_for = endpoints_for
         context = ssl.create_default_context()
         context.load_verify_locations(cafile=str(ca_file))
-        self._client = httpx.AsyncClient(verify=context, timeout=5.0, follow_redirects=False)
+        timeout = httpx.Timeout(5.0, connect=2.0)
+        self._client = httpx.AsyncClient(verify=context, timeout=timeout, follow_redirects=False)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._limit = asyncio.Semaphore(16)
+        # Per endpoint, so a dead or slow endpoint never delays deliveries to the others.
+        self._limits: dict[str, asyncio.Semaphore] = {}
         self.stats = DeliveryStats()
 
     def emit(self, company_id: str, event_type: str, job: dict[str, Any]) -> None:
@@ -97,7 +100,7 @@ class WebhookDispatcher:
                 "X-Sergio-Signature": sign(secret, timestamp, signed_over),
             }
             self.stats.attempts += 1
-            async with self._limit:
+            async with self._limits.setdefault(endpoint["id"], asyncio.Semaphore(PER_ENDPOINT)):
                 try:
                     response = await self._client.post(endpoint["url"], content=body, headers=headers)
                     status: int | str = response.status_code

@@ -11,6 +11,7 @@ import hypothesis
 import pytest
 
 from sergio_kit.contract_run import aim, call_and_validate, load_contract, stateful_machine
+from sergio_kit.leftovers import Leftovers
 from sergio_kit.plugin import max_examples
 from sergio_kit.session import TokenSession
 from sergio_kit.target import Target
@@ -23,10 +24,19 @@ UNTESTED_LIMIT = 0.10
 
 
 @pytest.fixture(scope="module", autouse=True)
-def aimed_contract(sergio_target: Target) -> Iterator[Any]:
-    """The module's contract, pointed at the target for this run."""
+def aimed_contract(
+    sergio_target: Target,
+    sergio_client: httpx.Client,
+    sergio_session: TokenSession,
+    sergio_throttle: Throttle,
+) -> Iterator[Any]:
+    """The module's contract, pointed at the target for this run; the webhooks and API keys the
+    fuzzing registers are deleted afterwards."""
     aim(schema, sergio_target)
+    leftovers = Leftovers(sergio_client, sergio_session, sergio_throttle)
+    leftovers.snapshot()
     yield schema
+    leftovers.remove_new()
 
 
 @pytest.mark.sergio_check("contract.schemathesis")
