@@ -88,6 +88,9 @@ def _cases(tmp: Path) -> dict[str, Case]:
             None,
             {"SERGIO_CLOCK_URL": "https://clock.example/_sergio/clock"},
         ),
+        "receiver_cert": Case(
+            "cli.pem", "env.pem", "file.pem", (tmp / "cli.pem", tmp / "env.pem", tmp / "file.pem"), None
+        ),
         "max_examples": Case("3", "7", 11, (3, 7, 11), 25),
         "only": Case(
             "auth,refresh",
@@ -290,7 +293,7 @@ ERRORS = [
         {"sergio-kit.toml": "base_ulr = 'https://x.example'\n"},
         "sergio-kit.toml has unknown key 'base_ulr': did you mean 'base_url'? expected one of base_url, "
         "ca_bundle, email, password, other_email, other_password, api_key, jwt_secret, http_url, clock_url, "
-        "clock_token, max_examples, only, report_dir (spelled with - or _)",
+        "clock_token, receiver_cert, max_examples, only, report_dir (spelled with - or _)",
         id="file-unknown-key-did-you-mean",
     ),
     pytest.param(
@@ -299,7 +302,8 @@ ERRORS = [
         {"pyproject.toml": "[tool.sergio-kit]\nmax-exampels = 3\n"},
         "pyproject.toml [tool.sergio-kit] has unknown key 'max-exampels': did you mean 'max_examples'? "
         "expected one of base_url, ca_bundle, email, password, other_email, other_password, api_key, "
-        "jwt_secret, http_url, clock_url, clock_token, max_examples, only, report_dir (spelled with - or _)",
+        "jwt_secret, http_url, clock_url, clock_token, receiver_cert, max_examples, only, report_dir "
+        "(spelled with - or _)",
         id="pyproject-unknown-key",
     ),
     pytest.param(
