@@ -138,3 +138,17 @@ def print_table(results: list[CheckResult], stream: TextIO) -> None:
     for row in rows:
         detail = row.detail if len(row.detail) <= 160 else row.detail[:157] + "..."
         stream.write(f"{row.check_id:<{width}}  {row.subject:<{subject_width}}  {row.status:<7}  {detail}\n")
+    print_findings(rows, stream)
+
+
+def print_findings(results: list[CheckResult], stream: TextIO) -> None:
+    """Under the table, each failure's finding: what was sent, what came back, what was expected,
+    and a curl line to reproduce it (all masked)."""
+    for result in results:
+        finding = result.finding
+        if result.status != "failed" or not finding:
+            continue
+        stream.write(f"\n{result.check_id}: {mask_text(str(finding.get('message', '')))}\n")
+        for label in ("expected", "sent", "received", "curl"):
+            if finding.get(label):
+                stream.write(f"  {label + ':':<10}{mask_text(str(finding[label]))}\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -117,3 +118,23 @@ def test_help_explains_every_option() -> None:
             assert action.help, f"sergio-kit {name} {action.option_strings} has no help"
     result = run_kit("check", "--help", timeout=60)
     assert result.returncode == 0 and "--base-url" in result.stdout and "--fault" in result.stdout
+
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+def test_failure_shows_the_finding_and_never_a_token(tmp_path: Path) -> None:
+    """A failed auth check prints what was sent, what came back, what was expected and a curl line;
+    neither the output nor any report holds a JWT or a seeded password."""
+    result = run_kit("check", "--only", "auth", "--fault", "auth.jwt.alg_none", "--report", str(tmp_path))
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-2000:]
+    block = result.stdout[result.stdout.index("\nauth.jwt.alg_none:") :]
+    for label in ("expected:", "sent:", "received:", "curl:"):
+        assert label in block, block
+    written = result.stdout + result.stderr
+    written += "".join(path.read_text() for path in tmp_path.iterdir() if path.is_file())
+    assert not JWT.search(written), JWT.search(written)
+    passwords = re.findall(
+        r'password = "([^"]+)"', (Path(__file__).parents[2] / "fixtures/accounts.toml").read_text()
+    )
+    assert passwords and not any(password in written for password in passwords)
