@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import statistics
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -414,31 +414,30 @@ def bearer_malformed(ctx: CheckContext) -> None:
 # -- signature attacks --------------------------------------------------------------------------
 
 
+def _signature_attack(ctx: CheckContext, what: str, forge: Callable[[str], tuple[Any, ...]]) -> None:
+    """The real token works; every forgery ``forge(token)`` makes is 401; the real token still works."""
+    real = _real(ctx)
+    _works(ctx, real.token, "control: the real token")
+    _refuses(ctx, *forge(real.token))
+    _works(ctx, real.token, f"the real token after the {what} ones")
+
+
 @check("auth.jwt.tampered_claims")
 def jwt_tampered_claims(ctx: CheckContext) -> None:
     """A real token whose payload was changed under its old signature is 401."""
-    real = _real(ctx)
-    _works(ctx, real.token, "control: the real token")
-    _refuses(ctx, known_tamperings(real.token), tampered_claims(real.token))
-    _works(ctx, real.token, "the real token after the tampered ones")
+    _signature_attack(ctx, "tampered", lambda token: (known_tamperings(token), tampered_claims(token)))
 
 
 @check("auth.jwt.truncated_signature")
 def jwt_truncated_signature(ctx: CheckContext) -> None:
     """A real token with its signature cut short is 401; the untouched token still works after."""
-    real = _real(ctx)
-    _works(ctx, real.token, "control: the real token")
-    _refuses(ctx, known_truncations(real.token), truncated_signatures(real.token))
-    _works(ctx, real.token, "the real token after the truncated ones")
+    _signature_attack(ctx, "truncated", lambda token: (known_truncations(token), truncated_signatures(token)))
 
 
 @check("auth.jwt.null_signature")
 def jwt_null_signature(ctx: CheckContext) -> None:
     """A real token with an empty, zeroed or missing signature is 401; the untouched token still works."""
-    real = _real(ctx)
-    _works(ctx, real.token, "control: the real token")
-    _refuses(ctx, known_null_signatures(real.token))
-    _works(ctx, real.token, "the real token after the unsigned ones")
+    _signature_attack(ctx, "unsigned", lambda token: (known_null_signatures(token),))
 
 
 @check("auth.jwt.alg_none")
