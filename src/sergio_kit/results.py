@@ -54,9 +54,11 @@ class ResultCollector:
         return report
 
     def pytest_exception_interact(self, node: Any, call: pytest.CallInfo[Any], report: Any) -> None:
-        """Remember a user mistake (bad config, unreachable target) raised inside a fixture."""
+        """Remember a user mistake (bad config, unreachable target) raised inside a fixture, and stop
+        the run: every other check would fail the same way."""
         if call.excinfo is not None and isinstance(call.excinfo.value, SergioKitError):
             self.usage_error = self.usage_error or call.excinfo.value
+            node.session.shouldstop = str(call.excinfo.value)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record a test's outcome once (its call phase, or the phase that failed or skipped)."""

@@ -19,6 +19,14 @@ from sergio_kit.throttling import Throttle
 RENEW_BEFORE = 120  # seconds before expiry at which the session refreshes
 
 
+def unreachable(base_url: str, error: httpx.ConnectError) -> SergioKitError:
+    """The one-line error for a target the kit cannot connect to, with the likely fix."""
+    hint = ""
+    if "CERTIFICATE_VERIFY_FAILED" in str(error):
+        hint = "; pass the CA that signed its certificate with --ca-bundle or SERGIO_CA_BUNDLE"
+    return SergioKitError(f"cannot reach {base_url}: {error}{hint}")
+
+
 class TokenSession:
     """The bearer token of one account, renewed as needed."""
 
@@ -79,7 +87,7 @@ class TokenSession:
                 lambda r: (r.status_code, r.headers),
             )
         except httpx.ConnectError as error:
-            raise SergioKitError(f"cannot reach {self._target.base_url}: {error}") from None
+            raise unreachable(self._target.base_url, error) from None
 
     def close(self) -> None:
         """Close the HTTP connection."""

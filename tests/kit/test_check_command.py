@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sergio_kit.embedded import clean_environment
+from sergio_kit.embedded import RunningServer, clean_environment
 
 
 def run_kit(*arguments: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -138,3 +138,35 @@ def test_failure_shows_the_finding_and_never_a_token(tmp_path: Path) -> None:
         r'password = "([^"]+)"', (Path(__file__).parents[2] / "fixtures/accounts.toml").read_text()
     )
     assert passwords and not any(password in written for password in passwords)
+
+
+def test_untrusted_certificate_is_one_line_with_the_fix(server: RunningServer, tmp_path: Path) -> None:
+    """A target whose certificate the trust store does not vouch for: exit 2, one line naming the
+    fix (--ca-bundle), and the run stops instead of failing every check the same way."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sergio_kit",
+            "check",
+            "--base-url",
+            server.base_url,
+            "--only",
+            "auth",
+            "--report",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **clean_environment(),
+            "SERGIO_EMAIL": "qa@example.com",
+            "SERGIO_PASSWORD": "not-a-real-password",
+        },
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "CERTIFICATE_VERIFY_FAILED" in result.stderr and "--ca-bundle" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert result.stdout.count(" failed (") <= 1

@@ -24,7 +24,7 @@ from sergio_kit.errors import SergioKitError
 from sergio_kit.findings import CheckFailed, CheckSkipped, Finding, finding_from_response
 from sergio_kit.receiver import WebhookReceiver
 from sergio_kit.samples import WEBHOOK_SINK, example_job, sample_body
-from sergio_kit.session import TokenSession
+from sergio_kit.session import TokenSession, unreachable
 from sergio_kit.target import Account, Target
 from sergio_kit.throttling import Throttle
 
@@ -98,11 +98,14 @@ class CheckContext:
             all_headers["Authorization"] = f"Bearer {token}"
         if api_key is not None:
             all_headers["X-API-Key"] = api_key
-        response = self.throttle.send(
-            f"{method} {path}",
-            lambda: self.client.request(method, path, headers=all_headers, json=json, content=content),
-            lambda response: (response.status_code, response.headers),
-        )
+        try:
+            response = self.throttle.send(
+                f"{method} {path}",
+                lambda: self.client.request(method, path, headers=all_headers, json=json, content=content),
+                lambda response: (response.status_code, response.headers),
+            )
+        except httpx.ConnectError as error:
+            raise unreachable(self.target.base_url, error) from None
         self._remember_quota(response)
         return response
 
