@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from sergio_kit.embedded import RunningServer, clean_environment
-
-
-def run_kit(*arguments: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m sergio_kit ARGS`` and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "sergio_kit", *arguments],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=clean_environment(),
-        check=False,
-    )
+from sergio_kit.embedded import RunningServer
+from tests.kit.kit_process import LIVE_LOGIN, run_kit
 
 
 def test_clean_embedded_server_passes_every_contract_check(tmp_path: Path) -> None:
@@ -68,26 +55,8 @@ def test_user_mistakes_give_one_line_and_exit_2(arguments: list[str], expected: 
 
 def test_unreachable_live_target_is_a_clear_error(tmp_path: Path) -> None:
     """A live base URL where nothing listens: exit 2 and a line saying it cannot be reached."""
-    env_run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sergio_kit",
-            "check",
-            "--base-url",
-            "https://127.0.0.1:9",
-            "--report",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={
-            **clean_environment(),
-            "SERGIO_EMAIL": "qa@example.com",
-            "SERGIO_PASSWORD": "not-a-real-password",
-        },
-        check=False,
+    env_run = run_kit(
+        "check", "--base-url", "https://127.0.0.1:9", "--report", str(tmp_path), env=LIVE_LOGIN, timeout=120
     )
     assert env_run.returncode == 2, env_run.stdout[-2000:] + env_run.stderr[-2000:]
     assert "cannot reach https://127.0.0.1:9" in env_run.stderr
@@ -143,28 +112,16 @@ def test_failure_shows_the_finding_and_never_a_token(tmp_path: Path) -> None:
 def test_untrusted_certificate_is_one_line_with_the_fix(server: RunningServer, tmp_path: Path) -> None:
     """A target whose certificate the trust store does not vouch for: exit 2, one line naming the
     fix (--ca-bundle), and the run stops instead of failing every check the same way."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sergio_kit",
-            "check",
-            "--base-url",
-            server.base_url,
-            "--only",
-            "auth",
-            "--report",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
+    result = run_kit(
+        "check",
+        "--base-url",
+        server.base_url,
+        "--only",
+        "auth",
+        "--report",
+        str(tmp_path),
+        env=LIVE_LOGIN,
         timeout=120,
-        env={
-            **clean_environment(),
-            "SERGIO_EMAIL": "qa@example.com",
-            "SERGIO_PASSWORD": "not-a-real-password",
-        },
-        check=False,
     )
     assert result.returncode == 2
     assert "CERTIFICATE_VERIFY_FAILED" in result.stderr and "--ca-bundle" in result.stderr

@@ -9,15 +9,14 @@ documented tiers does; the waiting itself is tested in ``tests/kit/test_throttli
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from sergio_kit.embedded import RunningServer, clean_environment, start_server
+from sergio_kit.embedded import RunningServer, start_server
 from sergio_kit.server.tls import issue_receiver_cert
+from tests.kit.kit_process import run_kit
 
 CLOCK_DEPENDENT = {"auth.expiry.live"}
 LIFTED = {"auth": 10_000, "read": 10_000, "write": 10_000, "webhook": 10_000, "bulk": 10_000}
@@ -39,7 +38,6 @@ def test_live_run_passes_with_only_clock_checks_skipped(live_server: RunningServ
     admins = [next(u for u in company["users"] if u["role"] == "admin") for company in companies]
     secret_file = Path(live_server.info["jwt_secret_file"])
     environment = {
-        **clean_environment(),
         "SERGIO_EMAIL": admins[0]["email"],
         "SERGIO_PASSWORD": admins[0]["password"],
         "SERGIO_OTHER_EMAIL": admins[1]["email"],
@@ -49,24 +47,16 @@ def test_live_run_passes_with_only_clock_checks_skipped(live_server: RunningServ
         "SERGIO_HTTP_URL": "http://127.0.0.1:9",
         "SERGIO_RECEIVER_CERT": str(issue_receiver_cert(live_server.data_dir, tmp_path / "receiver.pem")),
     }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sergio_kit",
-            "check",
-            "--base-url",
-            live_server.base_url,
-            "--max-examples",
-            "5",
-            "--report",
-            str(tmp_path / "reports"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
+    result = run_kit(
+        "check",
+        "--base-url",
+        live_server.base_url,
+        "--max-examples",
+        "5",
+        "--report",
+        str(tmp_path / "reports"),
         env=environment,
-        check=False,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     checks = json.loads((tmp_path / "reports" / "report.json").read_text())["checks"]

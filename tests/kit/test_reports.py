@@ -9,8 +9,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
 import tomllib
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
@@ -18,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from sergio_kit.embedded import clean_environment
 from sergio_kit.reports import ReportError, group_chart, write_reports
 from sergio_kit.reports.junit import validate
 from sergio_kit.results import CheckResult, ResultCollector
+from tests.kit.kit_process import run_kit
 
 ROOT = Path(__file__).resolve().parents[2]
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"
@@ -202,25 +200,7 @@ def test_collector_takes_the_finding_from_check_failed(tmp_path: Path) -> None:
 
 def test_check_command_writes_three_clean_reports(tmp_path: Path) -> None:
     """`check --fault contract.health`: exit 1, the check failed in all three reports, no secret in any."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sergio_kit",
-            "check",
-            "--max-examples",
-            "5",
-            "--report",
-            str(tmp_path),
-            "--fault",
-            "contract.health",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=clean_environment(),
-        check=False,
-    )
+    result = run_kit("check", "--max-examples", "5", "--report", str(tmp_path), "--fault", "contract.health")
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-2000:]
     final_line = result.stdout.strip().splitlines()[-1]
     for name in REPORT_NAMES:
