@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test check lint bench serve clean
+.PHONY: test check lint bench serve clean load
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sergio-kit needs Python 3.11+; set PYTHON=python3.11")'
@@ -21,13 +21,17 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/sergio-kit check $(if $(BASE_URL),--base-url $(BASE_URL)) $(CHECK_ARGS)
 
+## load: Locust conformance profile (each tier at 1.5x its limit, two 60-s windows) on the embedded server
+load: $(STAMP)
+	$(BIN)/sergio-kit load --profile conformance $(if $(BASE_URL),--base-url $(BASE_URL)) $(LOAD_ARGS)
+
 ## serve: the reference server in the foreground (Ctrl-C stops it)
 serve: $(STAMP)
 	$(BIN)/sergio-kit serve $(SERVE_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples load
+	$(BIN)/ruff format --check src tests bench examples load
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_serve(commands)
     _add_check(commands)
+    _add_load(commands)
     return parser
 
 
@@ -158,6 +159,19 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
 
 
+def _add_load(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    load = commands.add_parser(
+        "load",
+        help="run the Locust load scenarios headless (against the embedded server unless --base-url)",
+        description="Run the Locust scenarios of load/ headless in child processes, classify every "
+        "response per rate-limit tier and exit 1 on any failure class. Passwords go to Locust through "
+        "its environment (SERGIO_EMAIL/SERGIO_PASSWORD), never the command line.",
+    )
+    from sergio_kit.load_command import add_load_arguments
+
+    add_load_arguments(load)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sergio-kit`` console script."""
     args = build_parser().parse_args(argv)
@@ -166,6 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from sergio_kit.serve_command import run_serve
 
             return run_serve(args)
+        if args.command == "load":
+            from sergio_kit.load_command import run_load
+
+            return run_load(args)
         from sergio_kit.check_command import run_check
 
         return run_check(args)

@@ -34,8 +34,8 @@ __all__ = [
     "load_config",
 ]
 
-GROUPS = ("contract", "auth", "refresh", "apikey", "transport", "webhook")
-MARKERS = (*GROUPS, "ratelimit", "cassette")  # pytest markers; `only` selects among GROUPS
+GROUPS = ("contract", "auth", "refresh", "apikey", "transport", "webhook", "ratelimit")
+MARKERS = (*GROUPS, "cassette")  # pytest markers; `only` selects among GROUPS
 SECRETS = frozenset({"password", "other_password", "api_key", "jwt_secret", "clock_token"})
 CONFIG_FILE = "sergio-kit.toml"
 PYPROJECT = "pyproject.toml"

@@ -19,7 +19,7 @@ from sergio_kit.findings import CheckFailed
 from sergio_kit.server.faults import FAULTS
 
 KIT_PROPERTIES = {"transport.tls_verified", "webhook.verifier"}
-CHECK_IDS = [spec.check_id for spec in all_checks() if spec.group != "ratelimit"]
+CHECK_IDS = [spec.check_id for spec in all_checks()]
 WITH_FAULTS = [check_id for check_id in CHECK_IDS if check_id in FAULTS]
 
 

@@ -318,7 +318,7 @@ ERRORS = [
         {},
         {},
         "--only has value 'auth,tls': unknown group 'tls'; expected a comma-separated list of groups from: "
-        "contract, auth, refresh, apikey, transport, webhook",
+        "contract, auth, refresh, apikey, transport, webhook, ratelimit",
         id="cli-only-unknown-group",
     ),
     pytest.param(
@@ -326,7 +326,7 @@ ERRORS = [
         {"SERGIO_ONLY": "refesh"},
         {},
         "SERGIO_ONLY has value 'refesh': unknown group 'refesh' (did you mean 'refresh'?); expected a "
-        "comma-separated list of groups from: contract, auth, refresh, apikey, transport, webhook",
+        "comma-separated list of groups from: contract, auth, refresh, apikey, transport, webhook, ratelimit",
         id="env-only-did-you-mean",
     ),
     pytest.param(
@@ -334,7 +334,7 @@ ERRORS = [
         {},
         {},
         "--only has value ' , ': expected a comma-separated list of groups from: contract, auth, refresh, "
-        "apikey, transport, webhook",
+        "apikey, transport, webhook, ratelimit",
         id="cli-only-empty",
     ),
     pytest.param(

@@ -1,0 +1,268 @@
+"""Locust scenarios for the Sergio API: one user class per rate-limit tier, a realistic day, profiles.
+
+Run by ``sergio-kit load`` (or by hand: ``locust -f load/locustfile.py --headless --host URL``).
+Settings come from the environment (never argv, so passwords stay out of ``ps``):
+
+- ``SERGIO_CA_BUNDLE``: PEM CA bundle that signed the target's certificate (TLS is always verified).
+- ``SERGIO_LOAD_ACCOUNTS``: JSON list of ``{"email", "password"}``; else ``SERGIO_EMAIL``/``SERGIO_PASSWORD``.
+- ``SERGIO_LOAD_PROFILE``: ``conformance`` (each tier at 1.5x its limit for two windows) or ``capacity``.
+- ``SERGIO_LOAD_WINDOW``: seconds over which a conformance user sends 1.5x its tier's limit (default 60).
+- ``SERGIO_LOAD_DURATION``: run length in seconds (default: two windows; capacity 120).
+- ``SERGIO_LOAD_USERS``: capacity users (default 20); conformance users per tier (default 1).
+- ``SERGIO_LOAD_LIMITS``: ``tier=N,...`` over the contract's 10/120/60/10/10.
+- ``SERGIO_LOAD_WEIGHTS``: realistic-day task weights, ``read=80,write=15,webhook=1,bulk=4``.
+
+Every response is classified (see ``ratelimit_ledger.py``) and reported under ``"<tier> [<class>]"``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Any, ClassVar
+
+import gevent
+import gevent.ssl
+from locust import FastHttpUser, LoadTestShape, between, constant_throughput, events, task
+from locust.runners import WorkerRunner
+from ratelimit_ledger import Ledger, parse_limits
+from token_pool import Account, TokenPool
+
+JOB: dict[str, Any] = {
+    "customer_id": "cust_load",
+    "service_type": "exterior_windows",
+    "scheduled_date": "2026-02-15",
+    "scheduled_time": "09:00",
+    "address": {"street": "1 Load St", "city": "Springfield", "state": "IL", "zip": "62701"},
+}
+WEBHOOK_SINK = "https://127.0.0.1:9/sergio-load"  # nothing listens; only job.deleted, never sent
+
+
+def _accounts() -> list[Account]:
+    raw = os.environ.get("SERGIO_LOAD_ACCOUNTS")
+    if raw:
+        return [Account(item["email"], item["password"]) for item in json.loads(raw)]
+    found = []
+    for prefix in ("SERGIO_", "SERGIO_OTHER_"):
+        email, password = os.environ.get(prefix + "EMAIL"), os.environ.get(prefix + "PASSWORD")
+        if email and password:
+            found.append(Account(email, password))
+    if not found:
+        raise SystemExit("sergio load: set SERGIO_LOAD_ACCOUNTS or SERGIO_EMAIL and SERGIO_PASSWORD")
+    return found
+
+
+def _weights(text: str | None) -> dict[str, int]:
+    weights = {"read": 80, "write": 15, "webhook": 1, "bulk": 4}
+    for part in (text or "").split(","):
+        if part.strip():
+            name, _, value = part.partition("=")
+            weights[name.strip()] = int(value)
+    return weights
+
+
+ACCOUNTS = _accounts()
+CA_BUNDLE = os.environ.get("SERGIO_CA_BUNDLE") or None
+PROFILE = os.environ.get("SERGIO_LOAD_PROFILE", "conformance")
+WINDOW = float(os.environ.get("SERGIO_LOAD_WINDOW", "60"))
+LIMITS = parse_limits(os.environ.get("SERGIO_LOAD_LIMITS"))
+WEIGHTS = _weights(os.environ.get("SERGIO_LOAD_WEIGHTS"))
+_users_env = os.environ.get("SERGIO_LOAD_USERS")
+USERS = int(_users_env) if _users_env else (1 if PROFILE == "conformance" else 20)
+DURATION = float(os.environ.get("SERGIO_LOAD_DURATION") or (2 * WINDOW if PROFILE == "conformance" else 120))
+if PROFILE not in ("conformance", "capacity"):
+    raise SystemExit(f"SERGIO_LOAD_PROFILE is {PROFILE!r}: expected conformance or capacity")
+
+LEDGER = Ledger(LIMITS)
+_state: dict[str, Any] = {"pool": None, "worker": 0, "distributed": False}
+
+
+@events.test_start.add_listener
+def _on_test_start(environment: Any, **_: Any) -> None:
+    """Learn which worker this process is, so each worker loads with its own account."""
+    runner = environment.runner
+    distributed = isinstance(runner, WorkerRunner)
+    index = int(getattr(runner, "worker_index", 0) or 0)
+    _state.update(worker=index, distributed=distributed)
+    if distributed:
+        # Other workers' pool logins share the per-address auth bucket this process cannot see.
+        LEDGER.slack["auth"] = len(ACCOUNTS) + 1
+
+
+def _ca_context(cafile: str | None = None) -> gevent.ssl.SSLContext:
+    """A verifying TLS context that trusts the configured CA bundle (else ``cafile``, the default store).
+
+    geventhttpclient passes its own default bundle as ``cafile``; the configured one wins over it.
+    """
+    return gevent.ssl.create_default_context(cafile=CA_BUNDLE or cafile)
+
+
+class SergioUser(FastHttpUser):
+    """Base class: verified TLS, a shared token pool, and a classified ``call``."""
+
+    abstract = True
+    insecure = False
+    ssl_context_factory = staticmethod(_ca_context)
+    account_offset = 0
+
+    def on_start(self) -> None:
+        """Pick this user's account: the worker's own in conformance runs, round-robin in capacity."""
+        if _state["pool"] is None:
+            _state["pool"] = TokenPool(f"worker {_state['worker']}")
+        worker = int(_state["worker"])
+        if PROFILE == "capacity":
+            SergioUser.account_offset += 1
+            self.account = ACCOUNTS[(worker + SergioUser.account_offset) % len(ACCOUNTS)]
+        else:
+            self.account = ACCOUNTS[worker % len(ACCOUNTS)]
+
+    def _post_for_pool(self, path: str, body: dict[str, Any], name: str) -> tuple[int, Any, dict[str, str]]:
+        status, data, headers = 0, None, {}
+        LEDGER.begin("address", "auth")
+        with self.client.post(path, json=body, name=name, catch_response=True) as response:
+            status = response.status_code or 0
+            headers = {k.lower(): v for k, v in (response.headers or {}).items()}
+            kind, problem = LEDGER.classify(
+                "address", "auth", status, headers.get("retry-after"), headers.get("date")
+            )
+            if problem and kind != "throttled":
+                response.failure(problem)
+            else:
+                response.success()
+            if status == 200:
+                data = response.json()
+        return status, data, headers
+
+    def call(self, tier: str, method: str, path: str, body: Any = None, *, bearer: bool = True) -> None:
+        """Send one request and report it as ``"<tier> [<class>]"``; failure classes fail it."""
+        headers = {}
+        principal = "address"
+        if bearer:
+            pool: TokenPool = _state["pool"]
+            headers["Authorization"] = "Bearer " + pool.token(self.account, self._post_for_pool)
+            principal = self.account.email
+        LEDGER.begin(principal, tier)
+        with self.client.request(
+            method, path, json=body, headers=headers, name=tier, catch_response=True
+        ) as response:
+            status = response.status_code or 0
+            got = response.headers or {}
+            kind, problem = LEDGER.classify(principal, tier, status, got.get("retry-after"), got.get("date"))
+            response.request_meta["name"] = f"{tier} [{kind}]"
+            if problem:
+                response.failure(problem)
+            else:
+                response.success()
+
+
+def _pace(tier: str) -> Any:
+    """Wait time so the tier's users together send 1.5x its limit per window."""
+    return constant_throughput(1.5 * LIMITS[tier] / WINDOW / max(USERS, 1))
+
+
+class ReadUser(SergioUser):
+    """Read tier: list jobs and webhooks."""
+
+    wait_time = _pace("read")
+
+    @task
+    def list_jobs(self) -> None:
+        """GET /v1/jobs."""
+        self.call("read", "GET", "/v1/jobs?limit=5")
+
+
+class WriteUser(SergioUser):
+    """Write tier: create jobs."""
+
+    wait_time = _pace("write")
+
+    @task
+    def create_job(self) -> None:
+        """POST /v1/jobs."""
+        self.call("write", "POST", "/v1/jobs", JOB)
+
+
+class WebhookUser(SergioUser):
+    """Webhook-registration tier: register endpoints (for job.deleted only, which the load never emits)."""
+
+    wait_time = _pace("webhook")
+
+    @task
+    def register(self) -> None:
+        """POST /v1/webhooks."""
+        self.call("webhook", "POST", "/v1/webhooks", {"url": WEBHOOK_SINK, "events": ["job.deleted"]})
+
+
+class BulkUser(SergioUser):
+    """Bulk tier: create one job per bulk call."""
+
+    wait_time = _pace("bulk")
+
+    @task
+    def bulk_create(self) -> None:
+        """POST /v1/jobs/bulk."""
+        self.call("bulk", "POST", "/v1/jobs/bulk", {"jobs": [JOB]})
+
+
+class AuthUser(SergioUser):
+    """Auth tier: the one user that logs in on purpose (bucketed by client address)."""
+
+    wait_time = _pace("auth")
+
+    def on_start(self) -> None:
+        """Let the token pool log the other users in before the login storm starts."""
+        super().on_start()
+        gevent.sleep(2.0)
+
+    @task
+    def login(self) -> None:
+        """POST /v1/auth/login."""
+        body = {"email": self.account.email, "password": self.account.password}
+        self.call("auth", "POST", "/v1/auth/login", body, bearer=False)
+
+
+class RealisticDayUser(SergioUser):
+    """A mixed day: mostly reads, some writes, rare bulk imports and webhook registrations."""
+
+    wait_time = between(0.05, 0.5)
+
+    def read(self) -> None:
+        """GET /v1/jobs."""
+        self.call("read", "GET", "/v1/jobs?limit=20")
+
+    def write(self) -> None:
+        """POST /v1/jobs."""
+        self.call("write", "POST", "/v1/jobs", JOB)
+
+    def webhook(self) -> None:
+        """POST /v1/webhooks."""
+        self.call("webhook", "POST", "/v1/webhooks", {"url": WEBHOOK_SINK, "events": ["job.deleted"]})
+
+    def bulk(self) -> None:
+        """POST /v1/jobs/bulk."""
+        self.call("bulk", "POST", "/v1/jobs/bulk", {"jobs": [JOB, JOB]})
+
+    tasks: ClassVar[dict[Any, int]] = {
+        read: WEIGHTS["read"],
+        write: WEIGHTS["write"],
+        webhook: WEIGHTS["webhook"],
+        bulk: WEIGHTS["bulk"],
+    }
+
+
+class ProfileShape(LoadTestShape):
+    """``conformance``: every tier user at once for the whole run; ``capacity``: ramp, then plateau."""
+
+    def tick(self) -> tuple[int, float, list[type[SergioUser]]] | None:
+        """Users, spawn rate and classes for the current second, or ``None`` to stop."""
+        elapsed = self.get_run_time()
+        if elapsed >= DURATION:
+            return None
+        if PROFILE == "conformance":
+            classes: list[type[SergioUser]] = [ReadUser, WriteUser, WebhookUser, BulkUser, AuthUser]
+            total = len(classes) * USERS
+            return total, float(total), classes
+        ramp = DURATION / 3
+        users = max(1, math.ceil(USERS * min(1.0, elapsed / ramp)))
+        return users, max(1.0, USERS / ramp), [RealisticDayUser]

@@ -1,0 +1,248 @@
+"""``sergio-kit load``: run the Locust scenarios of ``load/`` headless and judge them per tier.
+
+Locust (and gevent, which monkey-patches on import) only ever runs in a child process: this module
+never imports it. Settings and passwords reach that process through its environment, never argv.
+Without ``--base-url`` the embedded reference server is started on loopback (its CA, its seeded
+accounts) and stopped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from sergio_kit.embedded import RunningServer, clean_environment, start_server
+from sergio_kit.errors import SergioKitError
+
+PROFILES = ("conformance", "capacity")
+TIER_ORDER = ("auth", "read", "write", "webhook", "bulk")
+LIFTED_LIMITS = {
+    "auth": 1_000_000,
+    "read": 1_000_000,
+    "write": 1_000_000,
+    "webhook": 1_000_000,
+    "bulk": 1_000_000,
+}
+DEFAULT_LOCUSTFILE = Path(__file__).resolve().parents[2] / "load" / "locustfile.py"
+
+
+@dataclass
+class TierSummary:
+    """What one tier's requests came to: admitted, throttled as contracted, and each failure class."""
+
+    tier: str
+    admitted: int = 0
+    throttled: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> int:
+        """Requests in a failure class."""
+        return sum(self.failures.values())
+
+
+def add_load_arguments(load: argparse.ArgumentParser) -> None:
+    """The ``load`` subcommand's options (used by :mod:`sergio_kit.cli`)."""
+    load.add_argument(
+        "--profile", choices=PROFILES, default="conformance", help="load profile (default conformance)"
+    )
+    load.add_argument(
+        "--base-url",
+        default=None,
+        help="HTTPS base URL of a live target (or SERGIO_BASE_URL); default: embedded server",
+    )
+    load.add_argument(
+        "--ca-bundle", type=Path, default=None, help="PEM CA bundle of the target (or SERGIO_CA_BUNDLE)"
+    )
+    load.add_argument(
+        "--users",
+        type=int,
+        default=None,
+        help="capacity: simulated users (default 20); conformance: users per tier",
+    )
+    load.add_argument(
+        "--duration", type=float, default=None, help="run length in seconds (default: two windows)"
+    )
+    load.add_argument(
+        "--window",
+        type=float,
+        default=None,
+        help="conformance: seconds over which each tier gets 1.5x its limit (default 60)",
+    )
+    load.add_argument("--processes", type=int, default=None, help="fork this many local Locust workers")
+    load.add_argument("--master", action="store_true", help="run as a Locust master (distributed mode)")
+    load.add_argument("--expect-workers", type=int, default=1, help="with --master: workers to wait for")
+    load.add_argument("--worker", action="store_true", help="run as a Locust worker of --master-host")
+    load.add_argument("--master-host", default="127.0.0.1", help="with --worker: the master's address")
+    load.add_argument(
+        "--fault", action="append", default=[], metavar="CHECK_ID", help="embedded server fault (repeatable)"
+    )
+    load.add_argument("--report", type=Path, default=None, help="report folder (default reports/load)")
+    load.add_argument("--locustfile", type=Path, default=DEFAULT_LOCUSTFILE, help=argparse.SUPPRESS)
+
+
+def run_load(args: argparse.Namespace) -> int:
+    """Run Locust headless; print and write the per-tier summary; 0 only when no failure class occurred."""
+    if not args.locustfile.exists():
+        raise SergioKitError(
+            f"locustfile {args.locustfile} not found; pass --locustfile or run from the repository"
+        )
+    base_url = args.base_url or os.environ.get("SERGIO_BASE_URL")
+    if args.worker:
+        return _run_locust(args, base_url, os.environ.copy(), None)
+    report_dir = Path(args.report or os.environ.get("SERGIO_REPORT_DIR") or "reports/load")
+    report_dir.mkdir(parents=True, exist_ok=True)
+    with _target(args, base_url) as (url, env):
+        print(f"sergio-kit load: profile {args.profile} against {url}", flush=True)
+        exit_code = _run_locust(args, url, env, report_dir)
+    summaries = summarize(json.loads((report_dir / "stats.json").read_text()))
+    findings = judge(summaries, args.profile)
+    print_summary(summaries, findings, sys.stdout)
+    (report_dir / "summary.json").write_text(
+        json.dumps(
+            {
+                "profile": args.profile,
+                "target": url,
+                "locust_exit_code": exit_code,
+                "tiers": [{**asdict(s), "failed": s.failed} for s in summaries.values()],
+                "findings": findings,
+            },
+            indent=2,
+        )
+    )
+    print(f"reports: {report_dir}/report.html, {report_dir}/summary.json, {report_dir}/locust_stats.csv")
+    return 1 if findings or exit_code != 0 else 0
+
+
+@contextmanager
+def _target(args: argparse.Namespace, base_url: str | None) -> Iterator[tuple[str, dict[str, str]]]:
+    """The target URL and the Locust environment: a live target's, or a fresh embedded server's."""
+    env = clean_environment() if base_url is None else os.environ.copy()
+    env.update(_settings_env(args))
+    if base_url is not None:
+        if args.fault:
+            raise SergioKitError("--fault only applies to the embedded server: drop --fault or --base-url")
+        if not base_url.startswith("https://"):
+            raise SergioKitError(f"--base-url has value {base_url!r}: expected an https:// URL")
+        if args.ca_bundle is not None:
+            env["SERGIO_CA_BUNDLE"] = str(args.ca_bundle)
+        if not (env.get("SERGIO_LOAD_ACCOUNTS") or (env.get("SERGIO_EMAIL") and env.get("SERGIO_PASSWORD"))):
+            raise SergioKitError(
+                "a live target needs SERGIO_EMAIL and SERGIO_PASSWORD (or SERGIO_LOAD_ACCOUNTS)"
+            )
+        yield base_url, env
+        return
+    limits = LIFTED_LIMITS if args.profile == "capacity" else None
+    with tempfile.TemporaryDirectory(prefix="sergio-load-") as data:
+        server = start_server(Path(data), faults=args.fault, limits=limits, plain_http=False)
+        try:
+            env.update(_server_env(server, limits))
+            yield server.base_url, env
+        finally:
+            server.stop()
+
+
+def _settings_env(args: argparse.Namespace) -> dict[str, str]:
+    env = {"SERGIO_LOAD_PROFILE": args.profile}
+    for name, value in (("USERS", args.users), ("DURATION", args.duration), ("WINDOW", args.window)):
+        if value is not None:
+            env[f"SERGIO_LOAD_{name}"] = str(value)
+    return env
+
+
+def _server_env(server: RunningServer, limits: dict[str, int] | None) -> dict[str, str]:
+    accounts = [
+        {"email": user["email"], "password": user["password"]}
+        for company in server.credentials()["companies"]
+        for user in company["users"]
+    ]
+    env = {"SERGIO_CA_BUNDLE": str(server.ca_cert), "SERGIO_LOAD_ACCOUNTS": json.dumps(accounts)}
+    if limits:
+        env["SERGIO_LOAD_LIMITS"] = ",".join(f"{tier}={n}" for tier, n in limits.items())
+    return env
+
+
+def _run_locust(
+    args: argparse.Namespace, url: str | None, env: dict[str, str], report_dir: Path | None
+) -> int:
+    command = [sys.executable, "-m", "locust", "-f", str(args.locustfile), "--headless", "--only-summary"]
+    if url is not None:
+        command += ["--host", url]
+    if args.worker:
+        command += ["--worker", "--master-host", args.master_host]
+    if args.processes:
+        command += ["--processes", str(args.processes)]
+    if args.master:
+        command += [
+            "--master",
+            "--expect-workers",
+            str(args.expect_workers),
+            "--expect-workers-max-wait",
+            "60",
+        ]
+    if report_dir is not None:
+        command += ["--csv", str(report_dir / "locust"), "--html", str(report_dir / "report.html")]
+        command += ["--json-file", str(report_dir / "stats")]
+    window = float(args.window or 60)
+    duration = float(args.duration or (2 * window if args.profile == "conformance" else 120))
+    try:
+        return subprocess.run(command, env=env, timeout=duration + 180, check=False).returncode
+    except subprocess.TimeoutExpired:
+        raise SergioKitError(f"locust did not finish within {duration + 180:.0f} s") from None
+
+
+def summarize(stats: Sequence[dict[str, Any]]) -> dict[str, TierSummary]:
+    """Per-tier counts from Locust's JSON stats, whose entries are named ``"<tier> [<class>]"``."""
+    summaries: dict[str, TierSummary] = {tier: TierSummary(tier) for tier in TIER_ORDER}
+    for entry in stats:
+        name = str(entry["name"])
+        tier, _, rest = name.partition(" [")
+        kind = rest.rstrip("]")
+        count = int(entry["num_requests"])
+        if name.startswith("token pool"):
+            tier, kind = "auth", "admitted" if not entry["num_failures"] else "token pool failure"
+        if tier not in summaries or not kind:
+            continue
+        summary = summaries[tier]
+        if kind == "admitted":
+            summary.admitted += count
+        elif kind == "throttled":
+            summary.throttled += count
+        else:
+            summary.failures[kind] = summary.failures.get(kind, 0) + count
+    return summaries
+
+
+def judge(summaries: dict[str, TierSummary], profile: str) -> list[str]:
+    """Failure findings: every failure class; in conformance, a tier past its limit never throttled."""
+    findings = [
+        f"{s.tier}: {count} request(s) {kind}"
+        for s in summaries.values()
+        for kind, count in s.failures.items()
+    ]
+    if profile == "conformance":
+        findings += [
+            f"{s.tier}: loaded at 1.5x its limit but never throttled"
+            for s in summaries.values()
+            if s.admitted and not s.throttled
+        ]
+    return findings
+
+
+def print_summary(summaries: dict[str, TierSummary], findings: list[str], out: TextIO) -> None:
+    """The per-tier table, then each finding on its own line."""
+    out.write(f"{'tier':<9} {'admitted':>9} {'throttled':>10} {'failures':>9}\n")
+    for s in summaries.values():
+        out.write(f"{s.tier:<9} {s.admitted:>9} {s.throttled:>10} {s.failed:>9}\n")
+    for finding in findings:
+        out.write(f"FAIL {finding}\n")
+    out.write("load: " + ("FAILED" if findings else "passed") + "\n")
