@@ -29,13 +29,9 @@ from locust.runners import WorkerRunner
 from ratelimit_ledger import Ledger, parse_limits
 from token_pool import Account, TokenPool
 
-JOB: dict[str, Any] = {
-    "customer_id": "cust_load",
-    "service_type": "exterior_windows",
-    "scheduled_date": "2026-02-15",
-    "scheduled_time": "09:00",
-    "address": {"street": "1 Load St", "city": "Springfield", "state": "IL", "zip": "62701"},
-}
+from sergio_kit.samples import example_job  # plain data, no heavy imports
+
+JOB: dict[str, Any] = example_job(customer_id="cust_load")
 WEBHOOK_SINK = "https://127.0.0.1:9/sergio-load"  # nothing listens; only job.deleted, never sent
 
 
