@@ -11,6 +11,7 @@ from datetime import datetime
 
 import httpx
 
+from sergio_kit.checks.connections import open_clients
 from sergio_kit.checks.context import OTHER, PRIMARY, CheckContext
 from sergio_kit.checks.group_ratelimit_tiers import (
     WINDOW,
@@ -102,16 +103,8 @@ async def _bursts(
     ctx: CheckContext, path: str, headers: dict[str, str], count: int, rounds: int
 ) -> list[list[httpx.Response]]:
     """``rounds`` times: a fresh window, then ``count`` GETs at once, each on its own open connection."""
-    context = ctx.target.ssl_context()
     async with AsyncExitStack() as stack:
-        clients = [
-            await stack.enter_async_context(
-                httpx.AsyncClient(base_url=ctx.target.base_url, verify=context, timeout=60.0)
-            )
-            for _ in range(count)
-        ]
-        # OPTIONS is answered before authentication and rate limiting: it only opens the connection.
-        await asyncio.gather(*(client.options("/v1/health") for client in clients))
+        clients = await open_clients(stack, ctx, count)
         results = []
         for number in range(rounds):
             if number:

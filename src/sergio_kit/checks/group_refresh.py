@@ -7,7 +7,6 @@ context's long-lived session, so ``ctx.token()`` keeps working for the other che
 from __future__ import annotations
 
 import asyncio
-import ssl
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -24,6 +23,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from sergio_kit.checks.connections import open_clients
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.registry import check
 from sergio_kit.findings import CheckFailed, CheckSkipped
@@ -117,16 +117,8 @@ def fresh_auth_window(ctx: CheckContext, reason: str) -> None:
 
 async def simultaneous_refreshes(ctx: CheckContext, refresh_token: str, count: int) -> list[httpx.Response]:
     """``count`` refreshes of one token, each on its own already-open connection, sent at once."""
-    context: ssl.SSLContext = ctx.target.ssl_context()
     async with AsyncExitStack() as stack:
-        clients = [
-            await stack.enter_async_context(
-                httpx.AsyncClient(base_url=ctx.target.base_url, verify=context, timeout=30.0)
-            )
-            for _ in range(count)
-        ]
-        # OPTIONS only opens each connection (TLS handshake done) so the burst really overlaps.
-        await asyncio.gather(*(client.options("/v1/health") for client in clients))
+        clients = await open_clients(stack, ctx, count)
         body = {"refresh_token": refresh_token}
         return list(await asyncio.gather(*(client.post(REFRESH, json=body) for client in clients)))
 
