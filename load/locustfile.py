@@ -13,6 +13,8 @@ Settings come from the environment (never argv, so passwords stay out of ``ps``)
 - ``SERGIO_LOAD_WEIGHTS``: realistic-day task weights, ``read=80,write=15,webhook=1,bulk=4``.
 
 Every response is classified (see ``ratelimit_ledger.py``) and reported under ``"<tier> [<class>]"``.
+In conformance runs the master writes ``load_plan.json`` next to ``--json-file``: which principals
+carried each tier at what rate, for the end-of-run totals (see ``load_plan.py``).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from typing import Any, ClassVar
 
 import gevent
 import gevent.ssl
+from load_plan import build_plan, write_plan
 from locust import FastHttpUser, LoadTestShape, between, constant_throughput, events, task
-from locust.runners import WorkerRunner
-from ratelimit_ledger import Ledger, parse_limits
+from locust.runners import MasterRunner, WorkerRunner
+from ratelimit_ledger import WINDOW_SECONDS, Ledger, parse_limits
 from token_pool import Account, TokenPool
 
 from sergio_kit.samples import example_job  # plain data, no heavy imports
@@ -84,6 +87,47 @@ def _on_test_start(environment: Any, **_: Any) -> None:
     if distributed:
         # Other workers' pool logins share the per-address auth bucket this process cannot see.
         LEDGER.slack["auth"] = len(ACCOUNTS) + 1
+
+
+TIER_OF_CLASS = {
+    "ReadUser": "read",
+    "WriteUser": "write",
+    "WebhookUser": "webhook",
+    "BulkUser": "bulk",
+    "AuthUser": "auth",
+}
+
+
+@events.init.add_listener
+def _on_init(environment: Any, **_: Any) -> None:
+    _state["environment"] = environment
+
+
+@events.spawning_complete.add_listener
+def _on_spawning_complete(**_: Any) -> None:
+    """Master (or lone process) of a conformance run: write ``load_plan.json`` (see ``load_plan.py``)."""
+    environment = _state.get("environment")
+    runner = getattr(environment, "runner", None)
+    json_file = getattr(getattr(environment, "parsed_options", None), "json_file", None)
+    if PROFILE != "conformance" or not json_file or runner is None or isinstance(runner, WorkerRunner):
+        return
+    if isinstance(runner, MasterRunner):
+        nodes = [
+            (runner.get_worker_index(node.id), node.id.rsplit("_", 1)[0], dict(node.user_classes_count))
+            for node in runner.clients.values()
+        ]
+    else:
+        nodes = [(0, "", dict(runner.user_classes_count))]
+    plan = build_plan(
+        nodes,
+        tier_of_class=TIER_OF_CLASS,
+        accounts=len(ACCOUNTS),
+        rate_per_user=_rate,
+        limits=LIMITS,
+        duration=DURATION,
+        server_window=WINDOW_SECONDS,
+    )
+    write_plan(json_file, plan)
 
 
 def _ca_context(cafile: str | None = None) -> gevent.ssl.SSLContext:
@@ -152,9 +196,14 @@ class SergioUser(FastHttpUser):
                 response.success()
 
 
+def _rate(tier: str) -> float:
+    """Requests per second of one user of ``tier``: its users together send 1.5x its limit per window."""
+    return 1.5 * LIMITS[tier] / WINDOW / max(USERS, 1)
+
+
 def _pace(tier: str) -> Any:
     """Wait time so the tier's users together send 1.5x its limit per window."""
-    return constant_throughput(1.5 * LIMITS[tier] / WINDOW / max(USERS, 1))
+    return constant_throughput(_rate(tier))
 
 
 class ReadUser(SergioUser):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,9 +13,11 @@ import pytest
 
 from sergio_kit.config import KitConfig, load_config
 from sergio_kit.errors import SergioKitError
-from sergio_kit.plugin import CONFIG_KEY
+from sergio_kit.plugin import CONFIG_KEY, TRAFFIC_KEY
 from sergio_kit.reports import write_reports
+from sergio_kit.reports.timeline import TierTraffic
 from sergio_kit.results import ResultCollector, print_table
+from sergio_kit.traffic import TrafficLog
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 
@@ -28,11 +31,25 @@ class SettingsPlugin:
 
     def __init__(self, settings: KitConfig) -> None:
         self.settings = settings
+        self.traffic = TrafficLog()  # replaced by the run's own log once the checks' context exists
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: pytest.Config) -> None:
         """Stash the settings before the sergio plugin's own ``pytest_configure`` reads them."""
         config.stash[CONFIG_KEY] = self.settings
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """Keep the rate-limit traffic the checks recorded, for the report's timelines."""
+        self.traffic = config.stash.get(TRAFFIC_KEY, self.traffic)
+
+
+def tier_traffic(log: TrafficLog, limits: Mapping[str, int]) -> list[TierTraffic]:
+    """The report's per-tier timelines from the checks' traffic (times from the first request)."""
+    return [
+        TierTraffic(tier=tier, limit=limits[tier], events=events)
+        for tier, events in log.since_start().items()
+        if tier in limits
+    ]
 
 
 def pytest_arguments(args: argparse.Namespace, settings: KitConfig) -> list[str]:
@@ -73,11 +90,15 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"  {line}")
     collector = ResultCollector()
     started_at = datetime.now(UTC)
-    exit_code = pytest.main(pytest_arguments(args, settings), plugins=[collector, SettingsPlugin(settings)])
+    plugin = SettingsPlugin(settings)
+    exit_code = pytest.main(pytest_arguments(args, settings), plugins=[collector, plugin])
     if collector.usage_error is not None:
         raise collector.usage_error
     print_table(collector.results, sys.stdout)
-    paths = write_reports(report_dir, target, collector.results, started_at, datetime.now(UTC))
+    traffic = tier_traffic(plugin.traffic, settings.tier_limits)
+    paths = write_reports(
+        report_dir, target, collector.results, started_at, datetime.now(UTC), traffic=traffic
+    )
     counts = collector.counts()
     print(
         f"\n{len(collector.results)} checks: {counts['passed']} passed, {counts['failed']} failed, "

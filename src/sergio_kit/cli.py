@@ -152,6 +152,14 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="Hypothesis examples per operation (or SERGIO_MAX_EXAMPLES; default 25)",
     )
     check.add_argument(
+        "--tier-limits",
+        default=None,
+        metavar="TIER=N,...",
+        help="the target's quota per 60 s for the tiers it sets differently from the published "
+        "auth=10,read=120,write=60,webhook=10,bulk=10 (or SERGIO_TIER_LIMITS); the embedded server "
+        "is started with them",
+    )
+    check.add_argument(
         "--report",
         type=Path,
         default=None,

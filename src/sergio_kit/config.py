@@ -26,6 +26,7 @@ __all__ = [
     "CHECK_OPTIONS",
     "CONFIG_FILE",
     "DEFAULT_MAX_EXAMPLES",
+    "DEFAULT_TIER_LIMITS",
     "FIELDS",
     "GROUPS",
     "MARKERS",
@@ -42,6 +43,10 @@ PYPROJECT = "pyproject.toml"
 ENV_PREFIX = "SERGIO_"
 EXAMPLE_URL = "https://sergio.example.com"
 DEFAULT_MAX_EXAMPLES = 25
+#: Requests per 60-s window of each rate-limit tier: the published quotas, overridable per tier.
+DEFAULT_TIER_LIMITS: Mapping[str, int] = types.MappingProxyType(
+    {"auth": 10, "read": 120, "write": 60, "webhook": 10, "bulk": 10}
+)
 
 #: How ``sergio-kit check`` spells a setting on its command line when not ``--field-name``.
 CHECK_OPTIONS: Mapping[str, str] = types.MappingProxyType({"report_dir": "--report"})
@@ -64,6 +69,7 @@ class KitConfig:
     clock_token: str | None = field(default=None, repr=False)
     receiver_cert: Path | None = None  # PEM (key + chain) the target trusts, for the kit's webhook receiver
     max_examples: int = DEFAULT_MAX_EXAMPLES
+    tier_limits: Mapping[str, int] = field(default_factory=lambda: DEFAULT_TIER_LIMITS)  # every tier
     only: tuple[str, ...] = GROUPS
     report_dir: Path = Path("reports")
     config_file: Path | None = None  # the file layer that was read, if any
@@ -93,6 +99,9 @@ class KitConfig:
             )
             lines.append(f"secrets: {secrets}")
         lines.append(f"groups: {', '.join(self.only)}; max examples: {self.max_examples}")
+        if dict(self.tier_limits) != dict(DEFAULT_TIER_LIMITS):
+            limits = ", ".join(f"{tier} {n}" for tier, n in self.tier_limits.items())
+            lines.append(f"tier limits (per 60 s): {limits}")
         if self.config_file is not None:
             lines.append(f"config file: {self.config_file}")
         return lines
@@ -331,6 +340,39 @@ def _groups(given: _Given) -> tuple[str, ...]:
     return tuple(group for group in GROUPS if group in chosen)
 
 
+def _tier_limits(given: _Given) -> Mapping[str, int]:
+    """``"read=100,write=50"`` (or a TOML table) on top of :data:`DEFAULT_TIER_LIMITS`."""
+    what = f"tier=N pairs such as read=100,write=50 (tiers: {', '.join(DEFAULT_TIER_LIMITS)}; N at least 1)"
+    value = given.value
+    pairs: list[tuple[Any, Any]]
+    if isinstance(value, str):
+        pairs = []
+        for part in value.split(","):
+            tier, _, count = part.partition("=")
+            if tier.strip() or count.strip():
+                pairs.append((tier.strip(), count.strip()))
+    elif isinstance(value, dict):
+        pairs = list(value.items())
+    else:
+        raise _bad(given, what)
+    limits = dict(DEFAULT_TIER_LIMITS)
+    for tier, count in pairs:
+        name = str(tier).lower()
+        if name not in DEFAULT_TIER_LIMITS:
+            close = difflib.get_close_matches(name, DEFAULT_TIER_LIMITS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SergioKitError(
+                f"{given.label} has value {value!r}: unknown tier {tier!r}{hint}; expected {what}"
+            )
+        number: Any = int(count) if isinstance(count, str) and count.isdigit() else count
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise _bad(given, what)
+        limits[name] = number
+    if not pairs:
+        raise _bad(given, what)
+    return types.MappingProxyType(limits)
+
+
 _PARSERS: dict[str, Callable[[_Given], Any]] = {
     "base_url": _url("https", f"an https:// URL such as {EXAMPLE_URL}"),
     "ca_bundle": _existing_file,
@@ -345,6 +387,7 @@ _PARSERS: dict[str, Callable[[_Given], Any]] = {
     "clock_token": _string("a non-empty test-clock token"),
     "receiver_cert": _existing_file,
     "max_examples": _positive_int,
+    "tier_limits": _tier_limits,
     "only": _groups,
     "report_dir": _directory,
 }

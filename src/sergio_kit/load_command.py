@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,10 @@ from typing import Any, TextIO
 
 from sergio_kit.embedded import RunningServer, clean_environment, start_server
 from sergio_kit.errors import SergioKitError
+from sergio_kit.load_report import render_summary_html
+from sergio_kit.load_timeline import account_count, load_principals, parse_limits, traffic_from_history
+from sergio_kit.load_totals import PLAN_FILE, LoadPlan, is_current, read_plan, totals_findings
+from sergio_kit.load_workers import WORKER_ENV_FILE, write_worker_env
 
 PROFILES = ("conformance", "capacity")
 TIER_ORDER = ("auth", "read", "write", "webhook", "bulk")
@@ -43,11 +48,20 @@ class TierSummary:
     admitted: int = 0
     throttled: int = 0
     failures: dict[str, int] = field(default_factory=dict)
+    first_response: float | None = None
+    last_response: float | None = None
 
     @property
     def failed(self) -> int:
         """Requests in a failure class."""
         return sum(self.failures.values())
+
+    @property
+    def span(self) -> float | None:
+        """Seconds from the tier's first to its last response (``None`` without any)."""
+        if self.first_response is None or self.last_response is None:
+            return None
+        return self.last_response - self.first_response
 
 
 def add_load_arguments(load: argparse.ArgumentParser) -> None:
@@ -101,25 +115,60 @@ def run_load(args: argparse.Namespace) -> int:
         return _run_locust(args, base_url, os.environ.copy(), None)
     report_dir = Path(args.report or os.environ.get("SERGIO_REPORT_DIR") or "reports/load")
     report_dir.mkdir(parents=True, exist_ok=True)
+    workers = args.expect_workers if args.master else 1
+    if args.processes:
+        workers = args.processes if args.processes > 0 else os.cpu_count() or 1
+    (report_dir / PLAN_FILE).unlink(missing_ok=True)
     with _target(args, base_url) as (url, env):
         print(f"sergio-kit load: profile {args.profile} against {url}", flush=True)
-        exit_code = _run_locust(args, url, env, report_dir)
-    summaries = summarize(json.loads((report_dir / "stats.json").read_text()))
-    findings = judge(summaries, args.profile)
+        worker_env = None
+        if args.master and base_url is None:
+            worker_env = write_worker_env(report_dir / WORKER_ENV_FILE, env)
+            print(
+                f"workers on this machine: set -a; . {worker_env}; set +a; sergio-kit load --worker",
+                flush=True,
+            )
+        try:
+            exit_code = _run_locust(args, url, env, report_dir)
+        finally:
+            if worker_env is not None:
+                worker_env.unlink(missing_ok=True)
+        limits = parse_limits(env.get("SERGIO_LOAD_LIMITS"))
+        principals = load_principals(args.profile, account_count(env), workers, args.users)
+    stats = json.loads((report_dir / "stats.json").read_text())
+    summaries = summarize(stats)
+    findings = judge(summaries, args.profile, plan=read_plan(report_dir))
     print_summary(summaries, findings, sys.stdout)
+    tiers = [{**asdict(s), "failed": s.failed} for s in summaries.values()]
     (report_dir / "summary.json").write_text(
         json.dumps(
             {
                 "profile": args.profile,
                 "target": url,
                 "locust_exit_code": exit_code,
-                "tiers": [{**asdict(s), "failed": s.failed} for s in summaries.values()],
+                "tiers": tiers,
                 "findings": findings,
             },
             indent=2,
         )
     )
-    print(f"reports: {report_dir}/report.html, {report_dir}/summary.json, {report_dir}/locust_stats.csv")
+    history = report_dir / "locust_stats_history.csv"
+    traffic = traffic_from_history(
+        history.read_text() if history.exists() else "", stats, limits=limits, principals=principals
+    )
+    page = render_summary_html(
+        profile=args.profile,
+        target=url,
+        tiers=tiers,
+        findings=findings,
+        locust_exit_code=exit_code,
+        traffic=traffic,
+    )
+    (report_dir / "summary.html").write_text(page, encoding="utf-8")
+    print(
+        f"reports: {report_dir}/summary.html, {report_dir}/summary.json, {report_dir}/report.html, "
+        f"{report_dir}/locust_stats.csv, {report_dir}/locust_stats_history.csv"
+    )
     return 1 if findings or exit_code != 0 else 0
 
 
@@ -180,7 +229,9 @@ def _run_locust(
     if args.worker:
         command += ["--worker", "--master-host", args.master_host]
     if args.processes:
-        command += ["--processes", str(args.processes)]
+        port = str(_free_port())  # local workers only: the master listens on loopback, on a free port
+        command += ["--processes", str(args.processes), "--master-bind-host", "127.0.0.1"]
+        command += ["--master-bind-port", port, "--master-port", port]
     if args.master:
         command += [
             "--master",
@@ -190,7 +241,8 @@ def _run_locust(
             "60",
         ]
     if report_dir is not None:
-        command += ["--csv", str(report_dir / "locust"), "--html", str(report_dir / "report.html")]
+        command += ["--csv", str(report_dir / "locust"), "--csv-full-history"]
+        command += ["--html", str(report_dir / "report.html")]
         command += ["--json-file", str(report_dir / "stats")]
     window = float(args.window or 60)
     duration = float(args.duration or (2 * window if args.profile == "conformance" else 120))
@@ -198,6 +250,12 @@ def _run_locust(
         return subprocess.run(command, env=env, timeout=duration + 180, check=False).returncode
     except subprocess.TimeoutExpired:
         raise SergioKitError(f"locust did not finish within {duration + 180:.0f} s") from None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def summarize(stats: Sequence[dict[str, Any]]) -> dict[str, TierSummary]:
@@ -213,6 +271,7 @@ def summarize(stats: Sequence[dict[str, Any]]) -> dict[str, TierSummary]:
         if tier not in summaries or not kind:
             continue
         summary = summaries[tier]
+        _widen(summary, entry)
         if kind == "admitted":
             summary.admitted += count
         elif kind == "throttled":
@@ -222,8 +281,20 @@ def summarize(stats: Sequence[dict[str, Any]]) -> dict[str, TierSummary]:
     return summaries
 
 
-def judge(summaries: dict[str, TierSummary], profile: str) -> list[str]:
-    """Failure findings: every failure class; in conformance, a tier past its limit never throttled."""
+def _widen(summary: TierSummary, entry: dict[str, Any]) -> None:
+    """Stretch the tier's first/last response times over one stats entry's."""
+    first, last = entry.get("start_time"), entry.get("last_request_timestamp")
+    if first is None or last is None or not entry.get("num_requests"):
+        return
+    if summary.first_response is None or float(first) < summary.first_response:
+        summary.first_response = float(first)
+    if summary.last_response is None or float(last) > summary.last_response:
+        summary.last_response = float(last)
+
+
+def judge(summaries: dict[str, TierSummary], profile: str, *, plan: LoadPlan | None = None) -> list[str]:
+    """Failure findings: every failure class; in conformance, a tier past its limit never throttled
+    and, given the master's ``plan``, a tier whose admitted total is off its contract (see load_totals)."""
     findings = [
         f"{s.tier}: {count} request(s) {kind}"
         for s in summaries.values()
@@ -235,6 +306,10 @@ def judge(summaries: dict[str, TierSummary], profile: str) -> list[str]:
             for s in summaries.values()
             if s.admitted and not s.throttled
         ]
+        firsts = [s.first_response for s in summaries.values() if s.first_response is not None]
+        lasts = [s.last_response for s in summaries.values() if s.last_response is not None]
+        if plan is not None and is_current(plan, min(firsts, default=None), max(lasts, default=None)):
+            findings += totals_findings(plan, {s.tier: (s.admitted, s.span) for s in summaries.values()})
     return findings
 
 

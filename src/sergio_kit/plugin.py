@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +20,17 @@ import httpx
 import pytest
 
 from sergio_kit.clock_client import TestClock
-from sergio_kit.config import DEFAULT_MAX_EXAMPLES, MARKERS, KitConfig, load_config
+from sergio_kit.config import DEFAULT_MAX_EXAMPLES, DEFAULT_TIER_LIMITS, MARKERS, KitConfig, load_config
 from sergio_kit.embedded import RunningServer, embedded_target, start_server
 from sergio_kit.errors import SergioKitError, TargetUnreachableError
 from sergio_kit.session import TokenSession
 from sergio_kit.target import Account, Target
 from sergio_kit.throttling import Throttle
+from sergio_kit.traffic import TrafficLog
 
 EMBEDDED_SERVER_KEY = pytest.StashKey[RunningServer]()
 CONFIG_KEY = pytest.StashKey[KitConfig]()  # set by `sergio-kit check`, else resolved from the options
+TRAFFIC_KEY = pytest.StashKey[TrafficLog]()  # the rate-limit probes' traffic, for the report's timelines
 SAVED_MAX_EXAMPLES_KEY = pytest.StashKey[str | None]()  # SERGIO_MAX_EXAMPLES before this run
 # KitConfig field -> this plugin's option (the CLI layer of load_config)
 OPTIONS = {
@@ -47,6 +49,7 @@ OPTIONS = {
         "clock_token",
         "receiver_cert",
         "max_examples",
+        "tier_limits",
         "config",
     )
 }
@@ -141,6 +144,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Hypothesis examples per operation in the contract run (default: SERGIO_MAX_EXAMPLES, else 25).",
     )
     group.addoption(
+        "--sergio-tier-limits",
+        default=None,
+        metavar="TIER=N,...",
+        help="the target's quotas per 60 s where they differ from the published ones, e.g. read=100 "
+        "(default: SERGIO_TIER_LIMITS; the embedded server is started with them).",
+    )
+    group.addoption(
         "--sergio-embedded-fault",
         action="append",
         default=None,
@@ -173,10 +183,14 @@ def resolve_config(config: pytest.Config) -> KitConfig:
     return settings
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the check groups in catalogue order (contract first) and record each test's check id
-    as a user property (it reaches reports and JUnit XML)."""
-    order = {group: index for index, group in enumerate(MARKERS)}
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the check groups in catalogue order (contract first; against a live target without a
+    test clock, ratelimit first, so its auth probe owns a quiet minute) and record each test's check
+    id as a user property (it reaches reports and JUnit XML)."""
+    groups = list(MARKERS)
+    if _live_without_clock(config):
+        groups.insert(0, groups.pop(groups.index("ratelimit")))
+    order = {group: index for index, group in enumerate(groups)}
 
     def group_rank(item: pytest.Item) -> int:
         ranks = [order[marker.name] for marker in item.iter_markers() if marker.name in order]
@@ -187,6 +201,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         marker = item.get_closest_marker(CHECK_MARKER)
         if marker is not None:
             item.user_properties.append(("check_id", marker.args[0]))
+
+
+def _live_without_clock(config: pytest.Config) -> bool:
+    try:
+        settings = resolve_config(config)
+    except SergioKitError:
+        return False  # reported by the sergio_config fixture
+    return settings.base_url is not None and settings.clock_url is None
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -225,12 +247,21 @@ def sergio_target(request: pytest.FixtureRequest, sergio_config: KitConfig) -> I
     else:
         config = request.config
         data_dir = Path(tempfile.mkdtemp(prefix="sergio-embedded-"))
-        server = start_server(data_dir, faults=config.getoption("sergio_embedded_fault") or ())
+        server = start_server(
+            data_dir,
+            faults=config.getoption("sergio_embedded_fault") or (),
+            limits=_changed_limits(sergio_config.tier_limits),
+        )
         config.stash[EMBEDDED_SERVER_KEY] = server
-        target = embedded_target(server)
+        target = embedded_target(server, sergio_config.tier_limits)
     yield target
     if target.clock is not None:
         target.clock.close()
+
+
+def _changed_limits(limits: Mapping[str, int]) -> dict[str, int] | None:
+    """The tier limits to start the embedded server with, or ``None`` for its published defaults."""
+    return None if dict(limits) == dict(DEFAULT_TIER_LIMITS) else dict(limits)
 
 
 def _live_target(settings: KitConfig, base_url: str) -> Target:
@@ -248,6 +279,7 @@ def _live_target(settings: KitConfig, base_url: str) -> Target:
         api_key=settings.api_key,
         jwt_secret=settings.jwt_secret.encode() if settings.jwt_secret is not None else None,
         receiver_cert=_fixed_cert(settings.receiver_cert) if settings.receiver_cert is not None else None,
+        tier_limits=dict(settings.tier_limits),
     )
     if settings.clock_url is not None and settings.clock_token is not None:
         clock = TestClock(settings.clock_url, settings.clock_token, target.ssl_context())
@@ -292,12 +324,15 @@ def sergio_client(sergio_target: Target) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="session")
-def sergio_check_context(sergio_target: Target, sergio_throttle: Throttle) -> Iterator[Any]:
+def sergio_check_context(
+    request: pytest.FixtureRequest, sergio_target: Target, sergio_throttle: Throttle
+) -> Iterator[Any]:
     """The context the kit's checks run in (:class:`sergio_kit.checks.context.CheckContext`):
     both tenants, throttled requests, the target's extras; what it creates is removed at the end."""
     from sergio_kit.checks.context import CheckContext
 
     context = CheckContext(sergio_target, sergio_throttle, max_examples=max_examples())
+    request.config.stash[TRAFFIC_KEY] = context.traffic
     yield context
     context.close()
 

@@ -80,6 +80,7 @@ class TokenSession:
         self._expires_at = datetime.fromisoformat(data["expires_at"].replace("Z", "+00:00")).timestamp()
 
     def _post(self, path: str, body: dict[str, Any], label: str) -> httpx.Response:
+        self._target.note_auth_call()
         try:
             return self._throttle.send(
                 label,

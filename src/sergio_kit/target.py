@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sergio_kit.clock_client import TestClock
+from sergio_kit.config import DEFAULT_TIER_LIMITS
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,12 @@ class Target:
     api_key: str | None = field(default=None, repr=False)
     jwt_secret: bytes | None = field(default=None, repr=False)
     receiver_cert: Callable[[Path], Path] | None = None  # issues a loopback cert the target trusts
+    tier_limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_TIER_LIMITS))  # per 60 s
+    last_auth_call: float = field(default=0.0, repr=False)  # time.monotonic() of the kit's last one
+
+    def note_auth_call(self) -> None:
+        """The kit is about to send an auth-tier request (login, refresh, logout)."""
+        self.last_auth_call = time.monotonic()
 
     def ssl_context(self) -> ssl.SSLContext:
         """A verifying TLS context: the CA bundle if given, else the system trust store."""

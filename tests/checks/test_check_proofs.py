@@ -1,4 +1,5 @@
-"""Every kit check passes on the clean reference server and fails on the fault named after it.
+"""Every kit check passes on the clean reference server and fails on the fault named after it (and
+on each variant of that fault, ``<check id>@<variant>``).
 
 A check that cannot fail is a defect: this module is where each one is shown to fail. Checks of the
 kit itself (``transport.tls_verified``, ``webhook.verifier``) have no server fault; they are proven
@@ -16,11 +17,11 @@ from sergio_kit.checks.registry import all_checks, get_check
 from sergio_kit.clock_client import TestClock
 from sergio_kit.embedded import RunningServer, embedded_target
 from sergio_kit.findings import CheckFailed
-from sergio_kit.server.faults import FAULTS
+from sergio_kit.server.faults import FAULTS, caught_by
 
 KIT_PROPERTIES = {"transport.tls_verified", "webhook.verifier"}
 CHECK_IDS = [spec.check_id for spec in all_checks()]
-WITH_FAULTS = [check_id for check_id in CHECK_IDS if check_id in FAULTS]
+FAULT_IDS = sorted(fault_id for fault_id in FAULTS if caught_by(fault_id) in CHECK_IDS)
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +48,16 @@ def test_check_passes_on_the_clean_server(
     get_check(check_id).run(clean_context)
 
 
-@pytest.mark.parametrize("check_id", WITH_FAULTS)
-def test_check_fails_on_its_fault(check_id: str, fault_server: Callable[..., RunningServer]) -> None:
-    """With ``--fault <check id>`` the same check fails, with a finding."""
-    server = fault_server(check_id)
+def test_every_fault_is_caught_by_a_check() -> None:
+    """Each variant fault (``<check id>@<variant>``) names a registered check that must catch it."""
+    assert {caught_by(fault_id) for fault_id in FAULTS if "@" in fault_id} <= set(CHECK_IDS)
+
+
+@pytest.mark.parametrize("fault_id", FAULT_IDS)
+def test_check_fails_on_its_fault(fault_id: str, fault_server: Callable[..., RunningServer]) -> None:
+    """With ``--fault <check id>[@variant]`` the check of that id fails, with a finding."""
+    check_id = caught_by(fault_id)
+    server = fault_server(fault_id)
     context = CheckContext(embedded_target(server), max_examples=10)
     try:
         with pytest.raises(CheckFailed) as failure:

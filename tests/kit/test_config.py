@@ -14,7 +14,7 @@ import pytest
 
 from sergio_kit.check_command import SettingsPlugin, pytest_arguments
 from sergio_kit.cli import build_parser
-from sergio_kit.config import FIELDS, GROUPS, KitConfig, load_config
+from sergio_kit.config import DEFAULT_TIER_LIMITS, FIELDS, GROUPS, KitConfig, load_config
 from sergio_kit.errors import SergioKitError
 
 pytest_plugins = ["pytester"]
@@ -92,6 +92,17 @@ def _cases(tmp: Path) -> dict[str, Case]:
             "cli.pem", "env.pem", "file.pem", (tmp / "cli.pem", tmp / "env.pem", tmp / "file.pem"), None
         ),
         "max_examples": Case("3", "7", 11, (3, 7, 11), 25),
+        "tier_limits": Case(
+            "read=5",
+            "write=7, bulk=2",
+            "auth=3",
+            (
+                {**DEFAULT_TIER_LIMITS, "read": 5},
+                {**DEFAULT_TIER_LIMITS, "write": 7, "bulk": 2},
+                {**DEFAULT_TIER_LIMITS, "auth": 3},
+            ),
+            DEFAULT_TIER_LIMITS,
+        ),
         "only": Case(
             "auth,refresh",
             "webhook",
@@ -293,7 +304,7 @@ ERRORS = [
         {"sergio-kit.toml": "base_ulr = 'https://x.example'\n"},
         "sergio-kit.toml has unknown key 'base_ulr': did you mean 'base_url'? expected one of base_url, "
         "ca_bundle, email, password, other_email, other_password, api_key, jwt_secret, http_url, clock_url, "
-        "clock_token, receiver_cert, max_examples, only, report_dir (spelled with - or _)",
+        "clock_token, receiver_cert, max_examples, tier_limits, only, report_dir (spelled with - or _)",
         id="file-unknown-key-did-you-mean",
     ),
     pytest.param(
@@ -302,8 +313,8 @@ ERRORS = [
         {"pyproject.toml": "[tool.sergio-kit]\nmax-exampels = 3\n"},
         "pyproject.toml [tool.sergio-kit] has unknown key 'max-exampels': did you mean 'max_examples'? "
         "expected one of base_url, ca_bundle, email, password, other_email, other_password, api_key, "
-        "jwt_secret, http_url, clock_url, clock_token, receiver_cert, max_examples, only, report_dir "
-        "(spelled with - or _)",
+        "jwt_secret, http_url, clock_url, clock_token, receiver_cert, max_examples, tier_limits, only, "
+        "report_dir (spelled with - or _)",
         id="pyproject-unknown-key",
     ),
     pytest.param(
@@ -368,6 +379,30 @@ ERRORS = [
         "sergio-kit.toml: max_examples has value True: expected a whole number of at least 1 (Hypothesis "
         "examples per operation, default 25)",
         id="file-max-examples-bool",
+    ),
+    pytest.param(
+        {"tier_limits": "read=0"},
+        {},
+        {},
+        "--tier-limits has value 'read=0': expected tier=N pairs such as read=100,write=50 (tiers: auth, "
+        "read, write, webhook, bulk; N at least 1)",
+        id="cli-tier-limit-zero",
+    ),
+    pytest.param(
+        {},
+        {"SERGIO_TIER_LIMITS": "reads=100"},
+        {},
+        "SERGIO_TIER_LIMITS has value 'reads=100': unknown tier 'reads' (did you mean 'read'?); expected "
+        "tier=N pairs such as read=100,write=50 (tiers: auth, read, write, webhook, bulk; N at least 1)",
+        id="env-tier-limit-unknown-tier",
+    ),
+    pytest.param(
+        {},
+        {},
+        {"sergio-kit.toml": "tier_limits = 100\n"},
+        "sergio-kit.toml: tier_limits has value 100: expected tier=N pairs such as read=100,write=50 "
+        "(tiers: auth, read, write, webhook, bulk; N at least 1)",
+        id="file-tier-limits-not-pairs",
     ),
     pytest.param(
         {"ca_bundle": Path("missing.pem")},
@@ -564,3 +599,11 @@ def test_plugin_reports_a_config_error_once_a_test_needs_the_target(
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["sergio-kit: configuration error: SERGIO_MAX_EXAMPLES has value 'lots'*"])
+
+
+def test_tier_limits_as_a_toml_table(tmp_path: Path) -> None:
+    """``[tier_limits]`` as a TOML table overrides only the tiers it names."""
+    (tmp_path / "sergio-kit.toml").write_text("[tier_limits]\nread = 90\nbulk = 4\n")
+    settings = load_config({}, {}, tmp_path)
+    assert settings.tier_limits == {**DEFAULT_TIER_LIMITS, "read": 90, "bulk": 4}
+    assert "tier limits (per 60 s): auth 10, read 90, write 60, webhook 10, bulk 4" in settings.summary()

@@ -19,8 +19,8 @@ from sergio_kit.server.tls import issue_receiver_cert
 from tests.kit.kit_process import run_kit
 
 CLOCK_DEPENDENT = {"auth.expiry.live"}
-# The ratelimit group needs the documented tiers (lifted here) and, without a test clock, real
-# 60-s windows per check: it is proven on the embedded server (tests/checks/test_check_proofs.py).
+# The ratelimit group needs the documented tiers (lifted here): it runs live against its own servers
+# in tests/kit/test_live_ratelimit.py.
 NOT_RATELIMIT = "contract,auth,refresh,apikey,transport,webhook"
 LIFTED = {"auth": 10_000, "read": 10_000, "write": 10_000, "webhook": 10_000, "bulk": 10_000}
 

@@ -7,6 +7,8 @@ never imported here (gevent monkey-patches on import).
 from __future__ import annotations
 
 import json
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,23 @@ def _tiers(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {tier["tier"]: tier for tier in summary["tiers"]}
 
 
+def _chart_counts(page: str) -> dict[str, tuple[int, int, int]]:
+    """Per charted tier, (admitted, throttled, failed) summed over the hover text of its bars."""
+    hover = re.compile(r"(\d+) admitted, (\d+) throttled, (\d+) failed")
+    counts = {}
+    for svg in re.findall(r"<svg\b.*?</svg>", page, re.DOTALL):
+        root = ET.fromstring(svg)
+        titles = [t.text or "" for t in root.iterfind("{*}g[@class='bar']/{*}title")]
+        per_bar = [tuple(map(int, match.groups())) for t in titles if (match := hover.search(t))]
+        assert len(per_bar) == len(titles) > 0
+        counts[root.get("data-tier", "")] = (
+            sum(b[0] for b in per_bar),
+            sum(b[1] for b in per_bar),
+            sum(b[2] for b in per_bar),
+        )
+    return counts
+
+
 def test_conformance_run_passes_on_clean_server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Every tier is admitted exactly up to its limit and then throttled as contracted, with no failure."""
     code, summary, stats = _load(tmp_path, "--window", "8", "--duration", "12")
@@ -47,6 +66,11 @@ def test_conformance_run_passes_on_clean_server(tmp_path: Path, capsys: pytest.C
     assert {"read [admitted]", "read [throttled]", "auth [throttled]"} <= names
     # The token pool logged the one account in once; only the auth-tier user logs in repeatedly.
     assert [e["num_requests"] for e in stats if e["name"].startswith("token pool login")] == [1]
+    # summary.html: a timeline per tier whose bars add up to summary.json's counts.
+    report = tmp_path / "report"
+    assert f"{report}/summary.html" in out and (report / "locust_stats_history.csv").exists()
+    charts = _chart_counts((report / "summary.html").read_text())
+    assert charts == {t: (s["admitted"], s["throttled"], s["failed"]) for t, s in tiers.items()}
 
 
 def test_two_local_workers_both_send_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sergio_kit.reports import ReportError, group_chart, write_reports
+from sergio_kit.reports import ReportError, TierTraffic, group_chart, write_reports
 from sergio_kit.reports.junit import validate
 from sergio_kit.results import CheckResult, ResultCollector
 from tests.kit.kit_process import run_kit
@@ -143,6 +143,38 @@ def test_no_report_contains_a_raw_secret(report_dir: Path) -> None:
             assert secret not in text, f"{secret[:12]}... in {name}"
         assert not JWT_SHAPE.search(text), name
         assert "[jwt " in text and "[api-key " in text, name
+
+
+def test_rate_limit_traffic_adds_timelines_and_totals(tmp_path: Path) -> None:
+    """With traffic: a "Rate limits over time" section after the group chart, totals in report.json."""
+    read_events = tuple((i * 0.05, "admitted" if i < 120 else "throttled") for i in range(130))
+    traffic = [
+        TierTraffic("read", 120, 60.0, 1, (*read_events, (7.0, "failed"))),
+        TierTraffic("bulk", 10, 60.0, 2, ((0.5, "admitted"), (61.5, "throttled"))),
+        TierTraffic("webhook", 10),  # no events: no chart, but still in the totals
+    ]
+    started = datetime(2026, 1, 30, 12, 0, tzinfo=UTC)
+    write_reports(tmp_path, "https://sergio.test", sample_results(), started, started, traffic=traffic)
+    page = (tmp_path / "report.html").read_text()
+    section = page.index("Rate limits over time")
+    assert page.index('aria-label="checks by group"') < section < page.index('id="group-contract"')
+    assert page.count('class="chart timeline"') == 2
+    assert 'data-tier="read"' in page and 'data-tier="bulk"' in page and 'data-tier="webhook"' not in page
+    assert "read tier: 120 admitted, 10 throttled, 1 failed" in page
+    assert "limit 10/60 s \N{MULTIPLICATION SIGN} 2 principals = 0.333 req/s" in page
+    data = json.loads((tmp_path / "report.json").read_text())
+    keys = ("tier", "limit", "window", "principals", "admitted", "throttled", "failed")
+    assert data["ratelimit_traffic"] == [
+        dict(zip(keys, ("read", 120, 60.0, 1, 120, 10, 1), strict=True)),
+        dict(zip(keys, ("bulk", 10, 60.0, 2, 1, 1, 0), strict=True)),
+        dict(zip(keys, ("webhook", 10, 60.0, 1, 0, 0, 0), strict=True)),
+    ]
+
+
+def test_no_traffic_means_no_timeline_section(report_dir: Path) -> None:
+    """Without traffic, report.html has no timeline section and report.json no ratelimit_traffic."""
+    assert "Rate limits over time" not in (report_dir / "report.html").read_text()
+    assert "ratelimit_traffic" not in json.loads((report_dir / "report.json").read_text())
 
 
 def test_chart_has_a_bar_per_group_and_marks_red_groups() -> None:

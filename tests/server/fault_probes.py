@@ -857,6 +857,35 @@ def probe_ratelimit_isolation_keys(server: RunningServer, clock: TestClock) -> N
         _expect(other, 200, "another user's first bulk request after the first user ran out")
 
 
+def probe_ratelimit_isolation_keys_apikey(server: RunningServer, clock: TestClock) -> None:
+    """Exhausting one API key's read quota leaves another key of the same company untouched."""
+    limit = _limit(server, "read")
+    keys = _accounts(server)["brite"]["keys"]
+    with _client(server) as client, _frozen(clock):
+        _key_exhausts(client, "GET", "/zapier/v1/triggers/new-job", keys["jobs:read"], limit)
+        other = client.get("/zapier/v1/triggers/new-job", headers={"X-API-Key": keys["jobs:read,jobs:write"]})
+        _expect(other, 200, "another key's first trigger poll after the first key ran out")
+
+
+def _key_exhausts(client: httpx.Client, method: str, path: str, key: str, limit: int) -> None:
+    """Spend ``key``'s quota on ``method path``: exactly ``limit`` admitted, then 429."""
+    body = JOB if method == "POST" else None
+    for index in range(limit):
+        response = client.request(method, path, json=body, headers={"X-API-Key": key})
+        _expect(response, (200, 201), f"API-key request {index + 1} of {limit}")
+    _expect(client.request(method, path, json=body, headers={"X-API-Key": key}), 429, f"request {limit + 1}")
+
+
+def _key_boundary(tier: str, method: str, path: str, scopes: str) -> Probe:
+    def probe(server: RunningServer, clock: TestClock) -> None:
+        with _client(server) as client, _frozen(clock):
+            key = _accounts(server)["brite"]["keys"][scopes]
+            _key_exhausts(client, method, path, key, _limit(server, tier))
+
+    probe.__doc__ = f"{tier} tier per API key: exactly the quota is admitted on {method} {path}, then 429."
+    return probe
+
+
 def probe_ratelimit_isolation_tiers(server: RunningServer, clock: TestClock) -> None:
     """Exhausting a user's bulk quota leaves the user's webhook, write and read quotas untouched."""
     limit = _limit(server, "bulk")
@@ -1063,6 +1092,13 @@ def _build_probes() -> dict[str, Probe]:
         "ratelimit.relogin_bypass": probe_ratelimit_relogin_bypass,
         "ratelimit.concurrency": probe_ratelimit_concurrency,
         "ratelimit.window": probe_ratelimit_window,
+        "ratelimit.isolation.keys@apikey": probe_ratelimit_isolation_keys_apikey,
+        "ratelimit.read.boundary@apikey": _key_boundary(
+            "read", "GET", "/zapier/v1/triggers/new-job", "jobs:read"
+        ),
+        "ratelimit.write.boundary@apikey": _key_boundary(
+            "write", "POST", "/zapier/v1/actions/create-job", "jobs:write"
+        ),
         "webhook.registration": probe_webhook_registration,
         "webhook.signature": probe_webhook_signature,
         "webhook.https_only": probe_webhook_https_only,

@@ -27,6 +27,7 @@ from sergio_kit.samples import WEBHOOK_SINK, example_job, sample_body
 from sergio_kit.session import TokenSession, unreachable
 from sergio_kit.target import Account, Target
 from sergio_kit.throttling import Throttle
+from sergio_kit.traffic import TrafficLog
 
 _RATE_LIMIT = re.compile(r'^"?([a-z]+)"?;r=(\d+);t=(\d+)')
 PRIMARY = "primary"
@@ -48,6 +49,8 @@ class CheckContext:
         self._cleanup: list[tuple[str, str, str]] = []
         self._quota: dict[str, tuple[int, float]] = {}
         self._scratch = Path(tempfile.mkdtemp(prefix="sergio-kit-"))
+        self.traffic = TrafficLog()  # what the rate-limit probes sent, for the report's timelines
+        self.memo: dict[str, Any] = {}  # what a group of checks shares within the run (probes, plans)
 
     # -- identities ----------------------------------------------------------------------------
     def account(self, tenant: str = PRIMARY) -> Account:
@@ -98,6 +101,8 @@ class CheckContext:
             all_headers["Authorization"] = f"Bearer {token}"
         if api_key is not None:
             all_headers["X-API-Key"] = api_key
+        if path.startswith("/v1/auth/"):
+            self.target.note_auth_call()
         try:
             response = self.throttle.send(
                 f"{method} {path}",
@@ -190,6 +195,10 @@ class CheckContext:
             self._keys[(tenant, wanted)] = (str(created["id"]), str(created["key"]))
             self._cleanup.append((tenant, "DELETE", f"/v1/api-keys/{created['id']}"))
         return self._keys[(tenant, wanted)]
+
+    def remove_later(self, tenant: str, path: str) -> None:
+        """Delete ``path`` as ``tenant`` when the context closes (for resources made outside ``send``)."""
+        self._cleanup.append((tenant, "DELETE", path))
 
     def receiver(self) -> WebhookReceiver:
         """A started HTTPS webhook receiver the target trusts; skips when the kit cannot issue one."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from datetime import datetime
 
@@ -13,16 +13,19 @@ import httpx
 
 from sergio_kit.checks.connections import open_clients
 from sergio_kit.checks.context import OTHER, PRIMARY, CheckContext
-from sergio_kit.checks.group_ratelimit_tiers import (
+from sergio_kit.checks.ratelimit_calls import (
+    KEY_SCOPES,
     WINDOW,
     TierCaller,
     fresh_window,
+    key_caller,
     next_window,
     pause,
     spending,
     tier_caller,
     tier_limit,
 )
+from sergio_kit.checks.ratelimit_live import live_plan
 from sergio_kit.checks.registry import check
 from sergio_kit.clock_client import TestClock
 
@@ -31,8 +34,11 @@ CONCURRENCY_TIER = "read"
 
 @check("ratelimit.isolation.keys")
 def isolation_keys(ctx: CheckContext) -> None:
-    """Exhausting one user's bulk quota leaves another user's bulk quota untouched."""
-    limit = tier_limit("bulk")
+    """Exhausting one user's bulk quota leaves another user's untouched; exhausting one API key's read
+    quota leaves another key of the same company untouched."""
+    if (plan := live_plan(ctx)) is not None:
+        return plan.verdict("ratelimit.isolation.keys")
+    limit = tier_limit(ctx, "bulk")
     ctx.token(OTHER)  # log the second user in before the window starts
     with spending(ctx, "bulk", PRIMARY) as first, _cleaned(tier_caller(ctx, "bulk", OTHER)) as second:
         first.exhaust(limit)
@@ -44,13 +50,27 @@ def isolation_keys(ctx: CheckContext) -> None:
             "the tier's quota, was refused",
             f"{second.expected}: each user has a quota of their own",
         )
+    _, first_key = ctx.api_key(("jobs:read",))
+    _, second_key = ctx.api_key(KEY_SCOPES)
+    with fresh_window(ctx, "ratelimit.isolation.keys: a fresh read window for two API keys"):
+        key_caller(ctx, "read", first_key).exhaust(tier_limit(ctx, "read"))
+        other = key_caller(ctx, "read", second_key)
+        ctx.expect(
+            other.call(),
+            {other.expected},
+            f"{other.label} with a second key of the same company, after the first key spent the tier's "
+            "quota, was refused",
+            f"{other.expected}: each API key has a quota of its own",
+        )
 
 
 @check("ratelimit.isolation.tiers")
 def isolation_tiers(ctx: CheckContext) -> None:
     """Exhausting a user's bulk quota leaves the same user's webhook, write and read quotas untouched."""
+    if (plan := live_plan(ctx)) is not None:
+        return plan.verdict("ratelimit.isolation.tiers")
     with spending(ctx, "bulk") as bulk:
-        bulk.exhaust(tier_limit("bulk"))
+        bulk.exhaust(tier_limit(ctx, "bulk"))
         for tier in ("webhook", "write", "read"):
             with _cleaned(tier_caller(ctx, tier)) as other:
                 ctx.expect(
@@ -64,8 +84,10 @@ def isolation_tiers(ctx: CheckContext) -> None:
 @check("ratelimit.relogin_bypass")
 def relogin_bypass(ctx: CheckContext) -> None:
     """A fresh login does not reset the user's quota: the new token is refused too."""
+    if (plan := live_plan(ctx)) is not None:
+        return plan.verdict("ratelimit.relogin_bypass")
     with spending(ctx, "bulk") as bulk:
-        bulk.exhaust(tier_limit("bulk"))
+        bulk.exhaust(tier_limit(ctx, "bulk"))
         fresh = ctx.login()["token"]
         bulk.headers = {"Authorization": f"Bearer {fresh}"}
         response = bulk.call()
@@ -80,44 +102,69 @@ def relogin_bypass(ctx: CheckContext) -> None:
 @check("ratelimit.concurrency")
 def concurrency(ctx: CheckContext) -> None:
     """3N simultaneous reads at a fresh window admit exactly N (three rounds on warm connections)."""
-    limit = tier_limit(CONCURRENCY_TIER)
-    rounds = 3 if ctx.target.clock is not None else 2
+    if (plan := live_plan(ctx)) is not None:
+        return plan.verdict("ratelimit.concurrency")
+    limit = tier_limit(ctx, CONCURRENCY_TIER)
     with fresh_window(ctx, "ratelimit.concurrency: a fresh read window"):
         caller = tier_caller(ctx, CONCURRENCY_TIER)
-        results = asyncio.run(_bursts(ctx, caller.operation.path, caller.headers, 3 * limit, rounds))
+        rounds = [caller.headers] * 3
+
+        def between(number: int) -> None:
+            next_window(ctx, f"ratelimit.concurrency round {number + 1}: a fresh read window")
+
+        results = asyncio.run(bursts(ctx, caller, rounds, 3 * limit, between))
+    judge_bursts(ctx, caller, limit, results)
+    return None
+
+
+def judge_bursts(
+    ctx: CheckContext, caller: TierCaller, limit: int, results: list[list[httpx.Response]]
+) -> None:
+    """Each round of simultaneous requests admitted exactly ``limit`` and refused the rest with 429."""
     for number, responses in enumerate(results, start=1):
         statuses = [response.status_code for response in responses]
         admitted = statuses.count(caller.expected)
-        if admitted != limit or statuses.count(429) != 2 * limit:
+        if admitted != limit or statuses.count(429) != len(statuses) - limit:
             shown = next((r for r in responses if r.status_code not in (caller.expected, 429)), responses[-1])
             ctx.fail(
-                f"round {number}: {3 * limit} simultaneous {caller.label} requests at a fresh window: "
+                f"round {number}: {len(statuses)} simultaneous {caller.label} requests at a fresh window: "
                 f"{admitted} admitted, {statuses.count(429)} refused, "
                 f"{len(statuses) - admitted - statuses.count(429)} other",
                 shown,
-                f"exactly {limit} admitted and {2 * limit} refused with 429",
+                f"exactly {limit} admitted and {len(statuses) - limit} refused with 429",
             )
 
 
-async def _bursts(
-    ctx: CheckContext, path: str, headers: dict[str, str], count: int, rounds: int
+async def bursts(
+    ctx: CheckContext,
+    caller: TierCaller,
+    rounds: list[dict[str, str]],
+    count: int,
+    between: Callable[[int], None],
 ) -> list[list[httpx.Response]]:
-    """``rounds`` times: a fresh window, then ``count`` GETs at once, each on its own open connection."""
+    """A round per entry of ``rounds`` (the credentials it uses): ``count`` copies of ``caller``'s
+    request at once, each on its own already-open connection; ``between(n)`` runs before round n."""
+    path, params = caller.path or caller.operation.path, caller.params
     async with AsyncExitStack() as stack:
         clients = await open_clients(stack, ctx, count)
         results = []
-        for number in range(rounds):
+        for number, headers in enumerate(rounds):
             if number:
-                next_window(ctx, f"ratelimit.concurrency round {number + 1}: a fresh read window")
-            burst = (client.get(path, params={"limit": 1}, headers=headers) for client in clients)
-            results.append(list(await asyncio.gather(*burst)))
+                between(number)
+            burst = (client.get(path, params=params, headers=headers) for client in clients)
+            responses = list(await asyncio.gather(*burst))
+            for response in responses:
+                ctx.traffic.record(caller.tier, ctx.target.now(), response.status_code, caller.expected)
+            results.append(responses)
     return results
 
 
 @check("ratelimit.window")
 def window(ctx: CheckContext) -> None:
     """No 60-s span admits more than N: a bulk quota spent at :59 is still spent at :01."""
-    limit = tier_limit("bulk")
+    if (plan := live_plan(ctx)) is not None:
+        return plan.verdict("ratelimit.window")
+    limit = tier_limit(ctx, "bulk")
     with spending(ctx, "bulk") as bulk:
         _to_second_59(ctx, ctx.target.clock)
         bulk.exhaust(limit)

@@ -1,6 +1,7 @@
 """``report.html``: one self-contained page (inline CSS and SVG, no script, no external asset).
 
-A header with the target and the totals, the per-group chart, then a table per group with
+A header with the target and the totals, the per-group chart, the per-tier rate-limit timelines
+when the run recorded rate-limited traffic, then a table per group with
 failures first and expanded: what was expected, sent, received, and a curl line to reproduce.
 Every text passes through ``mask_text`` (again) and ``html.escape`` before it is written.
 """
@@ -26,6 +27,7 @@ from sergio_kit.reports._common import (
     tally,
 )
 from sergio_kit.reports.chart import COLOURS, TEXT_ON, group_chart
+from sergio_kit.reports.timeline import TierTraffic, timelines_html
 from sergio_kit.results import CheckResult
 
 STYLE = """
@@ -75,6 +77,8 @@ dd { margin: 0; min-width: 0; }
 pre { margin: 0; padding: 6px 9px; background: #f6f8fa; border: 1px solid #eaeef2; border-radius: 4px;
       white-space: pre-wrap; overflow-wrap: anywhere; font-size: 12.5px; }
 footer { color: #8c959f; margin-top: 32px; font-size: 12px; }
+.timelines .note { color: #57606a; margin: 0 0 6px; }
+.timelines .chart-box { margin-top: 12px; }
 """
 
 
@@ -84,8 +88,9 @@ def render_html(
     *,
     started_at: datetime | None = None,
     finished_at: datetime | None = None,
+    traffic: Sequence[TierTraffic] = (),
 ) -> str:
-    """The report page for ``results`` as one HTML string."""
+    """The report page for ``results`` as one HTML string; rate-limit timelines when ``traffic`` is given."""
     safe = [masked(result) for result in results]
     groups = grouped(safe)
     totals = tally(safe)
@@ -97,6 +102,7 @@ def render_html(
         '<section class="chart-box" aria-label="checks by group">',
         group_chart({group: tally(members) for group, members in groups.items()}),
         "</section>",
+        timelines_html(traffic),
         *(_group_table(group, members) for group, members in groups.items()),
         f"<footer>sergio-kit {escape(__version__)} &middot; secrets in this report are masked</footer>",
     ]
@@ -128,9 +134,10 @@ def write_html(
     *,
     started_at: datetime | None = None,
     finished_at: datetime | None = None,
+    traffic: Sequence[TierTraffic] = (),
 ) -> Path:
     """Write ``report.html`` to ``path`` and return ``path``."""
-    page = render_html(target, results, started_at=started_at, finished_at=finished_at)
+    page = render_html(target, results, started_at=started_at, finished_at=finished_at, traffic=traffic)
     path.write_text(page, encoding="utf-8")
     return path
 

@@ -10,13 +10,23 @@ from typing import Any
 
 from sergio_kit.redaction import mask_text
 from sergio_kit.reports._common import iso_utc, masked, tally
+from sergio_kit.reports.timeline import TierTraffic, traffic_totals
 from sergio_kit.results import CheckResult
 
 
 def report_data(
-    target: str, results: Sequence[CheckResult], started_at: datetime, finished_at: datetime
+    target: str,
+    results: Sequence[CheckResult],
+    started_at: datetime,
+    finished_at: datetime,
+    *,
+    traffic: Sequence[TierTraffic] = (),
 ) -> dict[str, Any]:
-    """The JSON report as a dict: target, times, summary counts and the checks in run order."""
+    """The JSON report as a dict: target, times, summary counts and the checks in run order.
+
+    With ``traffic``, also ``ratelimit_traffic``: per tier its limit, window, principals and the
+    admitted / throttled / failed totals (not the raw events).
+    """
     checks = []
     for result in map(masked, results):
         check: dict[str, Any] = {
@@ -30,19 +40,39 @@ def report_data(
         if result.finding is not None:
             check["finding"] = result.finding
         checks.append(check)
-    return {
+    data: dict[str, Any] = {
         "target": mask_text(target),
         "started_at": iso_utc(started_at),
         "finished_at": iso_utc(finished_at),
         "summary": tally(results),
         "checks": checks,
     }
+    if traffic:
+        data["ratelimit_traffic"] = [traffic_data(tier) for tier in traffic]
+    return data
+
+
+def traffic_data(traffic: TierTraffic) -> dict[str, Any]:
+    """One tier's ``ratelimit_traffic`` entry: its limit, window, principals and outcome totals."""
+    return {
+        "tier": mask_text(traffic.tier),
+        "limit": traffic.limit,
+        "window": traffic.window,
+        "principals": traffic.principals,
+        **traffic_totals(traffic),
+    }
 
 
 def write_json(
-    path: Path, target: str, results: Sequence[CheckResult], started_at: datetime, finished_at: datetime
+    path: Path,
+    target: str,
+    results: Sequence[CheckResult],
+    started_at: datetime,
+    finished_at: datetime,
+    *,
+    traffic: Sequence[TierTraffic] = (),
 ) -> Path:
     """Write ``report.json`` to ``path`` and return ``path``."""
-    data = report_data(target, results, started_at, finished_at)
+    data = report_data(target, results, started_at, finished_at, traffic=traffic)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path

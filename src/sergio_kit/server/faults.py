@@ -4,6 +4,10 @@
 Checks that test the kit itself rather than the server (``transport.tls_verified``,
 ``webhook.verifier``) and checks of the kit's own reporting (``contract.coverage``) have no server
 fault: the server cannot break them.
+
+A rule with more than one way to break has variants named ``<check id>@<variant>``: the check
+before the ``@`` must catch each of them (``ratelimit.read.boundary@apikey`` breaks the read tier's
+boundary on the Zapier surface only).
 """
 
 from __future__ import annotations
@@ -65,6 +69,9 @@ _STATIC_FAULTS: dict[str, str] = {
     "ratelimit.relogin_bypass": "buckets are per token, so a fresh login resets the quota",
     "ratelimit.concurrency": "admission is check-then-act across an await (concurrent bursts overshoot)",
     "ratelimit.window": "a fixed window aligned to the minute replaces the rolling window",
+    "ratelimit.isolation.keys@apikey": "all API keys of a company share one bucket per tier",
+    "ratelimit.read.boundary@apikey": "read tier: API-key calls (only) get limit + 1 per window",
+    "ratelimit.write.boundary@apikey": "write tier: API-key calls (only) get limit + 1 per window",
     # webhook
     "webhook.registration": "GET /v1/webhooks shows each endpoint's signing secret again",
     "webhook.signature": "deliveries are signed over re-serialized JSON, not the raw body sent",
@@ -89,6 +96,11 @@ def _catalogue() -> dict[str, str]:
 
 
 FAULTS: dict[str, str] = _catalogue()
+
+
+def caught_by(fault_id: str) -> str:
+    """The check id that must catch ``fault_id`` (the part before a variant's ``@``)."""
+    return fault_id.split("@", 1)[0]
 
 
 class UnknownFaultError(ValueError):

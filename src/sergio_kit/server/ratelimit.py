@@ -53,7 +53,10 @@ class RateLimiter:
 
     def _decide(self, principal: str, tier: str, *, record: bool, force: bool = False) -> Decision:
         limit = self._limits[tier]
-        effective_limit = limit + 1 if f"ratelimit.{tier}.boundary" in self._faults else limit
+        over = f"ratelimit.{tier}.boundary" in self._faults or (
+            principal.startswith("key:") and f"ratelimit.{tier}.boundary@apikey" in self._faults
+        )
+        effective_limit = limit + 1 if over else limit
         now = self._clock.now()
         bucket = self._bucket(principal, tier)
         self._expire(bucket, now)

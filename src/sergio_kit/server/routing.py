@@ -123,8 +123,11 @@ class _PathEndpoint:
         return anonymous(request)
 
     def _bucket(self, principal: Principal) -> str:
-        if "ratelimit.relogin_bypass" in self._state.settings.faults and principal.token_id:
+        faults = self._state.settings.faults
+        if "ratelimit.relogin_bypass" in faults and principal.token_id:
             return f"token:{principal.token_id}"
+        if "ratelimit.isolation.keys@apikey" in faults and principal.kind == "key":
+            return f"company-keys:{principal.company_id}"
         return principal.bucket
 
 
