@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test check lint bench serve clean load
+.PHONY: test check lint bench serve clean load record
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sergio-kit needs Python 3.11+; set PYTHON=python3.11")'
@@ -24,6 +24,10 @@ check: $(STAMP)
 ## load: Locust conformance profile (each tier at 1.5x its limit, two 60-s windows) on the embedded server
 load: $(STAMP)
 	$(BIN)/sergio-kit load --profile conformance $(if $(BASE_URL),--base-url $(BASE_URL)) $(LOAD_ARGS)
+
+## record: regenerate fixtures/cassettes/ (redacted vcrpy cassettes of the scripted tour) on the embedded server
+record: $(STAMP)
+	$(BIN)/sergio-kit record --out fixtures/cassettes $(RECORD_ARGS)
 
 ## serve: the reference server in the foreground (Ctrl-C stops it)
 serve: $(STAMP)

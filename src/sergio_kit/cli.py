@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(commands)
     _add_check(commands)
     _add_load(commands)
+    _add_scan(commands)
+    _add_record(commands)
     return parser
 
 
@@ -160,6 +162,14 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "is started with them",
     )
     check.add_argument(
+        "--cassettes",
+        type=Path,
+        default=None,
+        metavar="FOLDER",
+        help="recorded cassettes for the cassette group to replay against the contract and scan for "
+        "secrets (or SERGIO_CASSETTES; default: fixtures/cassettes)",
+    )
+    check.add_argument(
         "--report",
         type=Path,
         default=None,
@@ -180,6 +190,42 @@ def _add_load(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     add_load_arguments(load)
 
 
+def _add_scan(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    scan = commands.add_parser(
+        "scan-cassettes",
+        help="fail if cassettes (or any file under PATH) hold a token, key, webhook secret or password",
+        description="Scan PATH (a file, or every file under a folder) for secrets that must never be "
+        "committed: JWTs, sk_live_/sk_test_ API keys, whsec_ webhook secrets, the seeded test accounts' "
+        "passwords (plus SERGIO_PASSWORD / SERGIO_OTHER_PASSWORD when set), and in cassettes any "
+        "Authorization, X-API-Key, Cookie, Set-Cookie, X-Sergio-Signature or X-Sergio-Clock-Token value "
+        "and any password/token/refresh_token/key/secret/api_key JSON field (compressed bodies "
+        "included) that is not a <redacted:KIND:N> placeholder. Prints one line per leak, file:line: "
+        "kind: masked excerpt (never the secret). Exit 0: clean; 1: secrets found; 2: PATH missing.",
+    )
+    from sergio_kit.scan_command import add_scan_arguments
+
+    add_scan_arguments(scan)
+
+
+def _add_record(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    record = commands.add_parser(
+        "record",
+        help="record the scripted tour of every operation into redacted vcrpy cassettes, one per flow",
+        description="Drive a scripted tour of every contract operation (auth, jobs, bulk, webhooks, "
+        "api-keys, zapier, ratelimit, health, errors) through a TLS-verifying httpx client under vcrpy "
+        "and write one cassette per flow, every secret replaced by a <redacted:KIND:N> placeholder. "
+        "Without --base-url the embedded reference server is started (its seeded accounts, test clock "
+        "and webhook receiver certificate). A live target takes its login from SERGIO_EMAIL and "
+        "SERGIO_PASSWORD, an optional second tenant from SERGIO_OTHER_EMAIL and SERGIO_OTHER_PASSWORD "
+        "(environment or config file, never the command line), SERGIO_RECEIVER_CERT to record a "
+        "webhook delivery, SERGIO_CLOCK_URL and SERGIO_CLOCK_TOKEN to give the 429 a fresh window, and "
+        "SERGIO_TIER_LIMITS when its bulk quota is not 10. Everything the tour creates is deleted again.",
+    )
+    from sergio_kit.record_command import add_record_arguments
+
+    add_record_arguments(record)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sergio-kit`` console script."""
     args = build_parser().parse_args(argv)
@@ -192,6 +238,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from sergio_kit.load_command import run_load
 
             return run_load(args)
+        if args.command == "scan-cassettes":
+            from sergio_kit.scan_command import run_scan
+
+            return run_scan(args)
+        if args.command == "record":
+            from sergio_kit.record_command import run_record
+
+            return run_record(args)
         from sergio_kit.check_command import run_check
 
         return run_check(args)

@@ -35,8 +35,8 @@ __all__ = [
     "load_config",
 ]
 
-GROUPS = ("contract", "auth", "refresh", "apikey", "transport", "webhook", "ratelimit")
-MARKERS = (*GROUPS, "cassette")  # pytest markers; `only` selects among GROUPS
+GROUPS = ("contract", "auth", "refresh", "apikey", "transport", "webhook", "ratelimit", "cassette")
+MARKERS = (*GROUPS, "replay")  # pytest markers; `only` selects among GROUPS
 SECRETS = frozenset({"password", "other_password", "api_key", "jwt_secret", "clock_token"})
 CONFIG_FILE = "sergio-kit.toml"
 PYPROJECT = "pyproject.toml"
@@ -71,6 +71,7 @@ class KitConfig:
     max_examples: int = DEFAULT_MAX_EXAMPLES
     tier_limits: Mapping[str, int] = field(default_factory=lambda: DEFAULT_TIER_LIMITS)  # every tier
     only: tuple[str, ...] = GROUPS
+    cassettes: Path = Path("fixtures/cassettes")  # recorded exchanges the cassette group replays
     report_dir: Path = Path("reports")
     config_file: Path | None = None  # the file layer that was read, if any
     sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -152,6 +153,7 @@ def load_config(
         values["http_url"] = _with_scheme(values["base_url"], "http")
         sources["http_url"] = "derived from the base URL"
     values.setdefault("report_dir", cwd / "reports")
+    values.setdefault("cassettes", cwd / "fixtures" / "cassettes")
     return KitConfig(**values, config_file=config_file, sources=types.MappingProxyType(sources))
 
 
@@ -305,6 +307,11 @@ def _directory(given: _Given) -> Path:
     return given.base_dir / Path(_text(given, "a folder path for the reports"))
 
 
+def _cassette_folder(given: _Given) -> Path:
+    what = "the folder of the recorded cassettes (sergio-kit record --out)"
+    return given.base_dir / Path(_text(given, what))
+
+
 def _positive_int(given: _Given) -> int:
     what = f"a whole number of at least 1 (Hypothesis examples per operation, default {DEFAULT_MAX_EXAMPLES})"
     value = given.value
@@ -389,6 +396,7 @@ _PARSERS: dict[str, Callable[[_Given], Any]] = {
     "max_examples": _positive_int,
     "tier_limits": _tier_limits,
     "only": _groups,
+    "cassettes": _cassette_folder,
     "report_dir": _directory,
 }
 

@@ -13,7 +13,7 @@ from typing import Any
 from sergio_kit import __version__
 from sergio_kit.redaction import mask_text
 from sergio_kit.reports.chart import COLOURS
-from sergio_kit.reports.html import STYLE
+from sergio_kit.reports.html import STYLE, html_page
 from sergio_kit.reports.timeline import TierTraffic, timelines_html
 
 PAGE_STYLE = """
@@ -54,28 +54,9 @@ def render_summary_html(
         '<th class="n">Throttled</th><th class="n">Failures</th><th>Failure classes</th></tr></thead>'
         f"<tbody>{rows}</tbody></table></section>"
     )
-    return "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en">',
-            "<head>",
-            '<meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>sergio-kit load: {_text(target)}</title>",
-            f"<style>{STYLE}{PAGE_STYLE}</style>",
-            "</head>",
-            f'<body style="--verdict: {colour}">',
-            "<main>",
-            header,
-            table,
-            timelines_html(traffic),
-            f"<footer>sergio-kit {escape(__version__)} &middot; Locust's own report: report.html</footer>",
-            "</main>",
-            "</body>",
-            "</html>",
-            "",
-        ]
-    )
+    footer = f"<footer>sergio-kit {escape(__version__)} &middot; Locust's own report: report.html</footer>"
+    body = [header, table, timelines_html(traffic), footer]
+    return html_page(f"sergio-kit load: {_text(target)}", STYLE + PAGE_STYLE, colour, body)
 
 
 def _row(tier: Mapping[str, Any], traffic: TierTraffic | None) -> str:

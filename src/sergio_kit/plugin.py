@@ -19,12 +19,12 @@ from typing import Any
 import httpx
 import pytest
 
-from sergio_kit.clock_client import TestClock
 from sergio_kit.config import DEFAULT_MAX_EXAMPLES, DEFAULT_TIER_LIMITS, MARKERS, KitConfig, load_config
 from sergio_kit.embedded import RunningServer, embedded_target, start_server
-from sergio_kit.errors import SergioKitError, TargetUnreachableError
+from sergio_kit.errors import SergioKitError
+from sergio_kit.live_target import live_target
 from sergio_kit.session import TokenSession
-from sergio_kit.target import Account, Target
+from sergio_kit.target import Target
 from sergio_kit.throttling import Throttle
 from sergio_kit.traffic import TrafficLog
 
@@ -50,6 +50,7 @@ OPTIONS = {
         "receiver_cert",
         "max_examples",
         "tier_limits",
+        "cassettes",
         "config",
     )
 }
@@ -151,6 +152,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(default: SERGIO_TIER_LIMITS; the embedded server is started with them).",
     )
     group.addoption(
+        "--sergio-cassettes",
+        default=None,
+        metavar="FOLDER",
+        help="the recorded cassettes the cassette group replays and scans (default: SERGIO_CASSETTES, "
+        "else fixtures/cassettes).",
+    )
+    group.addoption(
         "--sergio-embedded-fault",
         action="append",
         default=None,
@@ -243,7 +251,7 @@ def sergio_config(request: pytest.FixtureRequest) -> KitConfig:
 def sergio_target(request: pytest.FixtureRequest, sergio_config: KitConfig) -> Iterator[Target]:
     """The target under test: a live deployment, or the embedded reference server."""
     if sergio_config.base_url is not None:
-        target = _live_target(sergio_config, sergio_config.base_url)
+        target = live_target(sergio_config)
     else:
         config = request.config
         data_dir = Path(tempfile.mkdtemp(prefix="sergio-embedded-"))
@@ -254,6 +262,7 @@ def sergio_target(request: pytest.FixtureRequest, sergio_config: KitConfig) -> I
         )
         config.stash[EMBEDDED_SERVER_KEY] = server
         target = embedded_target(server, sergio_config.tier_limits)
+    target.cassette_dir = sergio_config.cassettes
     yield target
     if target.clock is not None:
         target.clock.close()
@@ -262,42 +271,6 @@ def sergio_target(request: pytest.FixtureRequest, sergio_config: KitConfig) -> I
 def _changed_limits(limits: Mapping[str, int]) -> dict[str, int] | None:
     """The tier limits to start the embedded server with, or ``None`` for its published defaults."""
     return None if dict(limits) == dict(DEFAULT_TIER_LIMITS) else dict(limits)
-
-
-def _live_target(settings: KitConfig, base_url: str) -> Target:
-    """A :class:`Target` for a live deployment, from validated settings."""
-    assert settings.email is not None and settings.password is not None  # load_config requires them
-    other = None
-    if settings.other_email is not None and settings.other_password is not None:
-        other = Account(settings.other_email, settings.other_password)
-    target = Target(
-        base_url=base_url,
-        account=Account(settings.email, settings.password),
-        ca_bundle=settings.ca_bundle,
-        http_url=settings.http_url,
-        other_account=other,
-        api_key=settings.api_key,
-        jwt_secret=settings.jwt_secret.encode() if settings.jwt_secret is not None else None,
-        receiver_cert=_fixed_cert(settings.receiver_cert) if settings.receiver_cert is not None else None,
-        tier_limits=dict(settings.tier_limits),
-    )
-    if settings.clock_url is not None and settings.clock_token is not None:
-        clock = TestClock(settings.clock_url, settings.clock_token, target.ssl_context())
-        try:
-            clock.now()
-        except httpx.HTTPError as error:
-            clock.close()
-            raise TargetUnreachableError(
-                f"the test clock at {settings.clock_url} did not answer ({error}): check "
-                f"{settings.sources.get('clock_url', 'SERGIO_CLOCK_URL')} and the clock token"
-            ) from None
-        target.clock = clock
-    return target
-
-
-def _fixed_cert(path: Path) -> Callable[[Path], Path]:
-    """A receiver-certificate source that always hands out the configured PEM."""
-    return lambda _destination: path
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-__all__ = ["Delivery", "WebhookReceiver"]
+__all__ = ["Delivery", "WebhookReceiver", "answer"]
 
 log = logging.getLogger("sergio_kit.receiver")
 
@@ -56,6 +56,16 @@ class Delivery:
     def accepted(self) -> bool:
         """Whether the receiver answered with a 2xx status."""
         return 200 <= self.status < 300
+
+
+def answer(status: int) -> tuple[dict[str, str], bytes]:
+    """The headers and body the receiver answers a request it recorded with ``status``."""
+    text = b"ok" if status < 300 else b"receiver told to fail"
+    return _answer_headers(text), text
+
+
+def _answer_headers(text: bytes) -> dict[str, str]:
+    return {"Content-Type": "text/plain", "Content-Length": str(len(text))}
 
 
 class _TlsServer(http.server.ThreadingHTTPServer):
@@ -112,7 +122,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         headers = {name.lower(): value for name, value in self.headers.items()}
         status = self.server.owner._record(self.command, self.path, headers, body, received_at)
-        self._answer(status, b"ok" if status < 300 else b"receiver told to fail")
+        self._answer(status, answer(status)[1])
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -141,8 +151,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _answer(self, status: int, text: bytes) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(text)))
+        for name, value in _answer_headers(text).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(text)
 

@@ -13,8 +13,10 @@ from collections.abc import Mapping
 JWT = re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 API_KEY = re.compile(r"\bsk_(?:live|test)_[A-Za-z0-9]{8,}")
 WEBHOOK_SECRET = re.compile(r"\bwhsec_[A-Za-z0-9]{8,}")
+#: JSON field names whose values are secrets (compared case-insensitively).
+SECRET_FIELDS = frozenset({"password", "token", "refresh_token", "key", "secret", "api_key"})
 JSON_SECRET_FIELD = re.compile(
-    r'("(?:password|token|refresh_token|key|secret|api_key)"\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE
+    r'("(?:' + "|".join(sorted(SECRET_FIELDS)) + r')"\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE
 )
 SECRET_HEADERS = {
     "authorization",

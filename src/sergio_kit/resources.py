@@ -1,7 +1,8 @@
 """Locate the files that ship with the kit: the contract and the seeded test accounts.
 
-In a wheel they are packaged under ``sergio_kit/``; in a source checkout (editable install) they
-live at the repository root (``contracts/``, ``fixtures/``).
+The contract is packaged under ``sergio_kit/contracts/`` in a wheel and lives at the repository root
+(``contracts/``) in a source checkout. The seeded accounts live with the reference server
+(``sergio_kit/server/accounts.toml``) in both, so ``fixtures/`` holds no password.
 """
 
 from __future__ import annotations
@@ -26,5 +27,5 @@ def contract_path() -> Path:
 
 
 def accounts_path() -> Path:
-    """Path of ``accounts.toml``, the test-only accounts seeded into the reference server."""
-    return _locate("fixtures/accounts.toml")
+    """Path of ``server/accounts.toml``, the test-only accounts seeded into the reference server."""
+    return _locate("server/accounts.toml")

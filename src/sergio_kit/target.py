@@ -35,6 +35,7 @@ class Target:
     jwt_secret: bytes | None = field(default=None, repr=False)
     receiver_cert: Callable[[Path], Path] | None = None  # issues a loopback cert the target trusts
     tier_limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_TIER_LIMITS))  # per 60 s
+    cassette_dir: Path | None = None  # the recorded cassettes the cassette group replays
     last_auth_call: float = field(default=0.0, repr=False)  # time.monotonic() of the kit's last one
 
     def note_auth_call(self) -> None:

@@ -3,12 +3,14 @@ on each variant of that fault, ``<check id>@<variant>``).
 
 A check that cannot fail is a defect: this module is where each one is shown to fail. Checks of the
 kit itself (``transport.tls_verified``, ``webhook.verifier``) have no server fault; they are proven
-by breaking the kit in ``test_kit_checks.py``.
+by breaking the kit in ``test_kit_checks.py``. The cassette checks read the committed cassettes here
+and are proven on broken cassettes in ``tests/cassettes/test_replay.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,9 @@ from sergio_kit.findings import CheckFailed
 from sergio_kit.server.faults import FAULTS, caught_by
 
 KIT_PROPERTIES = {"transport.tls_verified", "webhook.verifier"}
+#: Checks of recorded files, not of the server: proven on broken cassettes in tests/cassettes/.
+CASSETTE_CHECKS = {"cassette.replay", "cassette.redaction"}
+COMMITTED_CASSETTES = Path(__file__).resolve().parents[2] / "fixtures" / "cassettes"
 CHECK_IDS = [spec.check_id for spec in all_checks()]
 FAULT_IDS = sorted(fault_id for fault_id in FAULTS if caught_by(fault_id) in CHECK_IDS)
 
@@ -27,15 +32,18 @@ FAULT_IDS = sorted(fault_id for fault_id in FAULTS if caught_by(fault_id) in CHE
 @pytest.fixture(scope="module")
 def clean_context(server: RunningServer) -> Iterator[CheckContext]:
     """A check context on the session's clean server."""
-    context = CheckContext(embedded_target(server), max_examples=10)
+    target = embedded_target(server)
+    target.cassette_dir = COMMITTED_CASSETTES
+    context = CheckContext(target, max_examples=10)
     yield context
     context.close()
     context.target.close()
 
 
 def test_every_check_can_be_shown_to_fail() -> None:
-    """Each registered check has a server fault of the same id, or is a property of the kit."""
-    assert set(CHECK_IDS) - set(FAULTS) <= KIT_PROPERTIES
+    """Each registered check has a server fault of the same id, or is a property of the kit or of
+    the recorded cassettes."""
+    assert set(CHECK_IDS) - set(FAULTS) <= KIT_PROPERTIES | CASSETTE_CHECKS
 
 
 @pytest.mark.parametrize("check_id", CHECK_IDS)

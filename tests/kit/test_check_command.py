@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sergio_kit.embedded import RunningServer
+from sergio_kit.resources import accounts_path
 from tests.kit.kit_process import LIVE_LOGIN, run_kit
 
 
@@ -103,9 +104,7 @@ def test_failure_shows_the_finding_and_never_a_token(tmp_path: Path) -> None:
     written = result.stdout + result.stderr
     written += "".join(path.read_text() for path in tmp_path.iterdir() if path.is_file())
     assert not JWT.search(written), JWT.search(written)
-    passwords = re.findall(
-        r'password = "([^"]+)"', (Path(__file__).parents[2] / "fixtures/accounts.toml").read_text()
-    )
+    passwords = re.findall(r'password = "([^"]+)"', accounts_path().read_text())
     assert passwords and not any(password in written for password in passwords)
 
 

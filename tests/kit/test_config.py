@@ -110,6 +110,13 @@ def _cases(tmp: Path) -> dict[str, Case]:
             (("auth", "refresh"), ("webhook",), ("contract", "apikey")),
             GROUPS,
         ),
+        "cassettes": Case(
+            "cli-tapes",
+            "env-tapes",
+            "file-tapes",
+            (tmp / "cli-tapes", tmp / "env-tapes", tmp / "file-tapes"),
+            tmp / "fixtures" / "cassettes",
+        ),
         "report_dir": Case(
             "cli-reports",
             "env-reports",
@@ -193,7 +200,9 @@ def test_pyproject_tool_table_is_the_fallback_file(tmp_path: Path) -> None:
 def test_pyproject_without_tool_table_means_defaults(tmp_path: Path) -> None:
     """A pyproject.toml with no ``[tool.sergio-kit]`` is no config file: every default holds."""
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
-    assert load_config({}, {}, tmp_path) == KitConfig(report_dir=tmp_path / "reports")
+    assert load_config({}, {}, tmp_path) == KitConfig(
+        report_dir=tmp_path / "reports", cassettes=tmp_path / "fixtures" / "cassettes"
+    )
 
 
 def test_sergio_kit_toml_wins_over_pyproject(tmp_path: Path) -> None:
@@ -304,7 +313,8 @@ ERRORS = [
         {"sergio-kit.toml": "base_ulr = 'https://x.example'\n"},
         "sergio-kit.toml has unknown key 'base_ulr': did you mean 'base_url'? expected one of base_url, "
         "ca_bundle, email, password, other_email, other_password, api_key, jwt_secret, http_url, clock_url, "
-        "clock_token, receiver_cert, max_examples, tier_limits, only, report_dir (spelled with - or _)",
+        "clock_token, receiver_cert, max_examples, tier_limits, only, cassettes, "
+        "report_dir (spelled with - or _)",
         id="file-unknown-key-did-you-mean",
     ),
     pytest.param(
@@ -314,7 +324,7 @@ ERRORS = [
         "pyproject.toml [tool.sergio-kit] has unknown key 'max-exampels': did you mean 'max_examples'? "
         "expected one of base_url, ca_bundle, email, password, other_email, other_password, api_key, "
         "jwt_secret, http_url, clock_url, clock_token, receiver_cert, max_examples, tier_limits, only, "
-        "report_dir (spelled with - or _)",
+        "cassettes, report_dir (spelled with - or _)",
         id="pyproject-unknown-key",
     ),
     pytest.param(
@@ -329,7 +339,7 @@ ERRORS = [
         {},
         {},
         "--only has value 'auth,tls': unknown group 'tls'; expected a comma-separated list of groups from: "
-        "contract, auth, refresh, apikey, transport, webhook, ratelimit",
+        "contract, auth, refresh, apikey, transport, webhook, ratelimit, cassette",
         id="cli-only-unknown-group",
     ),
     pytest.param(
@@ -337,7 +347,8 @@ ERRORS = [
         {"SERGIO_ONLY": "refesh"},
         {},
         "SERGIO_ONLY has value 'refesh': unknown group 'refesh' (did you mean 'refresh'?); expected a "
-        "comma-separated list of groups from: contract, auth, refresh, apikey, transport, webhook, ratelimit",
+        "comma-separated list of groups from: contract, auth, refresh, apikey, transport, webhook, "
+        "ratelimit, cassette",
         id="env-only-did-you-mean",
     ),
     pytest.param(
@@ -345,7 +356,7 @@ ERRORS = [
         {},
         {},
         "--only has value ' , ': expected a comma-separated list of groups from: contract, auth, refresh, "
-        "apikey, transport, webhook, ratelimit",
+        "apikey, transport, webhook, ratelimit, cassette",
         id="cli-only-empty",
     ),
     pytest.param(

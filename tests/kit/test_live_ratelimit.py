@@ -110,3 +110,19 @@ def test_live_plan_catches_a_fixed_window(live_reports: dict[str, Any]) -> None:
     assert {check_id for check_id in FAULTS_WINDOW if statuses[check_id] == "failed"} == set(FAULTS_WINDOW)
     window = next(c for c in run["report"]["checks"] if c["id"] == "ratelimit.window")
     assert "admitted 1 s into the next" in window["detail"]
+
+
+def test_wrong_other_password_is_one_line(tmp_path: Path, server_template: Path) -> None:
+    """The live plan's own login refused: exit 2 and one line naming the setting to fix."""
+    server = start_server(tmp_path / "data", test_clock=False, template=server_template)
+    try:
+        environment = {**_environment(server), "SERGIO_OTHER_PASSWORD": "not-the-password"}
+        command = [sys.executable, "-m", "sergio_kit", "check", "--base-url", server.base_url]
+        command += ["--only", "ratelimit", "--report", str(tmp_path / "reports")]
+        result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
+    finally:
+        server.stop()
+    assert result.returncode == 2
+    assert "was refused (401): check SERGIO_OTHER_EMAIL / SERGIO_OTHER_PASSWORD" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "not-the-password" not in result.stdout + result.stderr

@@ -18,10 +18,10 @@ import pytest
 
 from sergio_kit.reports import ReportError, TierTraffic, group_chart, write_reports
 from sergio_kit.reports.junit import validate
+from sergio_kit.resources import accounts_path
 from sergio_kit.results import CheckResult, ResultCollector
 from tests.kit.kit_process import run_kit
 
-ROOT = Path(__file__).resolve().parents[2]
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"
 API_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
 WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLSQ2"
@@ -244,7 +244,7 @@ def test_check_command_writes_three_clean_reports(tmp_path: Path) -> None:
     root = ET.parse(tmp_path / "junit.xml").getroot()
     assert root.find(".//testcase[@name='contract.health']/failure") is not None
     assert "contract.health" in (tmp_path / "report.html").read_text()
-    accounts = tomllib.loads((ROOT / "fixtures" / "accounts.toml").read_text())
+    accounts = tomllib.loads(accounts_path().read_text())
     passwords = [user["password"] for company in accounts["companies"] for user in company["users"]]
     assert passwords
     for name in REPORT_NAMES:

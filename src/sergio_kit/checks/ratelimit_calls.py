@@ -53,6 +53,8 @@ def fresh_window(ctx: CheckContext, reason: str) -> Iterator[TestClock | None]:
     """Run the block at the start of a fresh window; with a test clock, frozen for the block."""
     clock = ctx.target.clock
     if clock is None:
+        if "reachable" not in ctx.memo:  # fail at once, not after a window, when nothing answers
+            ctx.memo["reachable"] = ctx.send("GET", "/v1/health").status_code
         ctx.throttle.wait(FRESH, reason)
         yield None
         return

@@ -43,7 +43,9 @@ from sergio_kit.checks.ratelimit_calls import (
     tier_limit,
 )
 from sergio_kit.checks.ratelimit_probe import TierRun, probe_tier
+from sergio_kit.errors import SergioKitError
 from sergio_kit.findings import CheckFailed, CheckSkipped, Finding
+from sergio_kit.session import unreachable
 
 PLAN = "ratelimit.live"  # ctx.memo key: the plan, or None when it cannot run
 KEYS = {  # the API keys the plan makes in the other company, and their scopes
@@ -89,7 +91,10 @@ def live_plan(ctx: CheckContext) -> LivePlan | None:
     if ctx.target.clock is not None or ctx.target.other_account is None:
         return None
     if PLAN not in ctx.memo:
-        ctx.memo[PLAN] = _Runner(ctx).run()
+        try:
+            ctx.memo[PLAN] = _Runner(ctx).run()
+        except httpx.ConnectError as error:
+            raise unreachable(ctx.target.base_url, error) from None
     plan: LivePlan | None = ctx.memo[PLAN]
     return plan
 
@@ -144,6 +149,13 @@ class _Runner:
         account = self.ctx.account(tenant)
         auth.body = {"email": account.email, "password": account.password}
         response = auth.call()
+        if response.status_code in (400, 401, 403, 422):  # a user mistake, as in TokenSession
+            prefix = "SERGIO_" if tenant == PRIMARY else "SERGIO_OTHER_"
+            variables = f"{prefix}EMAIL / {prefix}PASSWORD"
+            raise SergioKitError(
+                f"login as {account.email} at {self.ctx.target.base_url} was refused "
+                f"({response.status_code}): check {variables}"
+            )
         self.ctx.expect(
             response, {200}, f"the live plan's login as {account.email} (the auth probe's own) failed", "200"
         )

@@ -106,6 +106,12 @@ def render_html(
         *(_group_table(group, members) for group, members in groups.items()),
         f"<footer>sergio-kit {escape(__version__)} &middot; secrets in this report are masked</footer>",
     ]
+    return html_page(f"sergio-kit check: {target_text}", STYLE + _status_style(), verdict_colour, body)
+
+
+def html_page(title: str, style: str, verdict_colour: str, body: Sequence[str]) -> str:
+    """A self-contained page: ``title`` (already escaped), inline ``style``, a verdict colour for the
+    header's top border, and the ``body`` parts inside ``<main>``."""
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -113,8 +119,8 @@ def render_html(
             "<head>",
             '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>sergio-kit check: {target_text}</title>",
-            f"<style>{STYLE}{_status_style()}</style>",
+            f"<title>{title}</title>",
+            f"<style>{style}</style>",
             "</head>",
             f'<body style="--verdict: {verdict_colour}">',
             "<main>",

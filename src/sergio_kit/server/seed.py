@@ -1,4 +1,4 @@
-"""Seed the test accounts from ``fixtures/accounts.toml`` into an empty database.
+"""Seed the test accounts from ``sergio_kit/server/accounts.toml`` into an empty database.
 
 Passwords come from the accounts file; API keys are generated at the first start. Both are written
 to ``credentials.json`` in the data folder (mode 600), which is where clients read them from.

@@ -1,0 +1,326 @@
+"""The scripted tour that ``sergio-kit record`` records: every operation of the contract, flow by flow.
+
+Each flow is a fixed sequence of requests with deterministic bodies (no random data), so recording
+twice differs only in ids, timestamps and tokens. Every step states the statuses it expects; any
+other answer stops the tour with a :class:`TourError`. Whatever a flow creates (jobs, webhooks, API
+keys) is deleted before the flow ends, by its own last steps or, if a step failed, by
+:meth:`Tour.cleanup`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from sergio_kit.clock_client import TestClock
+from sergio_kit.errors import SergioKitError
+from sergio_kit.receiver import Delivery, WebhookReceiver
+from sergio_kit.samples import WEBHOOK_SINK, example_job
+from sergio_kit.session import unreachable
+from sergio_kit.target import Account
+
+__all__ = ["FLOWS", "Flow", "Tour", "TourError"]
+
+WINDOW = 61  # seconds the test clock moves so that a rate-limit window starts afresh
+WRONG_PASSWORD = "not-the-password-sergio-kit-tour"
+DELIVERY_TIMEOUT = 20.0  # seconds to wait for the webhook delivery to reach the receiver
+
+
+class TourError(SergioKitError):
+    """A step of the tour got an answer the script does not expect (the target, not the user)."""
+
+    exit_code = 1
+
+
+@dataclass
+class Tour:
+    """What the flows share: one HTTPS client, the logged-in tenants, and the target's extras.
+
+    ``token`` (and ``other_token``, when a second tenant is configured) come from logins made
+    before any cassette is open. ``record_delivery`` is set by the recorder for each cassette.
+    """
+
+    client: httpx.Client
+    account: Account
+    token: str
+    other_token: str | None = None
+    clock: TestClock | None = None
+    bulk_limit: int = 10
+    receiver: WebhookReceiver | None = None
+    record_delivery: Callable[[Delivery], None] = lambda _delivery: None
+    flow: str = ""
+    _created: list[str] = field(default_factory=list, init=False)  # paths to DELETE at cleanup
+
+    # -- requests ------------------------------------------------------------------------------
+    def call(
+        self,
+        step: str,
+        method: str,
+        path: str,
+        expect: Collection[int],
+        *,
+        token: str | None = None,
+        api_key: str | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        params: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request; raise :class:`TourError` unless its status is in ``expect``."""
+        headers = {}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        if api_key is not None:
+            headers["X-API-Key"] = api_key
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            response = self.client.request(
+                method, path, headers=headers, json=json, content=content, params=params
+            )
+        except httpx.ConnectError as error:
+            raise unreachable(str(self.client.base_url), error) from None
+        except httpx.HTTPError as error:
+            raise TourError(f"{self.flow} flow, {step}: {method} {path} failed: {error}") from None
+        if response.status_code not in expect:
+            raise TourError(self._unexpected(step, method, path, response, expect))
+        return response
+
+    def _unexpected(
+        self, step: str, method: str, path: str, response: httpx.Response, expect: Collection[int]
+    ) -> str:
+        wanted = " or ".join(str(status) for status in sorted(expect))
+        message = (
+            f"{self.flow} flow, {step}: {method} {path} answered {response.status_code}, expected {wanted}"
+        )
+        if response.status_code == 429:
+            wait = response.headers.get("Retry-After", "?")
+            message += f"; the target's quota is spent: wait {wait} s (or a minute) and record again"
+        return message
+
+    def bearer(
+        self, step: str, method: str, path: str, expect: Collection[int], **kwargs: Any
+    ) -> httpx.Response:
+        """:meth:`call` as the primary tenant's admin."""
+        return self.call(step, method, path, expect, token=self.token, **kwargs)
+
+    def create(self, step: str, path: str, body: Any, delete_path: str) -> dict[str, Any]:
+        """POST ``body`` as the admin (expects 201), and remember to DELETE ``delete_path`` + id."""
+        created: dict[str, Any] = self.bearer(step, "POST", path, {201}, json=body).json()
+        self.remember(f"{delete_path}/{created['id']}")
+        return created
+
+    def delete(self, step: str, path: str) -> None:
+        """DELETE ``path`` as the admin (expects 204) and forget it."""
+        self.bearer(step, "DELETE", path, {204})
+        self._created = [created for created in self._created if created != path]
+
+    def remember(self, path: str) -> None:
+        """Delete ``path`` at :meth:`cleanup` unless the flow deletes it itself."""
+        self._created.append(path)
+
+    def cleanup(self) -> None:
+        """Delete what the flow created and did not delete itself (after a failed step)."""
+        for path in reversed(self._created):
+            with contextlib.suppress(SergioKitError):
+                self.bearer("cleanup", "DELETE", path, {204, 404})
+        self._created.clear()
+
+
+# -- the flows, in recording order ----------------------------------------------------------------
+
+
+def auth_flow(tour: Tour) -> None:
+    """Login, a wrong password, refresh rotation, the rotated token at work, logout, a dead refresh."""
+    account = tour.account
+    login = tour.call(
+        "log in", "POST", "/v1/auth/login", {200}, json={"email": account.email, "password": account.password}
+    ).json()
+    tour.call(
+        "log in with a wrong password",
+        "POST",
+        "/v1/auth/login",
+        {401},
+        json={"email": account.email, "password": WRONG_PASSWORD},
+    )
+    rotated = tour.call(
+        "refresh (rotation)",
+        "POST",
+        "/v1/auth/refresh",
+        {200},
+        json={"refresh_token": login["refresh_token"]},
+    ).json()
+    if "refresh_token" not in rotated:
+        raise TourError("auth flow, refresh (rotation): the response has no new refresh_token")
+    tour.call(
+        "use the refreshed token", "GET", "/v1/jobs", {200}, token=rotated["token"], params={"limit": "1"}
+    )
+    body = {"refresh_token": rotated["refresh_token"]}
+    tour.call("log out", "POST", "/v1/auth/logout", {204}, token=rotated["token"], json=body)
+    tour.call("refresh after logout", "POST", "/v1/auth/refresh", {401}, json=body)
+
+
+def jobs_flow(tour: Tour) -> None:
+    """Create two jobs, page through the list with a cursor, get, patch, 422, 404s, delete."""
+    first = tour.create("create a job", "/v1/jobs", example_job(notes="sergio-kit tour: first"), "/v1/jobs")
+    second = tour.create(
+        "create a 2nd job", "/v1/jobs", example_job(notes="sergio-kit tour: second"), "/v1/jobs"
+    )
+    page = tour.bearer("list jobs", "GET", "/v1/jobs", {200}, params={"limit": "1"}).json()
+    if not page.get("next_cursor"):
+        raise TourError("jobs flow, list jobs: limit=1 with two jobs gave no next_cursor")
+    tour.bearer(
+        "list the next page", "GET", "/v1/jobs", {200}, params={"limit": "1", "cursor": page["next_cursor"]}
+    )
+    path = f"/v1/jobs/{first['id']}"
+    tour.bearer("get a job", "GET", path, {200})
+    tour.bearer("patch a job", "PATCH", path, {200}, json={"notes": "sergio-kit tour: rescheduled"})
+    tour.bearer("create an invalid job", "POST", "/v1/jobs", {422}, json={"customer_id": "cust_def456"})
+    if tour.other_token is not None:
+        tour.call("get it as the other company", "GET", path, {404}, token=tour.other_token)
+    tour.delete("delete a job", path)
+    tour.delete("delete the 2nd job", f"/v1/jobs/{second['id']}")
+    tour.bearer("get a deleted job", "GET", path, {404})
+
+
+def bulk_flow(tour: Tour) -> None:
+    """One bulk create: two valid jobs and one invalid item reported by index; then delete both."""
+    jobs = [example_job(notes="sergio-kit tour: bulk 1"), example_job(notes="sergio-kit tour: bulk 2")]
+    body = {"jobs": [*jobs, {"customer_id": "cust_def456"}]}
+    result = tour.bearer("bulk create", "POST", "/v1/jobs/bulk", {200}, json=body).json()
+    for job in result["created"]:
+        tour.remember(f"/v1/jobs/{job['id']}")
+    for number, job in enumerate(result["created"], start=1):
+        tour.delete(f"delete bulk job {number}", f"/v1/jobs/{job['id']}")
+
+
+def webhooks_flow(tour: Tour) -> None:
+    """Register the kit's receiver, list, create a job, record its signed delivery, delete both."""
+    url = tour.receiver.url if tour.receiver is not None else WEBHOOK_SINK
+    body = {"url": url, "events": ["job.created"]}
+    webhook = tour.create("register a webhook", "/v1/webhooks", body, "/v1/webhooks")
+    tour.bearer("list webhooks", "GET", "/v1/webhooks", {200})
+    if tour.receiver is not None:
+        tour.receiver.clear()
+    job = tour.create(
+        "create a job (event)", "/v1/jobs", example_job(notes="sergio-kit tour: webhook"), "/v1/jobs"
+    )
+    if tour.receiver is not None:
+        try:
+            delivery = next(d for d in tour.receiver.wait_for(1, DELIVERY_TIMEOUT) if d.accepted)
+        except (TimeoutError, StopIteration):
+            raise TourError(
+                f"webhooks flow: no job.created delivery reached the receiver within {DELIVERY_TIMEOUT:.0f} s"
+            ) from None
+        tour.record_delivery(delivery)
+    tour.delete("delete the job", f"/v1/jobs/{job['id']}")
+    tour.delete("delete the webhook", f"/v1/webhooks/{webhook['id']}")
+
+
+def api_keys_flow(tour: Tour) -> None:
+    """Create a key, list keys, rotate it, revoke it."""
+    body = {"name": "sergio-kit tour key", "scopes": ["jobs:read"]}
+    key = tour.create("create an API key", "/v1/api-keys", body, "/v1/api-keys")
+    tour.bearer("list API keys", "GET", "/v1/api-keys", {200})
+    tour.bearer("rotate the key", "POST", f"/v1/api-keys/{key['id']}/rotate", {200})
+    tour.delete("revoke the key", f"/v1/api-keys/{key['id']}")
+
+
+def zapier_flow(tour: Tour) -> None:
+    """Zapier with a read+write key: me, create-job, new-job trigger; 401 without a key, 403 read-only."""
+    full = tour.create(
+        "create a read+write key",
+        "/v1/api-keys",
+        {"name": "sergio-kit tour zapier", "scopes": ["jobs:read", "jobs:write"]},
+        "/v1/api-keys",
+    )
+    read_only = tour.create(
+        "create a read-only key",
+        "/v1/api-keys",
+        {"name": "sergio-kit tour read-only", "scopes": ["jobs:read"]},
+        "/v1/api-keys",
+    )
+    tour.call("connection test", "GET", "/zapier/v1/me", {200}, api_key=full["key"])
+    body = example_job(notes="sergio-kit tour: zapier")
+    job = tour.call(
+        "create-job action", "POST", "/zapier/v1/actions/create-job", {201}, api_key=full["key"], json=body
+    )
+    tour.remember(f"/v1/jobs/{job.json()['id']}")
+    tour.call("new-job trigger", "GET", "/zapier/v1/triggers/new-job", {200}, api_key=full["key"])
+    tour.call("connection test without a key", "GET", "/zapier/v1/me", {401})
+    tour.call(
+        "create-job with a read-only key",
+        "POST",
+        "/zapier/v1/actions/create-job",
+        {403},
+        api_key=read_only["key"],
+        json=body,
+    )
+    tour.delete("delete the job", f"/v1/jobs/{job.json()['id']}")
+    tour.delete("revoke the read-only key", f"/v1/api-keys/{read_only['id']}")
+    tour.delete("revoke the read+write key", f"/v1/api-keys/{full['id']}")
+
+
+def ratelimit_flow(tour: Tour) -> None:
+    """Spend the bulk tier (one job per request) until a 429 with Retry-After; then delete the jobs.
+
+    With a test clock the window is made fresh first and the Retry-After wait is skipped by moving
+    the clock; the clock calls are not recorded.
+    """
+    if tour.clock is not None:
+        tour.clock.advance(WINDOW)
+    throttled, created = None, []
+    for number in range(1, tour.bulk_limit + 2):
+        body = {"jobs": [example_job(notes=f"sergio-kit tour: quota {number}")]}
+        response = tour.bearer(f"bulk request {number}", "POST", "/v1/jobs/bulk", {200, 429}, json=body)
+        if response.status_code == 429:
+            throttled = response
+            break
+        for job in response.json()["created"]:
+            created.append(f"/v1/jobs/{job['id']}")
+            tour.remember(created[-1])
+    if throttled is None:
+        raise TourError(
+            f"ratelimit flow: {tour.bulk_limit + 1} bulk requests in a row were admitted, expected a 429 "
+            f"after {tour.bulk_limit}; if the target's bulk quota differs, set SERGIO_TIER_LIMITS=bulk=N"
+        )
+    retry_after = throttled.headers.get("Retry-After", "")
+    if not retry_after.strip().isdigit():
+        raise TourError(f"ratelimit flow: the 429 has no Retry-After in seconds (got {retry_after!r})")
+    if tour.clock is not None:
+        tour.clock.advance(int(retry_after))
+    for number, path in enumerate(created, start=1):
+        tour.delete(f"delete quota job {number}", path)
+
+
+def health_flow(tour: Tour) -> None:
+    """The health check, without credentials."""
+    tour.call("health", "GET", "/v1/health", {200})
+
+
+def errors_flow(tour: Tour) -> None:
+    """An undeclared method (405 with Allow), malformed JSON (400), no bearer token (401)."""
+    response = tour.bearer("undeclared method", "PUT", "/v1/jobs", {405})
+    if not response.headers.get("Allow"):
+        raise TourError("errors flow, undeclared method: the 405 has no Allow header")
+    tour.bearer("malformed JSON", "POST", "/v1/jobs", {400}, content=b'{"customer_id": "cust_def456",')
+    tour.call("no bearer token", "GET", "/v1/jobs", {401})
+
+
+Flow = Callable[[Tour], None]
+
+#: The flows in recording order; each one is recorded into ``<name>.yaml``.
+FLOWS: tuple[tuple[str, Flow], ...] = (
+    ("auth", auth_flow),
+    ("jobs", jobs_flow),
+    ("bulk", bulk_flow),
+    ("webhooks", webhooks_flow),
+    ("api-keys", api_keys_flow),
+    ("zapier", zapier_flow),
+    ("ratelimit", ratelimit_flow),
+    ("health", health_flow),
+    ("errors", errors_flow),
+)
