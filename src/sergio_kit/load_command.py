@@ -112,6 +112,12 @@ def run_load(args: argparse.Namespace) -> int:
         )
     base_url = args.base_url or os.environ.get("SERGIO_BASE_URL")
     if args.worker:
+        ignored = [f"--{name}" for name in ("users", "duration", "window") if getattr(args, name) is not None]
+        if ignored:
+            raise SergioKitError(
+                f"a --worker takes its settings from its environment, not from {', '.join(ignored)}: set "
+                "SERGIO_LOAD_USERS / SERGIO_LOAD_DURATION / SERGIO_LOAD_WINDOW there, as on the master"
+            )
         return _run_locust(args, base_url, os.environ.copy(), None)
     report_dir = Path(args.report or os.environ.get("SERGIO_REPORT_DIR") or "reports/load")
     report_dir.mkdir(parents=True, exist_ok=True)

@@ -112,3 +112,18 @@ def test_worker_env_round_trip(tmp_path: Path) -> None:
     path = write_worker_env(tmp_path / WORKER_ENV_FILE, {**env, "PATH": "/bin", "SERGIO_REPORT_DIR": "r"})
     assert path.stat().st_mode & 0o777 == 0o600
     assert read_worker_env(path) == env
+
+
+def test_worker_options_that_would_be_ignored_are_refused(tmp_path: Path) -> None:
+    """``--worker --window 8``: one line saying workers read SERGIO_LOAD_* from their environment, exit 2."""
+    result = subprocess.run(
+        [sys.executable, "-m", "sergio_kit", "load", "--worker", "--window", "8", "--users", "2"],
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "a --worker takes its settings from its environment, not from --users, --window" in result.stderr
+    assert "Traceback" not in result.stderr
