@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -92,22 +93,45 @@ def admin_token(api: httpx.Client, accounts: dict[str, Any]) -> str:
     return str(login(api, accounts["acme"]["admin"])["token"])
 
 
-@pytest.fixture(scope="session")
-def fault_server(
-    tmp_path_factory: pytest.TempPathFactory, server_template: Path
-) -> Iterator[Callable[..., RunningServer]]:
-    """Factory: ``fault_server("auth.jwt.alg_none")`` starts a server with that fault.
+class FaultServers:
+    """Starts reference servers with faults; those a test names as coming next are started ahead, on a
+    small thread pool, so their start-up overlaps the test running now. Every server is stopped at close."""
 
-    Servers started here are stopped when the session ends; call ``.stop()`` to free one sooner.
-    """
-    started: list[RunningServer] = []
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory, template: Path) -> None:
+        self._tmp = tmp_path_factory
+        self._template = template
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fault-server")
+        self._ahead: dict[tuple[str, ...], Future[RunningServer]] = {}
+        self._started: list[RunningServer] = []
 
-    def start(*faults: str, **options: Any) -> RunningServer:
-        data_dir = tmp_path_factory.mktemp("fault")
-        running = start_server(data_dir, faults=faults, template=server_template, **options)
-        started.append(running)
+    def _submit(self, faults: tuple[str, ...], options: dict[str, Any]) -> Future[RunningServer]:
+        data_dir = self._tmp.mktemp("fault")  # made here: tmp_path_factory is not thread-safe
+        return self._pool.submit(start_server, data_dir, faults=faults, template=self._template, **options)
+
+    def __call__(self, *faults: str, ahead: Sequence[str] = (), **options: Any) -> RunningServer:
+        """A fresh server with ``faults``; ``ahead``: single faults the next tests will ask for."""
+        future = self._ahead.pop(faults, None) if not options else None
+        running = (future or self._submit(faults, options)).result()
+        self._started.append(running)
+        for upcoming in ahead:
+            if (upcoming,) not in self._ahead:
+                self._ahead[(upcoming,)] = self._submit((upcoming,), {})
         return running
 
-    yield start
-    for running in started:
-        running.stop()
+    def close(self) -> None:
+        """Stop every server, including those started ahead and never used."""
+        for future in self._ahead.values():
+            if future.exception() is None:  # one that failed to start has nothing to stop
+                self._started.append(future.result())
+        self._pool.shutdown()
+        for running in self._started:
+            running.stop()
+
+
+@pytest.fixture(scope="session")
+def fault_server(tmp_path_factory: pytest.TempPathFactory, server_template: Path) -> Iterator[FaultServers]:
+    """Factory: ``fault_server("auth.jwt.alg_none", ahead=[next ids])`` gives a fresh server with that
+    fault (started ahead when an earlier test named it). Call ``.stop()`` to free one sooner."""
+    servers = FaultServers(tmp_path_factory, server_template)
+    yield servers
+    servers.close()

@@ -9,7 +9,7 @@ and are proven on broken cassettes in ``tests/cassettes/test_replay.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from sergio_kit.clock_client import TestClock
 from sergio_kit.embedded import RunningServer, embedded_target
 from sergio_kit.findings import CheckFailed
 from sergio_kit.server.faults import FAULTS, caught_by
+from tests.conftest import FaultServers
 
 KIT_PROPERTIES = {"transport.tls_verified", "webhook.verifier"}
 #: Checks of recorded files, not of the server: proven on broken cassettes in tests/cassettes/.
@@ -27,6 +28,12 @@ CASSETTE_CHECKS = {"cassette.replay", "cassette.redaction"}
 COMMITTED_CASSETTES = Path(__file__).resolve().parents[2] / "fixtures" / "cassettes"
 CHECK_IDS = [spec.check_id for spec in all_checks()]
 FAULT_IDS = sorted(fault_id for fault_id in FAULTS if caught_by(fault_id) in CHECK_IDS)
+
+
+def _next(fault_id: str) -> list[str]:
+    """The two fault ids after ``fault_id`` in this module's order: their servers start ahead."""
+    index = FAULT_IDS.index(fault_id)
+    return FAULT_IDS[index + 1 : index + 3]
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +69,10 @@ def test_every_fault_is_caught_by_a_check() -> None:
 
 
 @pytest.mark.parametrize("fault_id", FAULT_IDS)
-def test_check_fails_on_its_fault(fault_id: str, fault_server: Callable[..., RunningServer]) -> None:
+def test_check_fails_on_its_fault(fault_id: str, fault_server: FaultServers) -> None:
     """With ``--fault <check id>[@variant]`` the check of that id fails, with a finding."""
     check_id = caught_by(fault_id)
-    server = fault_server(fault_id)
+    server = fault_server(fault_id, ahead=_next(fault_id))
     context = CheckContext(embedded_target(server), max_examples=10)
     try:
         with pytest.raises(CheckFailed) as failure:
