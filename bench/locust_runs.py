@@ -23,11 +23,12 @@ import psutil  # type: ignore[import-untyped]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from sergio_kit.config import DEFAULT_TIER_LIMITS
 from sergio_kit.embedded import RunningServer, clean_environment, start_server
 from server import free_port, seed_jobs
 
 USERS_FILE = Path(__file__).resolve().parent / "locust_users.py"
-LIFTED = {"auth": 1_000_000, "read": 1_000_000, "write": 1_000_000, "webhook": 1_000_000, "bulk": 1_000_000}
+LIFTED = dict.fromkeys(DEFAULT_TIER_LIMITS, 1_000_000)
 SAMPLE_EVERY = 0.2
 
 

@@ -29,9 +29,10 @@ import gevent.ssl
 from load_plan import build_plan, write_plan
 from locust import FastHttpUser, LoadTestShape, between, constant_throughput, events, task
 from locust.runners import MasterRunner, WorkerRunner
-from ratelimit_ledger import WINDOW_SECONDS, Ledger, parse_limits
+from ratelimit_ledger import WINDOW_SECONDS, Ledger
 from token_pool import Account, TokenPool
 
+from sergio_kit.load_timeline import parse_limits
 from sergio_kit.samples import example_job  # plain data, no heavy imports
 
 JOB: dict[str, Any] = example_job(customer_id="cust_load")

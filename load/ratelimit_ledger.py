@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 WINDOW_SECONDS = 60.0
 EDGE = 2.0
-DEFAULT_LIMITS: dict[str, int] = {"auth": 10, "read": 120, "write": 60, "webhook": 10, "bulk": 10}
 
 ADMITTED = "admitted"
 THROTTLED = "throttled"
@@ -29,16 +28,6 @@ BAD_RETRY_AFTER = "bad Retry-After"
 SERVER_ERROR = "server error"
 UNEXPECTED = "unexpected status"
 PASSING = (ADMITTED, THROTTLED)
-
-
-def parse_limits(text: str | None) -> dict[str, int]:
-    """``"read=120,write=60"`` on top of the contract's defaults."""
-    limits = dict(DEFAULT_LIMITS)
-    for part in (text or "").split(","):
-        if part.strip():
-            tier, _, value = part.partition("=")
-            limits[tier.strip()] = int(value)
-    return limits
 
 
 def parse_retry_after(value: str | None, date_header: str | None = None) -> float | None:

@@ -108,12 +108,14 @@ class FaultServers:
         data_dir = self._tmp.mktemp("fault")  # made here: tmp_path_factory is not thread-safe
         return self._pool.submit(start_server, data_dir, faults=faults, template=self._template, **options)
 
-    def __call__(self, *faults: str, ahead: Sequence[str] = (), **options: Any) -> RunningServer:
-        """A fresh server with ``faults``; ``ahead``: single faults the next tests will ask for."""
+    def __call__(self, *faults: str, order: Sequence[str] = (), **options: Any) -> RunningServer:
+        """A fresh server with ``faults``; ``order``: the single faults in the order the tests ask for
+        them, so the two after this one start ahead."""
         future = self._ahead.pop(faults, None) if not options else None
         running = (future or self._submit(faults, options)).result()
         self._started.append(running)
-        for upcoming in ahead:
+        index = order.index(faults[0]) if len(faults) == 1 and faults[0] in order else len(order)
+        for upcoming in order[index + 1 : index + 3]:
             if (upcoming,) not in self._ahead:
                 self._ahead[(upcoming,)] = self._submit((upcoming,), {})
         return running
@@ -130,8 +132,8 @@ class FaultServers:
 
 @pytest.fixture(scope="session")
 def fault_server(tmp_path_factory: pytest.TempPathFactory, server_template: Path) -> Iterator[FaultServers]:
-    """Factory: ``fault_server("auth.jwt.alg_none", ahead=[next ids])`` gives a fresh server with that
-    fault (started ahead when an earlier test named it). Call ``.stop()`` to free one sooner."""
+    """Factory: ``fault_server("auth.jwt.alg_none", order=FAULT_IDS)`` gives a fresh server with that
+    fault (started ahead when an earlier test's order named it). Call ``.stop()`` to free one sooner."""
     servers = FaultServers(tmp_path_factory, server_template)
     yield servers
     servers.close()

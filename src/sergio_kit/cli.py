@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sergio_kit import __version__
+from sergio_kit.config import GROUPS
 from sergio_kit.errors import SergioKitError
 
 
@@ -138,8 +139,7 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--only",
         default=None,
         metavar="GROUP[,GROUP]",
-        help="run only these check groups: contract, auth, refresh, apikey, transport, webhook "
-        "(or SERGIO_ONLY; default: all)",
+        help=f"run only these check groups: {', '.join(GROUPS)} (or SERGIO_ONLY; default: all)",
     )
     check.add_argument(
         "--fault",

@@ -14,14 +14,13 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sergio_kit.clock_client import TestClock
-from sergio_kit.config import DEFAULT_TIER_LIMITS
 from sergio_kit.errors import TargetUnreachableError
 from sergio_kit.target import Account, Target
 
@@ -153,10 +152,10 @@ def clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("SERGIO_")}
 
 
-def embedded_target(server: RunningServer, tier_limits: Mapping[str, int] | None = None) -> Target:
+def embedded_target(server: RunningServer) -> Target:
     """A :class:`Target` for a reference server this process started: both tenants' admins, the
     signing secret, the test clock and a way to issue webhook-receiver certificates it trusts.
-    ``tier_limits``: the limits it was started with, when not the published ones."""
+    Its tier limits are the ones the server reports running with."""
     from sergio_kit.server.tls import issue_receiver_cert
 
     companies = server.credentials()["companies"]
@@ -175,7 +174,7 @@ def embedded_target(server: RunningServer, tier_limits: Mapping[str, int] | None
         other_account=other,
         jwt_secret=server.jwt_secret(),
         receiver_cert=lambda destination: issue_receiver_cert(server.data_dir, destination),
-        tier_limits=dict(tier_limits or DEFAULT_TIER_LIMITS),
+        tier_limits={tier: int(limit) for tier, limit in server.info["limits"].items()},
     )
 
 

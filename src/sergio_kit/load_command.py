@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from sergio_kit.config import DEFAULT_TIER_LIMITS
 from sergio_kit.embedded import RunningServer, clean_environment, start_server
 from sergio_kit.errors import SergioKitError
 from sergio_kit.load_report import render_summary_html
@@ -29,14 +30,7 @@ from sergio_kit.load_totals import PLAN_FILE, LoadPlan, is_current, read_plan, t
 from sergio_kit.load_workers import WORKER_ENV_FILE, write_worker_env
 
 PROFILES = ("conformance", "capacity")
-TIER_ORDER = ("auth", "read", "write", "webhook", "bulk")
-LIFTED_LIMITS = {
-    "auth": 1_000_000,
-    "read": 1_000_000,
-    "write": 1_000_000,
-    "webhook": 1_000_000,
-    "bulk": 1_000_000,
-}
+LIFTED_LIMITS = dict.fromkeys(DEFAULT_TIER_LIMITS, 1_000_000)  # capacity runs: quotas never cap throughput
 DEFAULT_LOCUSTFILE = Path(__file__).resolve().parents[2] / "load" / "locustfile.py"
 
 
@@ -266,7 +260,7 @@ def _free_port() -> int:
 
 def summarize(stats: Sequence[dict[str, Any]]) -> dict[str, TierSummary]:
     """Per-tier counts from Locust's JSON stats, whose entries are named ``"<tier> [<class>]"``."""
-    summaries: dict[str, TierSummary] = {tier: TierSummary(tier) for tier in TIER_ORDER}
+    summaries: dict[str, TierSummary] = {tier: TierSummary(tier) for tier in DEFAULT_TIER_LIMITS}
     for entry in stats:
         name = str(entry["name"])
         tier, _, rest = name.partition(" [")

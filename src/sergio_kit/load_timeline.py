@@ -19,10 +19,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
+from sergio_kit.config import DEFAULT_TIER_LIMITS
 from sergio_kit.errors import SergioKitError
 from sergio_kit.reports.timeline import TierTraffic
 
-CONTRACT_LIMITS: dict[str, int] = {"auth": 10, "read": 120, "write": 60, "webhook": 10, "bulk": 10}
 CONTRACT_WINDOW = 60.0  # the server's rolling window; ``--window`` only paces the load
 
 Event = tuple[float, str]
@@ -30,7 +30,7 @@ Event = tuple[float, str]
 
 def parse_limits(text: str | None) -> dict[str, int]:
     """``"read=120,write=60"`` (``SERGIO_LOAD_LIMITS``) on top of the contract's limits."""
-    limits = dict(CONTRACT_LIMITS)
+    limits = dict(DEFAULT_TIER_LIMITS)
     for part in (text or "").split(","):
         if not part.strip():
             continue
@@ -63,7 +63,7 @@ def load_principals(profile: str, accounts: int, workers: int, users: int | None
     capacity: users take the accounts round-robin.
     """
     carriers = min(workers, accounts) if profile == "conformance" else min(users or 20, accounts)
-    return {tier: 1 if tier == "auth" else max(carriers, 1) for tier in CONTRACT_LIMITS}
+    return {tier: 1 if tier == "auth" else max(carriers, 1) for tier in DEFAULT_TIER_LIMITS}
 
 
 def row_outcomes(name: str, requests: int, failures: int) -> list[tuple[str, str, int]]:
@@ -71,7 +71,7 @@ def row_outcomes(name: str, requests: int, failures: int) -> list[tuple[str, str
     if name.startswith("token pool "):
         return [("auth", "admitted", requests - failures), ("auth", "failed", failures)]
     tier, bracket, rest = name.partition(" [")
-    if not bracket or not rest.endswith("]") or tier not in CONTRACT_LIMITS:
+    if not bracket or not rest.endswith("]") or tier not in DEFAULT_TIER_LIMITS:
         return []
     kind = rest[:-1]
     return [(tier, kind if kind in ("admitted", "throttled") else "failed", requests)]
@@ -93,7 +93,7 @@ def traffic_from_history(
     every = list(csv.DictReader(io.StringIO(history_csv)))
     rows = [row for row in every if row.get("Name") != "Aggregated"]
     stamps = sorted({int(row["Timestamp"]) for row in every})
-    events: dict[str, list[Event]] = {tier: [] for tier in CONTRACT_LIMITS}
+    events: dict[str, list[Event]] = {tier: [] for tier in DEFAULT_TIER_LIMITS}
     if stamps:
         start = stamps[0]
         before = dict(zip(stamps[1:], stamps, strict=False))
@@ -117,7 +117,7 @@ def traffic_from_history(
             principals.get(tier, 1),
             tuple(sorted(events[tier], key=itemgetter(0))),
         )
-        for tier, limit in CONTRACT_LIMITS.items()
+        for tier, limit in DEFAULT_TIER_LIMITS.items()
     ]
 
 

@@ -19,7 +19,14 @@ from typing import Any
 import httpx
 import pytest
 
-from sergio_kit.config import DEFAULT_MAX_EXAMPLES, DEFAULT_TIER_LIMITS, MARKERS, KitConfig, load_config
+from sergio_kit.config import (
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_TIER_LIMITS,
+    FIELDS,
+    MARKERS,
+    KitConfig,
+    load_config,
+)
 from sergio_kit.embedded import RunningServer, embedded_target, start_server
 from sergio_kit.errors import SergioKitError
 from sergio_kit.live_target import live_target
@@ -32,27 +39,12 @@ EMBEDDED_SERVER_KEY = pytest.StashKey[RunningServer]()
 CONFIG_KEY = pytest.StashKey[KitConfig]()  # set by `sergio-kit check`, else resolved from the options
 TRAFFIC_KEY = pytest.StashKey[TrafficLog]()  # the rate-limit probes' traffic, for the report's timelines
 SAVED_MAX_EXAMPLES_KEY = pytest.StashKey[str | None]()  # SERGIO_MAX_EXAMPLES before this run
-# KitConfig field -> this plugin's option (the CLI layer of load_config)
+# KitConfig field -> this plugin's option (the CLI layer of load_config); groups come from markers and
+# reports from `sergio-kit check`, so those two have no plugin option
 OPTIONS = {
     name: "--sergio-" + name.replace("_", "-")
-    for name in (
-        "base_url",
-        "ca_bundle",
-        "email",
-        "password",
-        "other_email",
-        "other_password",
-        "api_key",
-        "jwt_secret",
-        "http_url",
-        "clock_url",
-        "clock_token",
-        "receiver_cert",
-        "max_examples",
-        "tier_limits",
-        "cassettes",
-        "config",
-    )
+    for name in (*FIELDS, "config")
+    if name not in ("only", "report_dir")
 }
 CHECK_MARKER = "sergio_check"
 MAX_EXAMPLES_ENV = "SERGIO_MAX_EXAMPLES"
@@ -261,11 +253,10 @@ def sergio_target(request: pytest.FixtureRequest, sergio_config: KitConfig) -> I
             limits=_changed_limits(sergio_config.tier_limits),
         )
         config.stash[EMBEDDED_SERVER_KEY] = server
-        target = embedded_target(server, sergio_config.tier_limits)
-    target.cassette_dir = sergio_config.cassettes
+        target = embedded_target(server)
+        target.cassette_dir = sergio_config.cassettes
     yield target
-    if target.clock is not None:
-        target.clock.close()
+    target.close()
 
 
 def _changed_limits(limits: Mapping[str, int]) -> dict[str, int] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -13,6 +13,8 @@ import pytest
 from sergio_kit.errors import SergioKitError
 from sergio_kit.findings import CheckFailed, Finding
 from sergio_kit.redaction import mask_text
+
+STATUSES = ("passed", "failed", "skipped", "error")
 
 
 @dataclass
@@ -30,6 +32,14 @@ class CheckResult:
     def group(self) -> str:
         """The check group: the first part of the id (``auth`` for ``auth.jwt.alg_none``)."""
         return self.check_id.split(".", 1)[0]
+
+
+def tally(results: Iterable[CheckResult]) -> dict[str, int]:
+    """How many results have each status (every status present, zero when absent)."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    return counts
 
 
 @dataclass
@@ -87,10 +97,7 @@ class ResultCollector:
 
     def counts(self) -> dict[str, int]:
         """How many results have each status."""
-        counts = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
-        for result in self.results:
-            counts[result.status] = counts.get(result.status, 0) + 1
-        return counts
+        return tally(self.results)
 
 
 def _check_failed(error: BaseException) -> CheckFailed | None:

@@ -30,12 +30,6 @@ CHECK_IDS = [spec.check_id for spec in all_checks()]
 FAULT_IDS = sorted(fault_id for fault_id in FAULTS if caught_by(fault_id) in CHECK_IDS)
 
 
-def _next(fault_id: str) -> list[str]:
-    """The two fault ids after ``fault_id`` in this module's order: their servers start ahead."""
-    index = FAULT_IDS.index(fault_id)
-    return FAULT_IDS[index + 1 : index + 3]
-
-
 @pytest.fixture(scope="module")
 def clean_context(server: RunningServer) -> Iterator[CheckContext]:
     """A check context on the session's clean server."""
@@ -72,7 +66,7 @@ def test_every_fault_is_caught_by_a_check() -> None:
 def test_check_fails_on_its_fault(fault_id: str, fault_server: FaultServers) -> None:
     """With ``--fault <check id>[@variant]`` the check of that id fails, with a finding."""
     check_id = caught_by(fault_id)
-    server = fault_server(fault_id, ahead=_next(fault_id))
+    server = fault_server(fault_id, order=FAULT_IDS)
     context = CheckContext(embedded_target(server), max_examples=10)
     try:
         with pytest.raises(CheckFailed) as failure:

@@ -26,7 +26,9 @@ def test_clean_embedded_server_passes_every_contract_check(tmp_path: Path) -> No
 @pytest.mark.parametrize("fault", ["contract.schemathesis", "contract.stateful", "contract.health"])
 def test_contract_fault_fails_its_check(tmp_path: Path, fault: str) -> None:
     """With the fault switched on, the check of the same id fails and the run exits 1."""
-    result = run_kit("check", "--max-examples", "5", "--fault", fault, "--report", str(tmp_path))
+    result = run_kit(
+        "check", "--only", "contract", "--max-examples", "5", "--fault", fault, "--report", str(tmp_path)
+    )
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-2000:]
     failed_rows = [
         line for line in result.stdout.splitlines() if " failed " in line and line.startswith(fault)

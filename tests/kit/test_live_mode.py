@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from sergio_kit.config import DEFAULT_TIER_LIMITS
 from sergio_kit.embedded import RunningServer, start_server
 from sergio_kit.server.tls import issue_receiver_cert
 from tests.kit.kit_process import run_kit
@@ -22,7 +23,7 @@ CLOCK_DEPENDENT = {"auth.expiry.live"}
 # The ratelimit group needs the documented tiers (lifted here): it runs live against its own servers
 # in tests/kit/test_live_ratelimit.py.
 NOT_RATELIMIT = "contract,auth,refresh,apikey,transport,webhook"
-LIFTED = {"auth": 10_000, "read": 10_000, "write": 10_000, "webhook": 10_000, "bulk": 10_000}
+LIFTED = dict.fromkeys(DEFAULT_TIER_LIMITS, 10_000)
 
 
 @pytest.fixture(scope="module")

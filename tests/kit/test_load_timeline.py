@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 
+from sergio_kit.config import DEFAULT_TIER_LIMITS
 from sergio_kit.errors import SergioKitError
 from sergio_kit.load_report import render_summary_html
 from sergio_kit.load_timeline import (
-    CONTRACT_LIMITS,
     account_count,
     load_principals,
     parse_limits,
@@ -56,7 +56,7 @@ def test_history_rows_become_events_in_their_second() -> None:
     limits = parse_limits("read=300")
     principals = {"read": 2}
     tiers = by_tier(traffic_from_history(HISTORY, FINAL, limits=limits, principals=principals))
-    assert list(tiers) == list(CONTRACT_LIMITS)
+    assert list(tiers) == list(DEFAULT_TIER_LIMITS)
     read = tiers["read"]
     assert (read.limit, read.principals, read.window) == (300, 2, 60.0)
     assert Counter(read.events) == {
@@ -76,8 +76,8 @@ def test_history_rows_become_events_in_their_second() -> None:
 
 def test_no_history_means_no_events() -> None:
     """Without a history file (Locust failed early) no tier has events, so no chart is drawn."""
-    traffics = traffic_from_history("", FINAL, limits=CONTRACT_LIMITS, principals={})
-    assert [t.events for t in traffics] == [()] * len(CONTRACT_LIMITS)
+    traffics = traffic_from_history("", FINAL, limits=DEFAULT_TIER_LIMITS, principals={})
+    assert [t.events for t in traffics] == [()] * len(DEFAULT_TIER_LIMITS)
 
 
 def test_request_names_map_to_tier_outcomes() -> None:
@@ -93,7 +93,7 @@ def test_request_names_map_to_tier_outcomes() -> None:
 
 def test_limits_accounts_and_principals() -> None:
     """Limits over the contract's; accounts from the environment; principals per profile and workers."""
-    assert parse_limits(None) == CONTRACT_LIMITS
+    assert parse_limits(None) == DEFAULT_TIER_LIMITS
     assert parse_limits("read=1000000, bulk=5")["read"] == 1_000_000
     with pytest.raises(SergioKitError, match="read=lots"):
         parse_limits("read=lots")

@@ -15,12 +15,6 @@ from tests.server.fault_probes import PROBES, WINDOW
 FAULT_IDS = sorted(FAULTS)
 
 
-def _next(fault_id: str) -> list[str]:
-    """The two fault ids after ``fault_id`` in this module's order: their servers start ahead."""
-    index = FAULT_IDS.index(fault_id)
-    return FAULT_IDS[index + 1 : index + 3]
-
-
 @pytest.mark.parametrize("fault_id", FAULT_IDS)
 def test_probe_passes_on_clean_server(fault_id: str, server: RunningServer, clock: TestClock) -> None:
     """The clean reference server keeps the rule the fault's probe exercises."""
@@ -32,7 +26,7 @@ def test_probe_passes_on_clean_server(fault_id: str, server: RunningServer, cloc
 @pytest.mark.parametrize("fault_id", FAULT_IDS)
 def test_fault_breaks_its_rule(fault_id: str, fault_server: FaultServers) -> None:
     """With the fault switched on, its probe fails, and the server says which fault is on."""
-    running = fault_server(fault_id, ahead=_next(fault_id))
+    running = fault_server(fault_id, order=FAULT_IDS)
     try:
         assert running.clock_url and running.clock_token
         clock = TestClock(running.clock_url, running.clock_token, running.ssl_context())

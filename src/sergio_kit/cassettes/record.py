@@ -28,7 +28,7 @@ import httpx
 import vcr
 from vcr.request import Request as VcrRequest
 
-from sergio_kit.cassettes.redact import CassetteRedactor
+from sergio_kit.cassettes.redact import CassetteRedactor, set_length
 from sergio_kit.cassettes.tour import FLOWS, Flow, Tour, TourError
 from sergio_kit.receiver import Delivery, WebhookReceiver, answer
 from sergio_kit.session import unreachable
@@ -84,7 +84,7 @@ class _Hooks:
             changed = self._stable_body(body)
             if changed != body:
                 request.body = changed
-                _set_length(request.headers, request.body)
+                set_length(request.headers, request.body)
         return self._redactor.before_record_request(request)
 
     def response(self, response: dict[str, Any]) -> dict[str, Any]:
@@ -97,17 +97,9 @@ class _Hooks:
             changed = self._stable_body(body["string"])
             if changed != body["string"]:
                 body["string"] = changed
-                _set_length(headers, changed)
+                set_length(headers, changed)
         scrubbed: dict[str, Any] = self._redactor.before_record_response(response)
         return scrubbed
-
-
-def _set_length(headers: Any, body: bytes | str) -> None:
-    """Make an existing ``Content-Length`` header agree with ``body``."""
-    size = str(len(body.encode() if isinstance(body, str) else body))
-    for name in list(headers):
-        if name.lower() == "content-length":
-            headers[name] = [size] if isinstance(headers[name], list) else size
 
 
 def delivery_interaction(delivery: Delivery, receiver_url: str) -> tuple[Any, dict[str, Any]]:

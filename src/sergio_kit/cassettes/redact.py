@@ -32,11 +32,6 @@ HEADER_KINDS = {
 _PATTERN_KINDS = {"jwt": "jwt", "apikey": "api-key", "whsec": "webhook-secret", "known": "password"}
 
 
-def placeholder_pattern() -> re.Pattern[str]:
-    """The regular expression of a placeholder: group 1 is the kind, group 2 the number."""
-    return PLACEHOLDER
-
-
 def usable_known_secrets(known_secrets: Iterable[str]) -> list[str]:
     """The distinct known secrets worth searching for (at least :data:`MIN_KNOWN_SECRET` long),
     longest first so a secret containing another is matched whole."""
@@ -208,7 +203,7 @@ class CassetteRedactor:
             scrubbed = self.scrub_body(body)
             if scrubbed is not body:
                 request.body = scrubbed
-                _set_length(request.headers, request.body)
+                set_length(request.headers, request.body)
         return request
 
     def before_record_response(self, response: dict[str, Any]) -> dict[str, Any]:
@@ -230,7 +225,7 @@ class CassetteRedactor:
             scrubbed = self.scrub_body(raw)
             if scrubbed is not body.get("string"):
                 body["string"] = scrubbed
-                _set_length(headers, scrubbed)
+                set_length(headers, scrubbed)
         for name, values in headers.items():
             headers[name] = [self.scrub_header(name, str(value)) for value in values]
         return response
@@ -259,7 +254,7 @@ def _decode(headers: dict[str, list[str]], raw: bytes) -> bytes | None:
     except zlib.error:
         return None
     _drop_header(headers, "content-encoding")
-    _set_length(headers, raw)
+    set_length(headers, raw)
     return raw
 
 
@@ -268,7 +263,7 @@ def _drop_header(headers: Any, wanted: str) -> None:
         del headers[name]
 
 
-def _set_length(headers: Any, body: bytes | str | None) -> None:
+def set_length(headers: Any, body: bytes | str | None) -> None:
     """Make an existing ``Content-Length`` header agree with ``body``."""
     size = len(body.encode() if isinstance(body, str) else body or b"")
     for name in list(headers):

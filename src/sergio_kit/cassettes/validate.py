@@ -12,15 +12,14 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema_rs
 
+from sergio_kit.cassettes.redact import PLACEHOLDER
 from sergio_kit.contract import HTTP_METHODS, load_document
 
-PLACEHOLDER = re.compile(r"<redacted:([a-z-]+):(\d+)>")
 #: A schema-valid stand-in for each kind of redacted secret (never a real one).
 DUMMIES = {
     "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJyZWRhY3RlZCJ9.cmVkYWN0ZWQ",
@@ -175,11 +174,6 @@ class ContractValidator:
                 node = node[part]
             spec = node
         return spec
-
-    @cached_property
-    def operation_count(self) -> int:
-        """How many operations the contract has."""
-        return sum(1 for _, _, item in self._routes for method in item if method in HTTP_METHODS)
 
 
 def _template(path: str) -> re.Pattern[str]:

@@ -172,6 +172,13 @@ class CheckContext:
             )
         return self.target.clock
 
+    def now(self) -> float:
+        """The target's time: read from its test clock when it has one (``Target.now`` only estimates
+        it from the last read, which is stale when anyone else moved the clock), else the local clock."""
+        if self.target.clock is not None:
+            return self.target.clock.now()
+        return self.target.now()
+
     def jwt_secret(self) -> bytes:
         """The target's JWT signing secret; skips when it is not configured."""
         if self.target.jwt_secret is None:

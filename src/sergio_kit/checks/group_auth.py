@@ -226,14 +226,6 @@ def _jwt_problem(token: str) -> str | None:
     return None
 
 
-def _target_now(ctx: CheckContext) -> float:
-    """The target's time: read from its test clock when it has one (``Target.now`` only estimates it
-    from the last read, which is stale when anyone else moved the clock), else the local clock."""
-    if ctx.target.clock is not None:
-        return ctx.target.clock.now()
-    return ctx.target.now()
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -295,7 +287,7 @@ def login_shape(ctx: CheckContext) -> None:
 def login_lifetime(ctx: CheckContext) -> None:
     """A login's token has exp - iat == 3600, expires_at == exp, and exp is about now + 1 h."""
     response, body = _fresh_login(ctx)
-    now = _target_now(ctx)
+    now = ctx.now()
     problem = _jwt_problem(str(body.get("token", "")))
     if problem:
         ctx.fail(f"the login's token is not a JWT: {problem}", response, "a signed JWT")
@@ -488,7 +480,7 @@ def jwt_header_injection(ctx: CheckContext) -> None:
 def jwt_expired(ctx: CheckContext) -> None:
     """A validly signed token whose exp has passed is 401 (needs the signing key)."""
     real = _resigning(ctx)
-    now = int(_target_now(ctx))
+    now = int(ctx.now())
     forged = []
     for ago, what in ((3600, "an hour"), (600, "ten minutes")):
         issued = now - ago - LIFETIME
@@ -503,7 +495,7 @@ def jwt_expired(ctx: CheckContext) -> None:
 def jwt_not_yet_valid(ctx: CheckContext) -> None:
     """Validly signed tokens with nbf or iat ten minutes in the future are 401 (needs the signing key)."""
     real = _resigning(ctx)
-    future = int(_target_now(ctx)) + 600
+    future = int(ctx.now()) + 600
     forged = [
         Forged(
             "nbf ten minutes in the future (re-signed)", _resign(ctx, real, {**real.claims, "nbf": future})
@@ -555,7 +547,7 @@ def jwt_missing_exp(ctx: CheckContext) -> None:
 def jwt_claim_fuzz(ctx: CheckContext) -> None:
     """Generated header and claim values, re-signed: 401 or 2xx as the claim set is valid, never 5xx."""
     real = _resigning(ctx)
-    issued = int(_target_now(ctx)) - 30
+    issued = int(ctx.now()) - 30
     base = {**real.claims, "iat": issued, "exp": issued + LIFETIME}
     if "nbf" in base:
         base["nbf"] = issued

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AsyncExitStack, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
-import httpx
-
-from sergio_kit.checks.connections import open_clients
 from sergio_kit.checks.context import OTHER, PRIMARY, CheckContext
 from sergio_kit.checks.ratelimit_calls import (
     KEY_SCOPES,
@@ -26,6 +23,7 @@ from sergio_kit.checks.ratelimit_calls import (
     tier_limit,
 )
 from sergio_kit.checks.ratelimit_live import live_plan
+from sergio_kit.checks.ratelimit_probe import bursts, judge_bursts
 from sergio_kit.checks.registry import check
 from sergio_kit.clock_client import TestClock
 
@@ -115,48 +113,6 @@ def concurrency(ctx: CheckContext) -> None:
         results = asyncio.run(bursts(ctx, caller, rounds, 3 * limit, between))
     judge_bursts(ctx, caller, limit, results)
     return None
-
-
-def judge_bursts(
-    ctx: CheckContext, caller: TierCaller, limit: int, results: list[list[httpx.Response]]
-) -> None:
-    """Each round of simultaneous requests admitted exactly ``limit`` and refused the rest with 429."""
-    for number, responses in enumerate(results, start=1):
-        statuses = [response.status_code for response in responses]
-        admitted = statuses.count(caller.expected)
-        if admitted != limit or statuses.count(429) != len(statuses) - limit:
-            shown = next((r for r in responses if r.status_code not in (caller.expected, 429)), responses[-1])
-            ctx.fail(
-                f"round {number}: {len(statuses)} simultaneous {caller.label} requests at a fresh window: "
-                f"{admitted} admitted, {statuses.count(429)} refused, "
-                f"{len(statuses) - admitted - statuses.count(429)} other",
-                shown,
-                f"exactly {limit} admitted and {len(statuses) - limit} refused with 429",
-            )
-
-
-async def bursts(
-    ctx: CheckContext,
-    caller: TierCaller,
-    rounds: list[dict[str, str]],
-    count: int,
-    between: Callable[[int], None],
-) -> list[list[httpx.Response]]:
-    """A round per entry of ``rounds`` (the credentials it uses): ``count`` copies of ``caller``'s
-    request at once, each on its own already-open connection; ``between(n)`` runs before round n."""
-    path, params = caller.path or caller.operation.path, caller.params
-    async with AsyncExitStack() as stack:
-        clients = await open_clients(stack, ctx, count)
-        results = []
-        for number, headers in enumerate(rounds):
-            if number:
-                between(number)
-            burst = (client.get(path, params=params, headers=headers) for client in clients)
-            responses = list(await asyncio.gather(*burst))
-            for response in responses:
-                ctx.traffic.record(caller.tier, ctx.target.now(), response.status_code, caller.expected)
-            results.append(responses)
-    return results
 
 
 @check("ratelimit.window")

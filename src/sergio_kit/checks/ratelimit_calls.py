@@ -140,12 +140,6 @@ class TierCaller:
             f"429 after {limit} admitted",
         )
 
-    def throttled(self, what: str) -> httpx.Response:
-        """Another request, which must be a 429."""
-        response = self.call()
-        self.ctx.expect(response, {429}, f"{self.label}: {what}", "429")
-        return response
-
     def cleanup(self) -> None:
         """Delete what the calls created (after the window, so the write tier has room)."""
         if not self.created:

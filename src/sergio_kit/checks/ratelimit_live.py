@@ -42,7 +42,8 @@ from sergio_kit.checks.ratelimit_calls import (
     surfaces,
     tier_limit,
 )
-from sergio_kit.checks.ratelimit_probe import TierRun, probe_tier
+from sergio_kit.checks.ratelimit_probe import TierRun, bursts, judge_bursts, probe_tier
+from sergio_kit.contract import TIERS
 from sergio_kit.errors import SergioKitError
 from sergio_kit.findings import CheckFailed, CheckSkipped, Finding
 from sergio_kit.session import unreachable
@@ -72,7 +73,6 @@ class LivePlan:
 
     runs: dict[tuple[str, int], TierRun | CheckSkipped] = field(default_factory=dict)
     outcomes: dict[str, BaseException | None] = field(default_factory=dict)
-    seconds: float = 0.0
 
     def tier_runs(self, tier: str) -> list[TierRun | CheckSkipped]:
         """``tier``'s probes, one per surface."""
@@ -108,7 +108,6 @@ class _Runner:
         self.keys: dict[str, str] = {}
 
     def run(self) -> LivePlan | None:
-        started = time.monotonic()
         _wait_for_quiet_auth(self.ctx)
         with self._client() as client:
             auth = bearer_caller(self.ctx, "auth", None, PRIMARY)
@@ -126,7 +125,6 @@ class _Runner:
                 for future in futures:
                     future.result(timeout=PLAN_TIMEOUT)
         self._judge_user_isolation()
-        self.plan.seconds = time.monotonic() - started
         return self.plan
 
     # -- the prelude ------------------------------------------------------------------------------
@@ -217,10 +215,11 @@ class _Runner:
         tasks: dict[str | tuple[str, int], Callable[[httpx.Client], None]] = {
             ("auth", 0): lambda client: self._probe(("auth", 0), auth, admitted_before=logins)
         }
-        for tier in ("read", "write", "webhook", "bulk"):
-            tasks[(tier, 0)] = self._tier_task(tier, tokens)
-        for tier in ("read", "write"):
-            tasks[(tier, 1)] = self._key_task(tier, tokens[OTHER])
+        for tier in TIERS:
+            if tier != "auth":  # the auth probe continues the prelude's logins (above)
+                tasks[(tier, 0)] = self._tier_task(tier, tokens)
+            if len(surfaces(tier)) > 1:  # the tier has a Zapier (API-key) surface
+                tasks[(tier, 1)] = self._key_task(tier, tokens[OTHER])
         tasks["ratelimit.isolation.keys"] = self._isolation_task
         tasks["ratelimit.concurrency"] = self._concurrency_task
         tasks["ratelimit.window"] = self._window_task
@@ -298,8 +297,6 @@ class _Runner:
 
     def _concurrency_task(self, client: httpx.Client) -> None:
         """Two rounds of 3N simultaneous reads, each round with a fresh key (a fresh window)."""
-        from sergio_kit.checks.group_ratelimit_cross import bursts, judge_bursts
-
         ctx = self.ctx
         limit = tier_limit(ctx, "read")
         caller = key_caller(ctx, "read", self.keys["burst_1"])
@@ -373,10 +370,7 @@ class _Runner:
                     )
                 )
             )
-            caller = bearer_caller(self.ctx, name[0], None, PRIMARY, path="/")
-            run = TierRun(caller, tier_limit(self.ctx, name[0]))
-            run.problem = failure
-            self.plan.runs[name] = run
+            self.plan.runs[name] = self._failed_run(name[0], failure)
         else:
             if isinstance(name, str):
                 self.plan.outcomes.setdefault(name, None)
@@ -390,14 +384,16 @@ class _Runner:
             self.plan.outcomes.setdefault(check_id, None)
 
     def _fail_all(self, failure: CheckFailed) -> None:
-        for tier in ("auth", "read", "write", "webhook", "bulk"):
+        for tier in TIERS:
             for surface in surfaces(tier):
-                caller = bearer_caller(self.ctx, tier, None, PRIMARY, path="/")
-                run = TierRun(caller, tier_limit(self.ctx, tier))
-                run.problem = failure
-                self.plan.runs[(tier, surface)] = run
+                self.plan.runs[(tier, surface)] = self._failed_run(tier, failure)
         for check_id in CROSS_CHECKS:
             self.plan.outcomes[check_id] = failure
+
+    def _failed_run(self, tier: str, failure: CheckFailed) -> TierRun:
+        """A probe of ``tier`` that could not run: each of its rules reports ``failure``."""
+        caller = bearer_caller(self.ctx, tier, None, PRIMARY, path="/")
+        return TierRun(caller, tier_limit(self.ctx, tier), problem=failure)
 
     def _remove_later(self, caller: TierCaller, tenant: str) -> None:
         for path in caller.created:

@@ -4,17 +4,21 @@ A probe spends one principal's quota of one tier in a fresh window (every reques
 429), sends one more request, then waits until 1 s before the first 429's Retry-After elapses (one
 more request: still 429) and until just after (one more: admitted). The five rules (boundary,
 retry_after, retry_after_honest, headers, body) are judged from that recording, so a live target
-needs one window per principal instead of one per rule.
+needs one window per principal instead of one per rule. Bursts of simultaneous requests (for
+``ratelimit.concurrency``) are sent and judged here too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
 import httpx
 
+from sergio_kit.checks.connections import open_clients
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.ratelimit_calls import WINDOW, TierCaller, pause, retry_after, structured
 from sergio_kit.findings import CheckFailed
@@ -193,3 +197,45 @@ JUDGES: dict[str, Callable[[CheckContext, TierRun], None]] = {
     "headers": judge_headers,
     "body": judge_body,
 }
+
+
+def judge_bursts(
+    ctx: CheckContext, caller: TierCaller, limit: int, results: list[list[httpx.Response]]
+) -> None:
+    """Each round of simultaneous requests admitted exactly ``limit`` and refused the rest with 429."""
+    for number, responses in enumerate(results, start=1):
+        statuses = [response.status_code for response in responses]
+        admitted = statuses.count(caller.expected)
+        if admitted != limit or statuses.count(429) != len(statuses) - limit:
+            shown = next((r for r in responses if r.status_code not in (caller.expected, 429)), responses[-1])
+            ctx.fail(
+                f"round {number}: {len(statuses)} simultaneous {caller.label} requests at a fresh window: "
+                f"{admitted} admitted, {statuses.count(429)} refused, "
+                f"{len(statuses) - admitted - statuses.count(429)} other",
+                shown,
+                f"exactly {limit} admitted and {len(statuses) - limit} refused with 429",
+            )
+
+
+async def bursts(
+    ctx: CheckContext,
+    caller: TierCaller,
+    rounds: list[dict[str, str]],
+    count: int,
+    between: Callable[[int], None],
+) -> list[list[httpx.Response]]:
+    """A round per entry of ``rounds`` (the credentials it uses): ``count`` copies of ``caller``'s
+    request at once, each on its own already-open connection; ``between(n)`` runs before round n."""
+    path, params = caller.path or caller.operation.path, caller.params
+    async with AsyncExitStack() as stack:
+        clients = await open_clients(stack, ctx, count)
+        results = []
+        for number, headers in enumerate(rounds):
+            if number:
+                between(number)
+            burst = (client.get(path, params=params, headers=headers) for client in clients)
+            responses = list(await asyncio.gather(*burst))
+            for response in responses:
+                ctx.traffic.record(caller.tier, ctx.target.now(), response.status_code, caller.expected)
+            results.append(responses)
+    return results

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sergio_kit.config import GROUPS
+
 if TYPE_CHECKING:
     from sergio_kit.checks.context import CheckContext
 
 CheckFunction = Callable[["CheckContext"], None]
-GROUPS = ("contract", "auth", "refresh", "apikey", "transport", "webhook", "ratelimit", "cassette")
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sergio_kit.redaction import mask_text
-from sergio_kit.results import CheckResult
+from sergio_kit.results import STATUSES, CheckResult, tally
 
-STATUSES = ("passed", "failed", "skipped", "error")
-GROUP_ORDER = ("contract", "auth", "refresh", "apikey", "transport", "webhook")
+__all__ = ["STATUSES", "tally"]  # re-exported for the report writers
+
+GROUP_ORDER = ("contract", "auth", "refresh", "apikey", "transport", "webhook", "ratelimit", "cassette")
 FINDING_FIELDS = ("expected", "sent", "received", "curl")
 FINDING_LABELS = {"expected": "expected", "sent": "sent", "received": "received", "curl": "reproduce"}
 
@@ -40,14 +41,6 @@ def masked(result: CheckResult) -> CheckResult:
 def printable(text: str) -> str:
     """``text`` without the control characters XML 1.0 forbids."""
     return _UNPRINTABLE.sub("\N{REPLACEMENT CHARACTER}", text)
-
-
-def tally(results: Iterable[CheckResult]) -> dict[str, int]:
-    """How many results have each status (every status present, zero when absent)."""
-    counts = dict.fromkeys(STATUSES, 0)
-    for result in results:
-        counts[result.status] = counts.get(result.status, 0) + 1
-    return counts
 
 
 def grouped(results: Iterable[CheckResult]) -> dict[str, list[CheckResult]]:
