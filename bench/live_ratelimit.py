@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sergio_kit.embedded import clean_environment, start_server
+from sergio_kit.target.embedded import clean_environment, start_server
 
 
 def one_run(work: Path) -> tuple[float, float, dict[str, int]]:

@@ -24,7 +24,7 @@ import psutil  # type: ignore[import-untyped]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sergio_kit.config import DEFAULT_TIER_LIMITS
-from sergio_kit.embedded import RunningServer, clean_environment, start_server
+from sergio_kit.target.embedded import RunningServer, clean_environment, start_server
 from server import free_port, seed_jobs
 
 USERS_FILE = Path(__file__).resolve().parent / "locust_users.py"

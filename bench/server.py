@@ -23,8 +23,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from loadgen import run_load
-from sergio_kit.embedded import RunningServer, start_server
-from sergio_kit.samples import example_job
+from sergio_kit.contract.samples import example_job
+from sergio_kit.target.embedded import RunningServer, start_server
 
 
 def free_port() -> int:

@@ -12,9 +12,9 @@ Settings come from the environment (never argv, so passwords stay out of ``ps``)
 - ``SERGIO_LOAD_LIMITS``: ``tier=N,...`` over the contract's 10/120/60/10/10.
 - ``SERGIO_LOAD_WEIGHTS``: realistic-day task weights, ``read=80,write=15,webhook=1,bulk=4``.
 
-Every response is classified (see ``ratelimit_ledger.py``) and reported under ``"<tier> [<class>]"``.
+Every response is classified (see ``sergio_kit.load.ledger``) and reported under ``"<tier> [<class>]"``.
 In conformance runs the master writes ``load_plan.json`` next to ``--json-file``: which principals
-carried each tier at what rate, for the end-of-run totals (see ``load_plan.py``).
+carried each tier at what rate, for the end-of-run totals (see ``sergio_kit.load.plan``).
 """
 
 from __future__ import annotations
@@ -26,14 +26,15 @@ from typing import Any, ClassVar
 
 import gevent
 import gevent.ssl
-from load_plan import build_plan, write_plan
 from locust import FastHttpUser, LoadTestShape, between, constant_throughput, events, task
 from locust.runners import MasterRunner, WorkerRunner
-from ratelimit_ledger import WINDOW_SECONDS, Ledger
 from token_pool import Account, TokenPool
 
-from sergio_kit.load_timeline import parse_limits
-from sergio_kit.samples import example_job  # plain data, no heavy imports
+# plain modules of the kit, no heavy imports
+from sergio_kit.contract.samples import example_job
+from sergio_kit.load.ledger import WINDOW_SECONDS, Ledger
+from sergio_kit.load.plan import build_plan, write_plan
+from sergio_kit.load.timeline import parse_limits
 
 JOB: dict[str, Any] = example_job(customer_id="cust_load")
 WEBHOOK_SINK = "https://127.0.0.1:9/sergio-load"  # nothing listens; only job.deleted, never sent
@@ -106,7 +107,8 @@ def _on_init(environment: Any, **_: Any) -> None:
 
 @events.spawning_complete.add_listener
 def _on_spawning_complete(**_: Any) -> None:
-    """Master (or lone process) of a conformance run: write ``load_plan.json`` (see ``load_plan.py``)."""
+    """Master (or lone process) of a conformance run: write ``load_plan.json``
+    (see :mod:`sergio_kit.load.plan`)."""
     environment = _state.get("environment")
     runner = getattr(environment, "runner", None)
     json_file = getattr(getattr(environment, "parsed_options", None), "json_file", None)

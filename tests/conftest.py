@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from sergio_kit.clock_client import TestClock
-from sergio_kit.embedded import RunningServer, start_server
-from sergio_kit.samples import example_job
+from sergio_kit.contract.samples import example_job
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.embedded import RunningServer, start_server
 
 WINDOW = 61  # seconds the test clock moves to start every rate-limit window afresh
 

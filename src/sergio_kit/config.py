@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS
 from sergio_kit.errors import SergioKitError
 
 __all__ = [
@@ -43,10 +44,6 @@ PYPROJECT = "pyproject.toml"
 ENV_PREFIX = "SERGIO_"
 EXAMPLE_URL = "https://sergio.example.com"
 DEFAULT_MAX_EXAMPLES = 25
-#: Requests per 60-s window of each rate-limit tier: the published quotas, overridable per tier.
-DEFAULT_TIER_LIMITS: Mapping[str, int] = types.MappingProxyType(
-    {"auth": 10, "read": 120, "write": 60, "webhook": 10, "bulk": 10}
-)
 
 #: How ``sergio-kit check`` spells a setting on its command line when not ``--field-name``.
 CHECK_OPTIONS: Mapping[str, str] = types.MappingProxyType({"report_dir": "--report"})

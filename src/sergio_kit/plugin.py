@@ -27,13 +27,13 @@ from sergio_kit.config import (
     KitConfig,
     load_config,
 )
-from sergio_kit.embedded import RunningServer, embedded_target, start_server
 from sergio_kit.errors import SergioKitError
-from sergio_kit.live_target import live_target
-from sergio_kit.session import TokenSession
-from sergio_kit.target import Target
-from sergio_kit.throttling import Throttle
-from sergio_kit.traffic import TrafficLog
+from sergio_kit.target.embedded import RunningServer, embedded_target, start_server
+from sergio_kit.target.live import live_target
+from sergio_kit.target.session import TokenSession
+from sergio_kit.target.target import Target
+from sergio_kit.target.throttling import Throttle
+from sergio_kit.target.traffic import TrafficLog
 
 EMBEDDED_SERVER_KEY = pytest.StashKey[RunningServer]()
 CONFIG_KEY = pytest.StashKey[KitConfig]()  # set by `sergio-kit check`, else resolved from the options
@@ -304,7 +304,7 @@ def sergio_check_context(
 @pytest.fixture(scope="session")
 def sergio_other_tenant(sergio_check_context: Any) -> TokenSession:
     """A logged-in session of a second company's admin (skips when none is configured)."""
-    from sergio_kit.findings import CheckSkipped
+    from sergio_kit.reports.findings import CheckSkipped
 
     try:
         session: TokenSession = sergio_check_context.session("other")
@@ -317,7 +317,7 @@ def sergio_other_tenant(sergio_check_context: Any) -> TokenSession:
 def sergio_api_key(sergio_check_context: Any) -> Callable[..., str]:
     """Factory: ``sergio_api_key("jobs:read")`` is a key with exactly those scopes, created through
     key management and revoked at the end of the session (skips when key management is unavailable)."""
-    from sergio_kit.findings import CheckSkipped
+    from sergio_kit.reports.findings import CheckSkipped
 
     def make(*scopes: str, tenant: str = "primary") -> str:
         try:
@@ -332,8 +332,9 @@ def sergio_api_key(sergio_check_context: Any) -> Callable[..., str]:
 @pytest.fixture
 def webhook_receiver(sergio_check_context: Any) -> Iterator[Any]:
     """A real HTTPS webhook receiver on loopback that the target trusts
-    (:class:`sergio_kit.receiver.WebhookReceiver`); skips when no trusted certificate is available."""
-    from sergio_kit.findings import CheckSkipped
+    (:class:`sergio_kit.webhooks.receiver.WebhookReceiver`); skips when no trusted certificate is
+    available."""
+    from sergio_kit.reports.findings import CheckSkipped
 
     try:
         receiver = sergio_check_context.receiver()
@@ -346,7 +347,7 @@ def webhook_receiver(sergio_check_context: Any) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def sergio_schema(sergio_target: Target) -> Any:
     """The contract loaded with Schemathesis and aimed at the target (TLS verified)."""
-    from sergio_kit.contract_run import aim, load_contract
+    from sergio_kit.checks.contract.wiring import aim, load_contract
 
     schema = load_contract()
     aim(schema, sergio_target)

@@ -13,7 +13,7 @@ import pytest
 
 from sergio_kit.cassettes.replay import cassette_files, load_interactions, replay_cassette
 from sergio_kit.cassettes.validate import ContractValidator
-from sergio_kit.contract import operations
+from sergio_kit.contract.document import operations
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cassettes"
 COMMITTED = cassette_files(FIXTURES) if FIXTURES.is_dir() else []

@@ -15,12 +15,12 @@ import yaml
 
 from sergio_kit.cassettes.record import STABLE_RECEIVER, STABLE_SERVER
 from sergio_kit.cassettes.tour import FLOWS
-from sergio_kit.contract import operations
-from sergio_kit.embedded import start_server
-from sergio_kit.redaction import API_KEY, JWT, WEBHOOK_SECRET
-from sergio_kit.resources import accounts_path
+from sergio_kit.contract.document import operations
+from sergio_kit.contract.resources import accounts_path
+from sergio_kit.reports.redaction import API_KEY, JWT, WEBHOOK_SECRET
 from sergio_kit.server.tls import issue_receiver_cert
-from tests.kit.kit_process import run_kit
+from sergio_kit.target.embedded import start_server
+from tests.support.kit_process import run_kit
 
 PLACEHOLDER = re.compile(r"<redacted:([a-z-]+):(\d+)>")
 RESOURCE_ID = re.compile(r"\b(job|whk|key|evt|dlv)_[A-Za-z0-9]+")

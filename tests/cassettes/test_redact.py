@@ -20,9 +20,9 @@ import yaml
 
 from sergio_kit.cassettes.redact import PLACEHOLDER, CassetteRedactor
 from sergio_kit.cassettes.scan import scan_path
-from sergio_kit.clock_client import TestClock
-from sergio_kit.embedded import RunningServer
-from sergio_kit.redaction import API_KEY, JWT, WEBHOOK_SECRET
+from sergio_kit.reports.redaction import API_KEY, JWT, WEBHOOK_SECRET
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.embedded import RunningServer
 from tests.conftest import WINDOW, bearer, login
 
 WEBHOOK_URL = "https://127.0.0.1:9/sergio-hooks"

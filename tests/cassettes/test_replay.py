@@ -20,9 +20,9 @@ from sergio_kit.cassettes.replay import NetworkBlockedError, network_blocked, re
 from sergio_kit.cassettes.validate import ContractValidator, rehydrate
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.registry import get_check
-from sergio_kit.clock_client import TestClock
-from sergio_kit.embedded import RunningServer, embedded_target
-from sergio_kit.findings import CheckFailed
+from sergio_kit.reports.findings import CheckFailed
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.embedded import RunningServer, embedded_target
 from tests.conftest import JOB, bearer, login
 
 
@@ -195,7 +195,7 @@ def test_cassette_checks_skip_without_cassettes(
     tmp_path: Path, cassette_context: Callable[[Path], CheckContext]
 ) -> None:
     """No cassettes to check is a skip that says how to record some, never a silent pass."""
-    from sergio_kit.findings import CheckSkipped
+    from sergio_kit.reports.findings import CheckSkipped
 
     for check_id in ("cassette.replay", "cassette.redaction"):
         with pytest.raises(CheckSkipped, match="sergio-kit record"):

@@ -18,7 +18,7 @@ from vcr.serializers import yamlserializer
 
 from sergio_kit.cassettes.redact import CassetteRedactor
 from sergio_kit.cassettes.scan import scan_path, seeded_passwords
-from tests.kit.kit_process import run_kit
+from tests.support.kit_process import run_kit
 
 ENV_PASSWORD = "only-in-the-environment-42"
 

@@ -16,10 +16,10 @@ import pytest
 
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.registry import all_checks, get_check
-from sergio_kit.clock_client import TestClock
-from sergio_kit.embedded import RunningServer, embedded_target
-from sergio_kit.findings import CheckFailed
+from sergio_kit.reports.findings import CheckFailed
 from sergio_kit.server.faults import FAULTS, caught_by
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.embedded import RunningServer, embedded_target
 from tests.conftest import FaultServers
 
 KIT_PROPERTIES = {"transport.tls_verified", "webhook.verifier"}

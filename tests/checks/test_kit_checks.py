@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from sergio_kit import signatures
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.registry import get_check
-from sergio_kit.clock_client import TestClock
-from sergio_kit.embedded import RunningServer, embedded_target
-from sergio_kit.findings import CheckFailed
-from sergio_kit.target import Target
+from sergio_kit.reports.findings import CheckFailed
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.embedded import RunningServer, embedded_target
+from sergio_kit.target.target import Target
+from sergio_kit.webhooks import signatures
 
 Verifier = Callable[..., None]
 _GENUINE = signatures.verify
@@ -95,7 +95,8 @@ def accepts_any_scheme(
 def test_verifier_check_fails_on_a_broken_verifier(
     broken: Verifier, kit_context: CheckContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With ``sergio_kit.signatures.verify`` replaced by a broken one, the check fails with a finding."""
+    """With ``sergio_kit.webhooks.signatures.verify`` replaced by a broken one, the check fails with a
+    finding."""
     monkeypatch.setattr(signatures, "verify", broken)
     with pytest.raises(CheckFailed) as failure:
         get_check("webhook.verifier").run(kit_context)

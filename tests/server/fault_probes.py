@@ -26,12 +26,12 @@ from typing import Any
 
 import httpx
 
-from sergio_kit.clock_client import TestClock
-from sergio_kit.contract import TIERS, Operation, operations
-from sergio_kit.embedded import RunningServer
-from sergio_kit.receiver import Delivery, WebhookReceiver
+from sergio_kit.contract.document import TIERS, Operation, operations
 from sergio_kit.server.tls import issue_receiver_cert
-from sergio_kit.signatures import SignatureError, verify
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.embedded import RunningServer
+from sergio_kit.webhooks.receiver import Delivery, WebhookReceiver
+from sergio_kit.webhooks.signatures import SignatureError, verify
 from tests.conftest import JOB, bearer, login
 
 Probe = Callable[[RunningServer, TestClock], None]

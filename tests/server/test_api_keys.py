@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sergio_kit.embedded import RunningServer
+from sergio_kit.target.embedded import RunningServer
 from tests.conftest import JOB, bearer, login
 
 KEY_PATTERN = re.compile(r"^sk_(live|test)_[A-Za-z0-9]{40}$")

@@ -16,8 +16,8 @@ import httpx
 import jwt
 import pytest
 
-from sergio_kit.clock_client import TestClock
-from sergio_kit.embedded import RunningServer
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.embedded import RunningServer
 from tests.conftest import bearer, login
 
 AUDIENCE = "sergio-api"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sergio_kit.clock_client import TestClock
-from sergio_kit.embedded import RunningServer
 from sergio_kit.server.faults import FAULTS
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.embedded import RunningServer
 from tests.conftest import FaultServers
 from tests.server.fault_probes import PROBES, WINDOW
 

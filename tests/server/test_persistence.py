@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from sergio_kit.embedded import RunningServer, start_server
+from sergio_kit.target.embedded import RunningServer, start_server
 from tests.conftest import JOB, bearer, login
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from sergio_kit.clock_client import TestClock
-from sergio_kit.contract import TIERS, operations
-from sergio_kit.embedded import RunningServer
+from sergio_kit.contract.document import TIERS, operations
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.embedded import RunningServer
 from tests.conftest import JOB, bearer, login
 
 # The published limits per rolling minute (the Sergio developer documentation).

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from sergio_kit.clock_client import TestClock
-from sergio_kit.embedded import RunningServer
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.embedded import RunningServer
 from tests.conftest import bearer, login
 
 WINDOW = 61  # seconds: a fresh auth-tier window (10 logins/refreshes per client address per minute)

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sergio_kit.clock_client import TestClock
-from sergio_kit.contract import operations
-from sergio_kit.embedded import start_server
+from sergio_kit.contract.document import operations
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.embedded import start_server
 from tests.conftest import JOB, bearer, login
 
 WINDOW = 61

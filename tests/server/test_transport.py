@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from sergio_kit.contract import Operation, operations
-from sergio_kit.embedded import RunningServer
+from sergio_kit.contract.document import Operation, operations
+from sergio_kit.target.embedded import RunningServer
 from tests.conftest import JOB, bearer, login
 
 PATH_VALUES = {

@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from sergio_kit.clock_client import TestClock
-from sergio_kit.embedded import RunningServer
-from sergio_kit.receiver import Delivery, WebhookReceiver
 from sergio_kit.server.tls import issue_receiver_cert
-from sergio_kit.signatures import verify
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.embedded import RunningServer
+from sergio_kit.webhooks.receiver import Delivery, WebhookReceiver
+from sergio_kit.webhooks.signatures import verify
 from tests.conftest import JOB, bearer, login
 
 ALL_EVENTS = ["job.created", "job.updated", "job.deleted"]

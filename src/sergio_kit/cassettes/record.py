@@ -30,9 +30,9 @@ from vcr.request import Request as VcrRequest
 
 from sergio_kit.cassettes.redact import CassetteRedactor, set_length
 from sergio_kit.cassettes.tour import FLOWS, Flow, Tour, TourError
-from sergio_kit.receiver import Delivery, WebhookReceiver, answer
-from sergio_kit.session import unreachable
-from sergio_kit.target import Account, Target
+from sergio_kit.target.session import unreachable
+from sergio_kit.target.target import Account, Target
+from sergio_kit.webhooks.receiver import Delivery, WebhookReceiver, answer
 
 __all__ = ["STABLE_RECEIVER", "STABLE_SERVER", "Recorded", "record_tour"]
 

@@ -3,7 +3,8 @@
 One :class:`CassetteRedactor` per cassette; its two methods are vcrpy's ``before_record_request`` and
 ``before_record_response`` hooks. The same secret always gets the same placeholder within that
 cassette (a token in a login response and in later ``Authorization`` headers), so re-recording gives a
-small diff and replayed flows stay consistent. The secret patterns live in :mod:`sergio_kit.redaction`.
+small diff and replayed flows stay consistent. The secret patterns live in
+:mod:`sergio_kit.reports.redaction`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from sergio_kit.redaction import API_KEY, JWT, SECRET_FIELDS, WEBHOOK_SECRET
+from sergio_kit.reports.redaction import API_KEY, JWT, SECRET_FIELDS, WEBHOOK_SECRET
 
 PLACEHOLDER = re.compile(r"<redacted:([a-z-]+):(\d+)>")
 #: Known secrets shorter than this are ignored: they would match ordinary text everywhere.

@@ -33,8 +33,8 @@ from sergio_kit.cassettes.redact import (
     split_header,
     usable_known_secrets,
 )
-from sergio_kit.redaction import SECRET_FIELDS
-from sergio_kit.resources import accounts_path
+from sergio_kit.contract.resources import accounts_path
+from sergio_kit.reports.redaction import SECRET_FIELDS
 
 EXCERPT_WIDTH = 100
 _JSON_FIELD = re.compile(

@@ -16,12 +16,12 @@ from typing import Any
 
 import httpx
 
-from sergio_kit.clock_client import TestClock
+from sergio_kit.contract.samples import WEBHOOK_SINK, example_job
 from sergio_kit.errors import SergioKitError
-from sergio_kit.receiver import Delivery, WebhookReceiver
-from sergio_kit.samples import WEBHOOK_SINK, example_job
-from sergio_kit.session import unreachable
-from sergio_kit.target import Account
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.session import unreachable
+from sergio_kit.target.target import Account
+from sergio_kit.webhooks.receiver import Delivery, WebhookReceiver
 
 __all__ = ["FLOWS", "Flow", "Tour", "TourError"]
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import jsonschema_rs
 
 from sergio_kit.cassettes.redact import PLACEHOLDER
-from sergio_kit.contract import HTTP_METHODS, load_document
+from sergio_kit.contract.document import HTTP_METHODS, load_document
 
 #: A schema-valid stand-in for each kind of redacted secret (never a real one).
 DUMMIES = {

@@ -18,16 +18,16 @@ from typing import Any, NoReturn
 
 import httpx
 
-from sergio_kit.clock_client import TestClock
-from sergio_kit.contract import Operation, operations
+from sergio_kit.contract.document import Operation, operations
+from sergio_kit.contract.samples import WEBHOOK_SINK, example_job, sample_body
 from sergio_kit.errors import SergioKitError
-from sergio_kit.findings import CheckFailed, CheckSkipped, Finding, finding_from_response
-from sergio_kit.receiver import WebhookReceiver
-from sergio_kit.samples import WEBHOOK_SINK, example_job, sample_body
-from sergio_kit.session import TokenSession, unreachable
-from sergio_kit.target import Account, Target
-from sergio_kit.throttling import Throttle
-from sergio_kit.traffic import TrafficLog
+from sergio_kit.reports.findings import CheckFailed, CheckSkipped, Finding, finding_from_response
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.session import TokenSession, unreachable
+from sergio_kit.target.target import Account, Target
+from sergio_kit.target.throttling import Throttle
+from sergio_kit.target.traffic import TrafficLog
+from sergio_kit.webhooks.receiver import WebhookReceiver
 
 _RATE_LIMIT = re.compile(r'^"?([a-z]+)"?;r=(\d+);t=(\d+)')
 PRIMARY = "primary"

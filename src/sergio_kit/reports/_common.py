@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sergio_kit.redaction import mask_text
-from sergio_kit.results import STATUSES, CheckResult, tally
+from sergio_kit.reports.redaction import mask_text
+from sergio_kit.reports.results import STATUSES, CheckResult, tally
 
 __all__ = ["STATUSES", "tally"]  # re-exported for the report writers
 

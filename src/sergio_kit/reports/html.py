@@ -14,7 +14,6 @@ from html import escape
 from pathlib import Path
 
 from sergio_kit import __version__
-from sergio_kit.redaction import mask_text
 from sergio_kit.reports._common import (
     FINDING_FIELDS,
     FINDING_LABELS,
@@ -27,8 +26,9 @@ from sergio_kit.reports._common import (
     tally,
 )
 from sergio_kit.reports.chart import COLOURS, TEXT_ON, group_chart
+from sergio_kit.reports.redaction import mask_text
+from sergio_kit.reports.results import CheckResult
 from sergio_kit.reports.timeline import TierTraffic, timelines_html
-from sergio_kit.results import CheckResult
 
 STYLE = """
 :root { color-scheme: light; }

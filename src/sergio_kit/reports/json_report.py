@@ -8,10 +8,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sergio_kit.redaction import mask_text
 from sergio_kit.reports._common import iso_utc, masked, tally
+from sergio_kit.reports.redaction import mask_text
+from sergio_kit.reports.results import CheckResult
 from sergio_kit.reports.timeline import TierTraffic, traffic_totals
-from sergio_kit.results import CheckResult
 
 
 def report_data(

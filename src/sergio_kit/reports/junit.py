@@ -10,7 +10,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
-from sergio_kit.redaction import mask_text
 from sergio_kit.reports._common import (
     FINDING_FIELDS,
     FINDING_LABELS,
@@ -20,7 +19,8 @@ from sergio_kit.reports._common import (
     printable,
     tally,
 )
-from sergio_kit.results import CheckResult
+from sergio_kit.reports.redaction import mask_text
+from sergio_kit.reports.results import CheckResult
 
 
 def junit_name(result: CheckResult) -> str:

@@ -11,12 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sergio_kit.contract import load_document, operations
+from sergio_kit.contract.document import load_document, operations
+from sergio_kit.server.clock_control import clock_route
 from sergio_kit.server.http_errors import ApiError, error_response
 from sergio_kit.server.routes import all_handlers
 from sergio_kit.server.routing import build_routes
 from sergio_kit.server.state import AppState
-from sergio_kit.server.test_clock import clock_route
 
 
 def build_api(state: AppState) -> ASGIApp:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from sergio_kit.contract import TIERS
+from sergio_kit.contract.document import TIERS
 
 _STATIC_FAULTS: dict[str, str] = {
     # contract

@@ -14,9 +14,9 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
+from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.server.clock import Clock
 from sergio_kit.server.faults import Faults
-from sergio_kit.server.settings import WINDOW_SECONDS
 
 
 @dataclass(frozen=True)

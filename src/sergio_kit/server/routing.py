@@ -15,15 +15,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sergio_kit.contract import Operation
+from sergio_kit.contract.document import Operation
 from sergio_kit.server.http_errors import ApiError, error_response
-from sergio_kit.server.principals import (
+from sergio_kit.server.ratelimit import Decision
+from sergio_kit.server.security.principals import (
     Principal,
     anonymous,
     authenticate_api_key,
     authenticate_bearer,
 )
-from sergio_kit.server.ratelimit import Decision
 from sergio_kit.server.state import AppState
 from sergio_kit.server.validation import parse_json
 

@@ -16,16 +16,16 @@ from typing import Any
 
 import uvicorn
 
-from sergio_kit.contract import load_document, operations
-from sergio_kit.resources import accounts_path
+from sergio_kit.contract.document import load_document, operations
+from sergio_kit.contract.resources import accounts_path
 from sergio_kit.server.app import build_api, build_plain_http
 from sergio_kit.server.clock import Clock
+from sergio_kit.server.clock_control import CLOCK_PATH
 from sergio_kit.server.ratelimit import RateLimiter
 from sergio_kit.server.seed import seed_if_empty
 from sergio_kit.server.settings import Settings
 from sergio_kit.server.state import AppState
 from sergio_kit.server.storage import Database
-from sergio_kit.server.test_clock import CLOCK_PATH
 from sergio_kit.server.tls import ensure_tls_files
 from sergio_kit.server.validation import BodyValidators
 from sergio_kit.server.webhooks import WebhookDispatcher

@@ -12,8 +12,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from sergio_kit.server.passwords import hash_password
 from sergio_kit.server.routes.api_keys import create_key
+from sergio_kit.server.security.passwords import hash_password
 from sergio_kit.server.storage import Database, User
 from sergio_kit.server.timefmt import rfc3339
 

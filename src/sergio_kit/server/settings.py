@@ -6,11 +6,10 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sergio_kit.contract import TIERS
+from sergio_kit.contract.document import TIERS
+from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS
 from sergio_kit.server.faults import Faults
 
-DEFAULT_LIMITS: dict[str, int] = {"auth": 10, "read": 120, "write": 60, "webhook": 10, "bulk": 10}
-WINDOW_SECONDS = 60
 ACCESS_TOKEN_SECONDS = 3600
 REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
 ISSUER = "https://api.sergio.app"
@@ -29,7 +28,7 @@ class Settings:
     http_port: int | None = None
     test_clock: bool = False
     faults: Faults = field(default_factory=Faults)
-    limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_TIER_LIMITS))
     ready_file: Path | None = None
     webhook_retry_delays: tuple[float, ...] = (0.5, 2.0, 5.0)
 

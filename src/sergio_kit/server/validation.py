@@ -13,7 +13,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from sergio_kit.contract import Operation
+from sergio_kit.contract.document import Operation
 from sergio_kit.server.http_errors import ApiError
 from sergio_kit.server.settings import MAX_BODY_BYTES
 

@@ -6,7 +6,7 @@ import pytest
 
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.registry import CheckSpec, all_checks
-from sergio_kit.findings import CheckSkipped
+from sergio_kit.reports.findings import CheckSkipped
 
 
 def _params() -> list[object]:

@@ -10,12 +10,12 @@ import httpx
 import hypothesis
 import pytest
 
-from sergio_kit.contract_run import aim, call_and_validate, load_contract, stateful_machine
-from sergio_kit.leftovers import Leftovers
+from sergio_kit.checks.contract.leftovers import Leftovers
+from sergio_kit.checks.contract.wiring import aim, call_and_validate, load_contract, stateful_machine
 from sergio_kit.plugin import max_examples
-from sergio_kit.session import TokenSession
-from sergio_kit.target import Target
-from sergio_kit.throttling import Throttle
+from sergio_kit.target.session import TokenSession
+from sergio_kit.target.target import Target
+from sergio_kit.target.throttling import Throttle
 
 pytestmark = pytest.mark.contract
 schema = load_contract()

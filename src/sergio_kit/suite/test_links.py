@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from sergio_kit.contract_run import load_contract
-from sergio_kit.samples import example_job
-from sergio_kit.session import TokenSession
-from sergio_kit.target import Target
-from sergio_kit.throttling import Throttle
+from sergio_kit.checks.contract.wiring import load_contract
+from sergio_kit.contract.samples import example_job
+from sergio_kit.target.session import TokenSession
+from sergio_kit.target.target import Target
+from sergio_kit.target.throttling import Throttle
 
 pytestmark = pytest.mark.contract
 JOB = example_job()

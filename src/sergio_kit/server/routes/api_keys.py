@@ -8,8 +8,8 @@ import string
 from starlette.responses import JSONResponse, Response
 
 from sergio_kit.server.http_errors import ApiError
-from sergio_kit.server.passwords import hash_key
 from sergio_kit.server.routing import Call, Handler
+from sergio_kit.server.security.passwords import hash_key
 from sergio_kit.server.storage import ApiKeyRecord, Database, KeySecret
 from sergio_kit.server.timefmt import rfc3339
 

@@ -9,16 +9,16 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from sergio_kit.server.http_errors import ApiError
-from sergio_kit.server.passwords import verify_password
 from sergio_kit.server.routing import Call, Handler
-from sergio_kit.server.settings import AUDIENCE
-from sergio_kit.server.timefmt import rfc3339
-from sergio_kit.server.tokens import (
+from sergio_kit.server.security.passwords import verify_password
+from sergio_kit.server.security.tokens import (
     InvalidTokenError,
     issue_access_token,
     issue_refresh_token,
     verify_refresh_token,
 )
+from sergio_kit.server.settings import AUDIENCE
+from sergio_kit.server.timefmt import rfc3339
 
 _BAD_LOGIN = "email or password is incorrect"
 

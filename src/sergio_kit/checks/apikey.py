@@ -1,0 +1,358 @@
+"""``apikey.*``: the Zapier surface's ``X-API-Key``: presence, form, scope, tenant, lifecycle, secrecy.
+
+Keys are ``sk_(live|test)_`` + an 8-character lookup id + a 32-character secret. The refusal checks
+run against every operation the contract secures with ``apiKeyAuth``. Checks that revoke or rotate
+create their own keys (and delete them), so the context's cached keys stay usable.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from sergio_kit.checks.context import OTHER, PRIMARY, CheckContext
+from sergio_kit.checks.registry import check
+from sergio_kit.contract.document import Operation
+from sergio_kit.contract.samples import example_job, sample_body
+
+ALPHANUMERIC = string.ascii_letters + string.digits
+SECRET_LENGTH = 32
+BOTH_SCOPES = ("jobs:read", "jobs:write")
+CREATE_JOB = "zapierCreateJob"
+TRIGGER = "zapierNewJobTrigger"
+ME = "/zapier/v1/me"
+
+
+def zapier_operations(ctx: CheckContext) -> list[Operation]:
+    """Every operation the contract secures with an API key."""
+    operations = ctx.protected("apiKeyAuth")
+    if not operations:
+        ctx.fail("the contract secures no operation with apiKeyAuth", expected="the Zapier operations")
+    return operations
+
+
+def random_key() -> str:
+    """A well-formed key that nobody was ever issued."""
+    return "sk_live_" + "".join(secrets.choice(ALPHANUMERIC) for _ in range(8 + SECRET_LENGTH))
+
+
+def with_changed_secret(key: str, count: int = 4) -> str:
+    """``key`` with its last ``count`` characters (part of the secret) replaced by different ones."""
+    changed = "".join(ALPHANUMERIC[(ALPHANUMERIC.index(c) + 7) % len(ALPHANUMERIC)] for c in key[-count:])
+    return key[:-count] + changed
+
+
+def created_job_ids(response: httpx.Response) -> list[str]:
+    """The ids of the jobs a successful job-creating call (single, bulk or Zapier) made."""
+    path = response.request.url.path
+    creates = path.endswith(("/actions/create-job", "/v1/jobs", "/v1/jobs/bulk"))
+    if response.request.method != "POST" or not creates or not 200 <= response.status_code < 300:
+        return []
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    jobs = body.get("created", [body]) if isinstance(body, dict) else []
+    return [str(job["id"]) for job in jobs if isinstance(job, dict) and isinstance(job.get("id"), str)]
+
+
+def remove_job(ctx: CheckContext, response: httpx.Response) -> None:
+    """Delete the jobs a (possibly wrongly) successful create call made, in whichever tenant owns them."""
+    for job_id in created_job_ids(response):
+        for tenant in (PRIMARY, OTHER):
+            if ctx.send("DELETE", f"/v1/jobs/{job_id}", token=ctx.token(tenant)).status_code == 204:
+                break
+
+
+def call_zapier(
+    ctx: CheckContext, operation: Operation, headers: Mapping[str, str | bytes]
+) -> httpx.Response:
+    """One call of ``operation`` with exactly ``headers`` (values may be raw bytes); removes a job it made."""
+    method, path, body = ctx.request_for(operation)
+    raw = {
+        name.encode(): value if isinstance(value, bytes) else value.encode()
+        for name, value in headers.items()
+    }
+    response = ctx.throttle.send(
+        f"{method} {path}",
+        lambda: ctx.client.request(method, path, headers=raw, json=body),
+        lambda r: (r.status_code, r.headers),
+    )
+    remove_job(ctx, response)
+    return response
+
+
+def refused_everywhere(
+    ctx: CheckContext, headers: Mapping[str, str | bytes], what: str, statuses: Iterable[int] = (401,)
+) -> None:
+    """Every API-key operation called with ``headers`` must be refused with one of ``statuses``."""
+    allowed = set(statuses)
+    for operation in zapier_operations(ctx):
+        response = call_zapier(ctx, operation, headers)
+        ctx.expect(response, allowed, f"{operation.label} with {what} was not refused", "401")
+
+
+def create_key(ctx: CheckContext, scopes: Iterable[str], name: str) -> tuple[httpx.Response, str, str]:
+    """A key of our own, through key management: ``(response, key id, key)``."""
+    response = ctx.send(
+        "POST", "/v1/api-keys", token=ctx.token(), json={"name": name, "scopes": list(scopes)}
+    )
+    ctx.expect(response, {201}, "could not create an API key to test with", "201")
+    body = response.json()
+    return response, str(body["id"]), str(body["key"])
+
+
+@contextmanager
+def own_key(ctx: CheckContext, scopes: Iterable[str], name: str) -> Iterator[tuple[httpx.Response, str, str]]:
+    """:func:`create_key`, revoked again afterwards (a 404 there means it is already gone)."""
+    created = create_key(ctx, scopes, name)
+    try:
+        yield created
+    finally:
+        ctx.send("DELETE", f"/v1/api-keys/{created[1]}", token=ctx.token())
+
+
+def expect_works(ctx: CheckContext, key: str, what: str) -> httpx.Response:
+    """``GET /zapier/v1/me`` with ``key`` must be 200."""
+    response = ctx.send("GET", ME, api_key=key)
+    ctx.expect(response, {200}, f"{what} was refused on GET {ME}", "200")
+    return response
+
+
+@check("apikey.missing")
+def missing(ctx: CheckContext) -> None:
+    """Every API-key operation without X-API-Key is 401."""
+    refused_everywhere(ctx, {}, "no X-API-Key header")
+
+
+@check("apikey.unknown")
+def unknown(ctx: CheckContext) -> None:
+    """A made-up well-formed key, and a real key with its secret changed, are 401 everywhere."""
+    _, real = ctx.api_key(BOTH_SCOPES)
+    expect_works(ctx, real, "control: the real key")
+    refused_everywhere(ctx, {"X-API-Key": random_key()}, "a well-formed key nobody was issued")
+    refused_everywhere(
+        ctx, {"X-API-Key": with_changed_secret(real)}, "a real key whose secret's last characters changed"
+    )
+    refused_everywhere(
+        ctx, {"X-API-Key": with_changed_secret(real, SECRET_LENGTH)}, "a real key with another secret"
+    )
+
+
+def malformed_forms(real: str) -> list[tuple[str, str | bytes]]:
+    """``(description, header value)`` pairs: keys of the wrong shape, many derived from a real one."""
+    body = real.split("_", 2)[2]
+    prefix = real[: len(real) - len(body)]
+    return [
+        ("an empty value", ""),
+        ("the key without its sk_ prefix", body),
+        ("a short word", "abc"),
+        ("the prefix alone", prefix),
+        ("the key cut short by one character", real[:-1]),
+        ("the key with one character too many", real + "a"),
+        ("an upper-case prefix", prefix.upper() + body),
+        ("another prefix (pk_)", "pk_" + real[3:]),
+        ("an unknown environment (sk_prod_)", "sk_prod_" + body),
+        ("a space inside the key", real[:20] + " " + real[20:]),
+        ("a tab inside the key", real[:20] + "\t" + real[21:]),
+        ("punctuation in the secret", prefix + body[:8] + "!" * SECRET_LENGTH),
+        ("a non-ASCII secret (UTF-8)", (prefix + body[:8]).encode() + "é".encode() * 16),
+        ("a real key with one non-ASCII character", real[:-1].encode() + "ü".encode()),
+        ("a Latin-1 byte in the key", real[:-1].encode() + b"\xe9"),
+        ("two keys separated by a comma", real + ", " + real),
+        ("a NUL byte inside the key", real[:20] + "\x00" + real[20:]),
+    ]
+
+
+@check("apikey.malformed")
+def malformed(ctx: CheckContext) -> None:
+    """Malformed keys (no prefix, too short or long, whitespace, non-ASCII...) are 401 everywhere."""
+    _, real = ctx.api_key(BOTH_SCOPES)
+    sent = 0
+    for description, value in malformed_forms(real):
+        try:
+            refused_everywhere(ctx, {"X-API-Key": value}, f"a malformed key ({description})")
+        except httpx.LocalProtocolError:
+            continue  # the HTTP client itself refuses to send this value
+        sent += 1
+    if sent < 5:
+        ctx.fail(f"only {sent} malformed key forms could be sent", expected="most forms sent")
+
+
+@check("apikey.surface_separation")
+def surface_separation(ctx: CheckContext) -> None:
+    """A JWT in X-API-Key is 401 on every Zapier operation; an API key as bearer is 401 on every /v1 one."""
+    refused_everywhere(ctx, {"X-API-Key": ctx.token()}, "a valid bearer JWT in X-API-Key")
+    _, key = ctx.api_key(BOTH_SCOPES)
+    for operation in ctx.protected("bearerAuth"):
+        method, path, body = ctx.request_for(operation)
+        response = ctx.send(method, path, token=key, json=body)
+        remove_job(ctx, response)
+        ctx.expect(
+            response, {401}, f"{operation.label} with an API key as the bearer token was not refused", "401"
+        )
+
+
+@check("apikey.scope")
+def scope(ctx: CheckContext) -> None:
+    """A jobs:read key cannot create a job (403), a jobs:write key can; a jobs:write key cannot read."""
+    path = "/zapier/v1/actions/create-job"
+    _, read_key = ctx.api_key(["jobs:read"])
+    _, write_key = ctx.api_key(["jobs:write"])
+    refused = ctx.send("POST", path, api_key=read_key, json=example_job(notes="sergio-kit scope"))
+    remove_job(ctx, refused)
+    ctx.expect(refused, {403}, "a jobs:read key created a job", "403 (the key lacks jobs:write)")
+    allowed = ctx.send("POST", path, api_key=write_key, json=example_job(notes="sergio-kit scope"))
+    remove_job(ctx, allowed)
+    ctx.expect(allowed, {201}, "a jobs:write key could not create a job", "201")
+    trigger = ctx.send("GET", "/zapier/v1/triggers/new-job", api_key=write_key)
+    ctx.expect(
+        trigger, {403}, "a jobs:write-only key read the new-job trigger", "403 (the key lacks jobs:read)"
+    )
+
+
+def new_job(ctx: CheckContext, tenant: str) -> str:
+    """Create a job for ``tenant`` through /v1 and return its id."""
+    response = ctx.send(
+        "POST", "/v1/jobs", token=ctx.token(tenant), json=example_job(notes="sergio-kit tenant")
+    )
+    ctx.expect(response, {201}, f"could not create a {tenant} job to test with", "201")
+    return str(response.json()["id"])
+
+
+@check("apikey.tenant")
+def tenant(ctx: CheckContext) -> None:
+    """The other company's key never sees this company's jobs; its admin gets 404 for this company's job."""
+    _, other_key = ctx.api_key(["jobs:read"], OTHER)
+    ours, theirs = new_job(ctx, PRIMARY), new_job(ctx, OTHER)
+    try:
+        trigger = ctx.send("GET", "/zapier/v1/triggers/new-job", api_key=other_key)
+        ctx.expect(trigger, {200}, "the other company's new-job trigger failed", "200")
+        listed = trigger.json()
+        ids = (
+            {job.get("id") for job in listed if isinstance(job, dict)} if isinstance(listed, list) else set()
+        )
+        if ours in ids:
+            ctx.fail(
+                f"the other company's key sees this company's new job {ours} in the trigger",
+                trigger,
+                "only its own jobs",
+            )
+        if theirs not in ids:
+            ctx.fail(
+                f"the trigger does not list the key's own company's new job {theirs}",
+                trigger,
+                "its own new job",
+            )
+        for operation in ctx.protected("bearerAuth"):
+            if "{job_id}" not in operation.path:
+                continue
+            path = operation.path.replace("{job_id}", ours)
+            response = ctx.send(
+                operation.method, path, token=ctx.token(OTHER), json=sample_body(operation.operation_id)
+            )
+            ctx.expect(
+                response,
+                {404},
+                f"the other company's admin reached this company's job on {operation.label}",
+                "404",
+            )
+        still = ctx.send("GET", f"/v1/jobs/{ours}", token=ctx.token())
+        ctx.expect(still, {200}, "this company's job is gone after the other company's attempts", "200")
+    finally:
+        ctx.send("DELETE", f"/v1/jobs/{ours}", token=ctx.token())
+        ctx.send("DELETE", f"/v1/jobs/{theirs}", token=ctx.token(OTHER))
+
+
+@check("apikey.revoked")
+def revoked(ctx: CheckContext) -> None:
+    """A revoked key is 401 on every API-key operation at once."""
+    with own_key(ctx, ["jobs:read"], "sergio-kit revoke probe") as (_, key_id, key):
+        expect_works(ctx, key, "the new key")
+        response = ctx.send("DELETE", f"/v1/api-keys/{key_id}", token=ctx.token())
+        ctx.expect(response, {204}, "revoking the key failed", "204")
+        refused_everywhere(ctx, {"X-API-Key": key}, "a key revoked a moment ago")
+
+
+@check("apikey.rotated")
+def rotated(ctx: CheckContext) -> None:
+    """After rotation the old key is 401 on every API-key operation and the new key works."""
+    with own_key(ctx, ["jobs:read"], "sergio-kit rotate probe") as (_, key_id, old):
+        expect_works(ctx, old, "the new key")
+        response = ctx.send("POST", f"/v1/api-keys/{key_id}/rotate", token=ctx.token())
+        ctx.expect(response, {200}, "rotating the key failed", "200 with the new key")
+        new = response.json().get("key")
+        if not isinstance(new, str) or new == old:
+            ctx.fail("rotation returned no new key", response, "a new key")
+        refused_everywhere(ctx, {"X-API-Key": old}, "the key that was just rotated out")
+        expect_works(ctx, new, "the key issued by rotation")
+        trigger = ctx.send("GET", "/zapier/v1/triggers/new-job", api_key=new)
+        ctx.expect(trigger, {200}, "the key issued by rotation was refused on the new-job trigger", "200")
+
+
+class EchoScanner:
+    """Scans every response a check receives for any full key (or its secret part) it must not show."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self.ctx = ctx
+        self.keys: list[str] = []
+
+    def scan(self, response: httpx.Response, what: str, allowed: str | None = None) -> None:
+        """Fail if ``response`` shows a known key other than ``allowed`` (the one it just created)."""
+        for key in self.keys:
+            if key == allowed:
+                continue
+            for needle, kind in ((key, "a full API key"), (key[-SECRET_LENGTH:], "an API key's secret part")):
+                if needle in response.text:
+                    self.ctx.fail(
+                        f"{what}: the response body contains {kind}", response, "no key after creation"
+                    )
+                for name, value in response.headers.items():
+                    if needle in value:
+                        self.ctx.fail(
+                            f"{what}: the {name} header contains {kind}", response, "no key after creation"
+                        )
+
+    def send(self, method: str, path: str, what: str, **options: Any) -> httpx.Response:
+        """Send through the context, scan the answer, and remove a job it created."""
+        response = self.ctx.send(method, path, **options)
+        remove_job(self.ctx, response)
+        self.scan(response, what)
+        return response
+
+    def zapier(self, key: str, what: str) -> None:
+        """Every API-key operation with ``key``, scanned."""
+        for operation in zapier_operations(self.ctx):
+            method, path, body = self.ctx.request_for(operation)
+            self.send(method, path, f"{operation.label} with {what}", api_key=key, json=body)
+
+
+@check("apikey.no_echo")
+def no_echo(ctx: CheckContext) -> None:
+    """No Zapier or key-management response shows a full key after the one that created it."""
+    scanner = EchoScanner(ctx)
+    scanner.keys.append(ctx.api_key(["jobs:read"])[1])
+    token = ctx.token()
+    with own_key(ctx, BOTH_SCOPES, "sergio-kit echo probe") as (created, key_id, key):
+        scanner.keys.append(key)
+        scanner.scan(created, "POST /v1/api-keys", allowed=key)
+        scanner.zapier(scanner.keys[0], "a jobs:read key")
+        scanner.zapier(key, "a jobs:read+jobs:write key")
+        scanner.send("GET", "/v1/api-keys", "GET /v1/api-keys", token=token)
+        rotation = ctx.send("POST", f"/v1/api-keys/{key_id}/rotate", token=token)
+        ctx.expect(rotation, {200}, "rotating the key failed", "200")
+        new = str(rotation.json().get("key"))
+        scanner.scan(rotation, f"POST /v1/api-keys/{key_id}/rotate", allowed=new)
+        scanner.keys.append(new)
+        scanner.zapier(new, "the rotated key")
+        scanner.zapier(key, "the key rotated out")
+        scanner.zapier(with_changed_secret(new), "a key with a changed secret")
+        scanner.send("GET", "/v1/api-keys", "GET /v1/api-keys after rotation", token=token)
+        scanner.send("DELETE", f"/v1/api-keys/{key_id}", "DELETE /v1/api-keys/{id}", token=token)
+        scanner.zapier(new, "the revoked key")
+        scanner.send("GET", "/v1/api-keys", "GET /v1/api-keys after revocation", token=token)

@@ -1,0 +1,74 @@
+"""``cassette.*``: the recorded cassettes replay offline and still satisfy the contract, and hold no
+secret. They read files, not the target: a folder of cassettes (``--cassettes``, default
+``fixtures/cassettes``) recorded by ``sergio-kit record``. vcrpy is imported only when they run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sergio_kit.checks.context import CheckContext
+from sergio_kit.checks.registry import check
+from sergio_kit.reports.findings import CheckSkipped
+
+SHOWN = 5  # problems spelled out in the finding; the rest are counted
+
+
+def cassette_folder(ctx: CheckContext) -> Path:
+    """The folder of cassettes to check; skips when there is none."""
+    from sergio_kit.cassettes.replay import cassette_files
+
+    folder = ctx.target.cassette_dir
+    if folder is None or not folder.is_dir() or not cassette_files(folder):
+        raise CheckSkipped(
+            f"no cassettes in {folder or 'fixtures/cassettes'}: record some with sergio-kit record --out "
+            "FOLDER and point --cassettes (or SERGIO_CASSETTES) at it"
+        )
+    return folder
+
+
+def known_secrets(ctx: CheckContext) -> list[str]:
+    """The secrets the kit knows for this target: both tenants' passwords, the API key, the signing secret."""
+    found = [ctx.target.account.password]
+    if ctx.target.other_account is not None:
+        found.append(ctx.target.other_account.password)
+    if ctx.target.api_key:
+        found.append(ctx.target.api_key)
+    if ctx.target.jwt_secret:
+        found.append(ctx.target.jwt_secret.decode())
+    return found
+
+
+@check("cassette.replay")
+def replay(ctx: CheckContext) -> None:
+    """Every recorded exchange replays offline (network blocked) and satisfies the current contract:
+    documented status, body schema, required headers."""
+    from sergio_kit.cassettes.replay import replay_folder  # vcrpy: imported only when it is needed
+
+    folder = cassette_folder(ctx)
+    results = replay_folder(folder)
+    problems = [problem for result in results for problem in result.problems]
+    if problems:
+        interactions = sum(result.interactions for result in results)
+        more = f" (and {len(problems) - SHOWN} more)" if len(problems) > SHOWN else ""
+        ctx.fail(
+            f"{len(problems)} problem(s) in {len(results)} cassette(s), {interactions} interactions, under "
+            f"{folder}: " + "; ".join(problems[:SHOWN]) + more,
+            expected="every recorded response replays and matches the contract",
+        )
+
+
+@check("cassette.redaction")
+def redaction(ctx: CheckContext) -> None:
+    """No cassette holds a JWT, refresh token, API key, webhook secret or a known password."""
+    from sergio_kit.cassettes.scan import scan_path
+
+    folder = cassette_folder(ctx)
+    leaks = scan_path(folder, known_secrets(ctx))
+    if leaks:
+        shown = "; ".join(f"{leak.file}:{leak.line} {leak.kind}" for leak in leaks[:SHOWN])
+        more = f" (and {len(leaks) - SHOWN} more)" if len(leaks) > SHOWN else ""
+        ctx.fail(
+            f"{len(leaks)} secret(s) in the cassettes under {folder}: {shown}{more}",
+            expected="every secret replaced by <redacted:KIND:N> (record with sergio-kit record)",
+        )

@@ -1,0 +1,55 @@
+"""Remove what a fuzzing run registered on the target: webhook endpoints and API keys.
+
+Schemathesis creates resources with generated data. Jobs are harmless, but webhook endpoints keep
+receiving deliveries and API keys stay valid credentials, so the kit deletes every one that
+appeared during its run (it never touches those that existed before).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import httpx
+
+from sergio_kit.target.session import TokenSession
+from sergio_kit.target.throttling import Throttle
+
+COLLECTIONS = ("/v1/webhooks", "/v1/api-keys")
+
+
+class Leftovers:
+    """Snapshot the target's webhooks and API keys, and later delete the ones added since."""
+
+    def __init__(self, client: httpx.Client, session: TokenSession, throttle: Throttle) -> None:
+        self._client = client
+        self._session = session
+        self._throttle = throttle
+        self._before: dict[str, set[str]] = {}
+
+    def snapshot(self) -> None:
+        """Remember the ids that exist now."""
+        self._before = {path: self._ids(path) for path in COLLECTIONS}
+
+    def remove_new(self) -> int:
+        """Delete what was added since :meth:`snapshot`; return how many were deleted."""
+        removed = 0
+        for path, before in self._before.items():
+            for resource_id in sorted(self._ids(path) - before):
+                response = self._request("DELETE", f"{path}/{resource_id}")
+                removed += response.status_code == 204
+        return removed
+
+    def _ids(self, path: str) -> set[str]:
+        with contextlib.suppress(httpx.HTTPError, ValueError, KeyError, TypeError):
+            response = self._request("GET", path)
+            if response.status_code == 200:
+                return {str(item["id"]) for item in response.json()["data"]}
+        return set()
+
+    def _request(self, method: str, path: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self._session.token()}"}
+        return self._throttle.send(
+            f"sergio-kit cleanup {method}",
+            lambda: self._client.request(method, path, headers=headers),
+            lambda response: (response.status_code, response.headers),
+        )

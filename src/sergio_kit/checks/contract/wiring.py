@@ -1,0 +1,109 @@
+"""Schemathesis wiring: the contract aimed at a target, bearer tokens on secured operations, 429s.
+
+The contract is loaded once at import (``@schema.parametrize()`` needs it at collection); the
+target is applied at run time by :func:`aim`. Tokens are put on each case by :func:`authorize`
+rather than by a Schemathesis auth provider, so the kit's session (one login, then refreshes,
+by the target's clock) decides when to renew.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import schemathesis
+
+from sergio_kit.contract.resources import contract_path
+from sergio_kit.target.session import TokenSession
+from sergio_kit.target.target import Target
+from sergio_kit.target.throttling import Throttle
+
+
+def load_contract() -> Any:
+    """The contract as a Schemathesis schema (not yet aimed at a target).
+
+    Security parameters are not generated: the kit supplies real credentials, and Schemathesis's
+    ``ignored_auth`` check probes missing and invalid ones on its own.
+    """
+    schema = schemathesis.openapi.from_path(str(contract_path()))
+    schema.config.generation.update(with_security_parameters=False)
+    return schema
+
+
+def aim(schema: Any, target: Target) -> None:
+    """Point ``schema`` at ``target``, verifying TLS with the target's CA bundle."""
+    schema.config.update(
+        base_url=target.base_url,
+        tls_verify=str(target.ca_bundle) if target.ca_bundle else True,
+        request_timeout=30,
+    )
+
+
+def auth_headers(operation: Any, session: TokenSession) -> dict[str, str]:
+    """The session's bearer token as headers, if ``operation`` is secured by ``bearerAuth``.
+
+    Passed to Schemathesis as explicit headers (not written into the generated case), so its
+    ``ignored_auth`` check knows the credentials are real and probes without them.
+    """
+    if "bearerAuth" in security_schemes(operation):
+        return {"Authorization": f"Bearer {session.token()}"}
+    return {}
+
+
+def security_schemes(operation: Any) -> list[str]:
+    """The names of the security schemes an operation accepts."""
+    raw = operation.definition.raw
+    requirements = raw.get("security", operation.schema.raw_schema.get("security", []))
+    return [name for requirement in requirements for name in requirement]
+
+
+def flat_headers(response: Any) -> Mapping[str, str]:
+    """A Schemathesis response's headers as a flat mapping (first value of each)."""
+    return {name: values[0] for name, values in response.headers.items() if values}
+
+
+def transport_options(target: Target) -> dict[str, Any]:
+    """``case.call`` keyword arguments that aim a case at ``target`` and verify its certificate."""
+    return {"base_url": target.base_url, "verify": str(target.ca_bundle) if target.ca_bundle else True}
+
+
+def call_and_validate(case: Any, target: Target, throttle: Throttle, session: TokenSession) -> Any:
+    """Send a generated case with real credentials (waiting out a 429), then run every check."""
+    options = transport_options(target)
+    headers = auth_headers(case.operation, session)
+    response = throttle.send(
+        case.operation.label,
+        lambda: case.call(headers=headers, **options),
+        lambda response: (response.status_code, flat_headers(response)),
+    )
+    case.validate_response(response, headers=headers, transport_kwargs={**options, "headers": headers})
+    return response
+
+
+def stateful_machine(schema: Any, throttle: Throttle, session: TokenSession) -> Any:
+    """The contract's state machine (OpenAPI links), each call authorized and throttle-aware."""
+    base = schema.as_state_machine()
+
+    class SergioStateMachine(base):  # type: ignore[misc,valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": auth_headers(case.operation, session)}
+
+        def call(self, case: Any, **kwargs: Any) -> Any:
+            return throttle.send(
+                case.operation.label,
+                lambda: base.call(self, case, **kwargs),
+                lambda response: (response.status_code, flat_headers(response)),
+            )
+
+        def validate_response(
+            self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            case.validate_response(
+                response,
+                additional_checks=additional_checks,
+                headers=kwargs.get("headers"),
+                transport_kwargs=kwargs or None,
+                recorder=self.recorder,
+            )
+
+    return SergioStateMachine

@@ -1,0 +1,287 @@
+"""What the ``ratelimit`` checks send: one tier's representative request as one principal, fresh
+windows, pauses, and the parsing of Retry-After and the RateLimit fields.
+
+``ctx.send`` waits out 429s and retries, so probing requests go through ``ctx.client`` directly
+(with the credentials added by hand); ``ctx.send`` is only used for setup and cleanup. On the
+embedded server a fresh window is the test clock moved 61 s and frozen (and unfrozen, then moved on
+again, when the block ends, so nothing inherits a spent quota); on a live target it is a real wait,
+which the live plan (``ratelimit_live.py``) avoids by giving every probe a principal of its own.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from sergio_kit.checks.context import CheckContext
+from sergio_kit.contract.document import Operation
+from sergio_kit.contract.samples import WEBHOOK_SINK, example_job
+from sergio_kit.reports.findings import CheckSkipped
+from sergio_kit.target.clock import TestClock
+
+WINDOW = 60
+FRESH = WINDOW + 1  # seconds that start every window afresh
+#: The operations each tier's checks spend their quota on, one per surface (bearer, then the Zapier
+#: surface's API key where the tier has one), and the status that means "admitted".
+TIER_OPERATIONS: dict[str, tuple[tuple[str, int], ...]] = {
+    "auth": (("login", 200),),
+    "read": (("listJobs", 200), ("zapierNewJobTrigger", 200)),
+    "write": (("updateJob", 200), ("zapierCreateJob", 201)),
+    "webhook": (("createWebhook", 201),),
+    "bulk": (("bulkCreateJobs", 200),),
+}
+#: Scopes of the API key the Zapier-surface probes use.
+KEY_SCOPES = ("jobs:read", "jobs:write")
+_PARAM = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=\s*\"?([^\";]*)\"?\s*$")
+
+
+def tier_limit(ctx: CheckContext, tier: str) -> int:
+    """The target's quota of ``tier`` per window (the published one unless configured otherwise)."""
+    return ctx.target.tier_limits[tier]
+
+
+@contextmanager
+def fresh_window(ctx: CheckContext, reason: str) -> Iterator[TestClock | None]:
+    """Run the block at the start of a fresh window; with a test clock, frozen for the block."""
+    clock = ctx.target.clock
+    if clock is None:
+        if "reachable" not in ctx.memo:  # fail at once, not after a window, when nothing answers
+            ctx.memo["reachable"] = ctx.send("GET", "/v1/health").status_code
+        ctx.throttle.wait(FRESH, reason)
+        yield None
+        return
+    clock.unfreeze()
+    clock.advance(FRESH)
+    clock.freeze()
+    try:
+        yield clock
+    finally:
+        clock.unfreeze()
+        clock.advance(FRESH)  # whatever runs next finds every quota full
+
+
+def next_window(ctx: CheckContext, reason: str) -> None:
+    """Move on to a fresh window inside a check (clock frozen or not)."""
+    ctx.throttle.wait(FRESH, reason)
+
+
+def pause(ctx: CheckContext, seconds: float) -> None:
+    """Let ``seconds`` pass: on the test clock, or (live target) for real."""
+    if ctx.target.clock is not None:
+        if seconds > 0:
+            ctx.target.clock.advance(seconds)
+    elif seconds > 0:
+        time.sleep(seconds)
+
+
+@dataclass
+class TierCaller:
+    """Sends one tier's representative request as one principal, through ``ctx.client``."""
+
+    ctx: CheckContext
+    tier: str
+    operation: Operation
+    expected: int
+    headers: dict[str, str]
+    body: Any
+    params: dict[str, int] | None = None
+    path: str = ""  # the operation's path with its ids filled in (default: the path as is)
+    client: httpx.Client | None = None  # default: the context's (a thread of the live plan has its own)
+    created: list[str] = field(default_factory=list)
+
+    def call(self) -> httpx.Response:
+        """One request, not retried on 429; recorded in the context's traffic log."""
+        op = self.operation
+        response = (self.client or self.ctx.client).request(
+            op.method, self.path or op.path, json=self.body, params=self.params, headers=self.headers
+        )
+        self.ctx.traffic.record(self.tier, self.ctx.target.now(), response.status_code, self.expected)
+        if response.status_code == self.expected and op.operation_id != "login":
+            data = response.json()
+            if op.operation_id == "bulkCreateJobs":
+                self.created += [f"/v1/jobs/{job['id']}" for job in data.get("created", [])]
+            elif op.operation_id in ("createJob", "zapierCreateJob"):
+                self.created.append(f"/v1/jobs/{data['id']}")
+            elif op.operation_id == "createWebhook":
+                self.created.append(f"/v1/webhooks/{data['id']}")
+        return response
+
+    @property
+    def label(self) -> str:
+        """``<tier> tier (METHOD /path)``, naming the API key for the Zapier surface."""
+        surface = ", per API key" if "X-API-Key" in self.headers else ""
+        return f"{self.tier} tier ({self.operation.label}{surface})"
+
+    def exhaust(self, limit: int) -> tuple[list[httpx.Response], httpx.Response]:
+        """Send until the first 429 (at most ``limit + 3``); return the admitted responses and the 429."""
+        admitted: list[httpx.Response] = []
+        for index in range(1, limit + 4):
+            response = self.call()
+            if response.status_code == 429:
+                return admitted, response
+            self.ctx.expect(
+                response,
+                {self.expected},
+                f"{self.label}: request {index} of one window was neither admitted nor throttled",
+                f"{self.expected}, or 429 once {limit} were admitted",
+            )
+            admitted.append(response)
+        self.ctx.fail(
+            f"{self.label}: {limit + 3} requests in one window and no 429 (quota {limit} per {WINDOW} s)",
+            admitted[-1],
+            f"429 after {limit} admitted",
+        )
+
+    def cleanup(self) -> None:
+        """Delete what the calls created (after the window, so the write tier has room)."""
+        if not self.created:
+            return
+        token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        for path in self.created:
+            self.ctx.send("DELETE", path, token=token or self.ctx.token())
+        self.created.clear()
+
+
+def tier_operation(ctx: CheckContext, tier: str, surface: int = 0) -> tuple[Operation, int]:
+    """The contract operation ``tier``'s checks use on ``surface`` (0 bearer, 1 API key), its tier
+    checked against the contract."""
+    operation_id, expected = TIER_OPERATIONS[tier][surface]
+    operation = next(op for op in ctx.operations if op.operation_id == operation_id)
+    if operation.tier != tier:
+        ctx.fail(
+            f"the contract puts {operation.label} in the {operation.tier} tier, not {tier}: "
+            "the kit's representative operation for the tier is wrong",
+            expected=f"x-sergio-rate-tier: {tier}",
+        )
+    return operation, expected
+
+
+def _body(ctx: CheckContext, operation_id: str, tenant: str) -> Any:
+    if operation_id == "login":
+        account = ctx.account(tenant)
+        return {"email": account.email, "password": account.password}
+    if operation_id == "updateJob":
+        return {"notes": "sergio-kit ratelimit"}
+    if operation_id == "createWebhook":
+        return {"url": WEBHOOK_SINK, "events": ["job.updated"]}
+    if operation_id == "bulkCreateJobs":
+        return {"jobs": [example_job(notes="sergio-kit ratelimit")]}
+    if operation_id in ("createJob", "zapierCreateJob"):
+        return example_job(notes="sergio-kit ratelimit")
+    return None
+
+
+def tier_caller(ctx: CheckContext, tier: str, tenant: str = "primary") -> TierCaller:
+    """A bearer-surface caller for ``tier`` as ``tenant`` (login: the client address; otherwise the
+    tenant's user)."""
+    return bearer_caller(ctx, tier, None if tier == "auth" else ctx.token(tenant), tenant)
+
+
+def bearer_caller(
+    ctx: CheckContext, tier: str, token: str | None, tenant: str = "primary", path: str | None = None
+) -> TierCaller:
+    """A bearer-surface caller for ``tier`` with ``token`` (``None`` for the auth tier's logins as
+    ``tenant``); the write tier's job to update is ``path``, else one of ``tenant``'s made for the run."""
+    operation, expected = tier_operation(ctx, tier)
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    params = {"limit": 1} if operation.operation_id == "listJobs" else None
+    body = _body(ctx, operation.operation_id, tenant)
+    if path is None:
+        path = ctx.request_for(operation, tenant)[1] if "{" in operation.path else operation.path
+    return TierCaller(ctx, tier, operation, expected, headers, body, params, path)
+
+
+def key_caller(ctx: CheckContext, tier: str, key: str) -> TierCaller:
+    """A Zapier-surface caller for ``tier``, as the API key ``key`` (its own bucket)."""
+    operation, expected = tier_operation(ctx, tier, surface=1)
+    body = _body(ctx, operation.operation_id, "primary")
+    return TierCaller(ctx, tier, operation, expected, {"X-API-Key": key}, body)
+
+
+def surfaces(tier: str) -> range:
+    """The surfaces ``tier`` is probed on: 0 bearer (or the client address), 1 the API key."""
+    return range(len(TIER_OPERATIONS[tier]))
+
+
+def surface_caller(ctx: CheckContext, tier: str, surface: int) -> TierCaller:
+    """The caller for ``tier`` on ``surface``; the API key is one the kit creates (or the configured
+    ``SERGIO_API_KEY``), else the Zapier surface is skipped with the reason."""
+    if surface == 0:
+        return tier_caller(ctx, tier)
+    try:
+        _, key = ctx.api_key(KEY_SCOPES)
+    except CheckSkipped as reason:
+        if ctx.target.api_key is None:
+            raise CheckSkipped(
+                f"the bearer surface passed; the Zapier surface was not probed: {reason} "
+                "(or set SERGIO_API_KEY to a key with jobs:read and jobs:write)"
+            ) from None
+        key = ctx.target.api_key
+    return key_caller(ctx, tier, key)
+
+
+@contextmanager
+def spending(
+    ctx: CheckContext, tier: str, tenant: str = "primary", surface: int | None = None
+) -> Iterator[TierCaller]:
+    """A fresh, frozen window and a caller for ``tier`` (as ``tenant``, or on ``surface``); what the
+    caller needs that spends quota (an API key, a job to update) is made before the window starts,
+    and what it created is removed after the window."""
+    if surface == 1:
+        surface_caller(ctx, tier, surface)  # creates the key (write quota), or skips
+    elif tier == "write":
+        ctx.resource("job_id", tenant)
+    caller: TierCaller | None = None
+    try:
+        with fresh_window(ctx, f"ratelimit: a fresh {tier}-tier window"):
+            caller = tier_caller(ctx, tier, tenant) if surface is None else surface_caller(ctx, tier, surface)
+            yield caller
+    finally:
+        if caller is not None:
+            caller.cleanup()
+
+
+def retry_after(ctx: CheckContext, response: httpx.Response, what: str) -> int:
+    """The 429's Retry-After in seconds (delta-seconds or HTTP-date); fails unless valid and 1..60."""
+    value = response.headers.get("Retry-After")
+    expected = "Retry-After: delta-seconds or an HTTP-date, 1..60 s away"
+    if value is None:
+        ctx.fail(f"{what}: a 429 without Retry-After", response, expected)
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        seconds = int(text)
+    else:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            ctx.fail(
+                f"{what}: Retry-After {value!r} is neither delta-seconds nor an HTTP-date", response, expected
+            )
+        if when.tzinfo is None:
+            ctx.fail(f"{what}: Retry-After {value!r} is not in GMT", response, expected)
+        base = ctx.target.now()
+        if "Date" in response.headers:
+            base = parsedate_to_datetime(response.headers["Date"]).timestamp()
+        seconds = math.ceil(when.timestamp() - base)
+    if not 1 <= seconds <= WINDOW:
+        ctx.fail(f"{what}: Retry-After {value!r} means {seconds} s, not 1..{WINDOW}", response, expected)
+    return seconds
+
+
+def structured(value: str) -> tuple[str, dict[str, str]]:
+    """``"name";a=1;b=2`` → ``("name", {"a": "1", "b": "2"})`` (the RateLimit fields' shape)."""
+    item, *params = value.split(";")
+    found: dict[str, str] = {}
+    for param in params:
+        match = _PARAM.match(param)
+        if match:
+            found[match.group(1).lower()] = match.group(2)
+    return item.strip().strip('"'), found

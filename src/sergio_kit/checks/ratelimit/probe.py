@@ -1,0 +1,241 @@
+"""One tier probed once, judged five ways: the ``ratelimit.<tier>.*`` rules read one recording.
+
+A probe spends one principal's quota of one tier in a fresh window (every request until the first
+429), sends one more request, then waits until 1 s before the first 429's Retry-After elapses (one
+more request: still 429) and until just after (one more: admitted). The five rules (boundary,
+retry_after, retry_after_honest, headers, body) are judged from that recording, so a live target
+needs one window per principal instead of one per rule. Bursts of simultaneous requests (for
+``ratelimit.concurrency``) are sent and judged here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+
+import httpx
+
+from sergio_kit.checks.connections import open_clients
+from sergio_kit.checks.context import CheckContext
+from sergio_kit.checks.ratelimit.calls import WINDOW, TierCaller, pause, retry_after, structured
+from sergio_kit.reports.findings import CheckFailed
+
+#: Live targets: how far before Retry-After elapses the "still refused" request goes, and how long
+#: after it the "admitted again" request waits (margins for network time and whole-second clocks).
+LIVE_EARLY, LIVE_LATE = 1.5, 2.0
+
+
+@dataclass
+class TierRun:
+    """What one probe of one tier on one principal saw."""
+
+    caller: TierCaller
+    quota: int  # the tier's limit per window
+    spent_before: int = 0  # requests of this principal and tier the kit sent in the window before
+    admitted: list[httpx.Response] = field(default_factory=list)
+    first_429: httpx.Response | None = None
+    second_429: httpx.Response | None = None
+    wait: int | None = None  # the first 429's Retry-After, in seconds
+    before_room: httpx.Response | None = None  # sent 1 s before Retry-After elapsed
+    after_room: httpx.Response | None = None  # sent once it had
+    problem: CheckFailed | None = None  # the probe could not go on: every rule reports it
+    wait_problem: CheckFailed | None = None  # no usable Retry-After: the honesty probe could not run
+
+    @property
+    def room(self) -> int:
+        """How many requests the window still had when the probe began."""
+        return self.quota - self.spent_before
+
+
+def probe_tier(
+    ctx: CheckContext,
+    caller: TierCaller,
+    quota: int,
+    spent_before: int = 0,
+    admitted_before: Sequence[httpx.Response] = (),
+    while_waiting: Callable[[], None] | None = None,
+) -> TierRun:
+    """Spend the tier's quota with ``caller``, then probe the Retry-After; never raises a finding.
+
+    ``spent_before``: requests the kit sent earlier in this window that the probe does not own;
+    ``admitted_before``: requests of the probe's own already sent and admitted (counted as its first);
+    ``while_waiting``: runs once the quota is spent, before the wait for Retry-After.
+    """
+    run = TierRun(caller, quota, spent_before, admitted=list(admitted_before))
+    try:
+        more, run.first_429 = caller.exhaust(run.room - len(run.admitted))
+    except CheckFailed as failure:
+        run.problem = failure
+        return run
+    run.admitted += more
+    throttled_at = time.monotonic()
+    run.second_429 = caller.call()
+    if while_waiting is not None:
+        while_waiting()
+    try:
+        run.wait = retry_after(ctx, run.first_429, caller.label)
+    except CheckFailed as failure:
+        run.wait_problem = failure
+        return run
+    if ctx.target.clock is None:  # real time, counted from the first 429 (while_waiting took some)
+        time.sleep(max(throttled_at + run.wait - LIVE_EARLY - time.monotonic(), 0))
+        run.before_room = caller.call()
+        time.sleep(max(throttled_at + run.wait - LIVE_EARLY + LIVE_LATE - time.monotonic(), 0))
+    else:
+        pause(ctx, run.wait - 1)
+        run.before_room = caller.call()
+        pause(ctx, 1)
+    run.after_room = caller.call()
+    return run
+
+
+def _probed(run: TierRun) -> tuple[list[httpx.Response], httpx.Response]:
+    """The admitted responses and the first 429, or the probe's own failure."""
+    if run.problem is not None:
+        raise run.problem
+    assert run.first_429 is not None  # set whenever there is no problem
+    return run.admitted, run.first_429
+
+
+def judge_boundary(ctx: CheckContext, run: TierRun) -> None:
+    """exactly the tier's quota is admitted in one window; the next request is 429."""
+    admitted, throttled = _probed(run)
+    if len(admitted) != run.room:
+        spent = f" after the kit's own {run.spent_before}" if run.spent_before else ""
+        ctx.fail(
+            f"{run.caller.label}: {len(admitted)} requests admitted in one window{spent}, quota {run.quota}",
+            admitted[-1] if len(admitted) > run.room else throttled,
+            f"exactly {run.room} admitted, then 429",
+        )
+
+
+def judge_retry_after(ctx: CheckContext, run: TierRun) -> None:
+    """every 429 has a valid Retry-After (delta-seconds or HTTP-date) of 1..60 s."""
+    _, first = _probed(run)
+    label = run.caller.label
+    retry_after(ctx, first, f"{label}, the first 429")
+    second = run.second_429
+    assert second is not None
+    ctx.expect(second, {429}, f"{label}: another request after the first 429", "429")
+    retry_after(ctx, second, f"{label}, the second 429")
+
+
+def judge_retry_after_honest(ctx: CheckContext, run: TierRun) -> None:
+    """1 s before Retry-After elapses the tier still says 429; once it has, it admits again."""
+    _probed(run)
+    if run.wait_problem is not None:
+        raise run.wait_problem
+    assert run.wait is not None and run.before_room is not None and run.after_room is not None
+    label, wait = run.caller.label, run.wait
+    ctx.expect(run.before_room, {429}, f"{label}: {wait - 1} s into a Retry-After of {wait} s", "429")
+    ctx.expect(
+        run.after_room,
+        {run.caller.expected},
+        f"{label}: still refused once the Retry-After of {wait} s had elapsed",
+        f"{run.caller.expected}: the Retry-After promised room by then",
+    )
+
+
+def judge_headers(ctx: CheckContext, run: TierRun) -> None:
+    """RateLimit-Policy (and X-RateLimit-*) agree with the tier; RateLimit's remaining counts down to 0."""
+    admitted, throttled = _probed(run)
+    for index, response in enumerate([*admitted, throttled], start=1):
+        _check_fields(ctx, run, response, max(run.room - index, 0), f"request {index}")
+
+
+def _check_fields(
+    ctx: CheckContext, run: TierRun, response: httpx.Response, remaining: int, what: str
+) -> None:
+    limit, tier, label = run.quota, run.caller.tier, f"{run.caller.label}, {what}"
+    policy, ratelimit = response.headers.get("RateLimit-Policy"), response.headers.get("RateLimit")
+    legacy = response.headers.get("X-RateLimit-Remaining")
+    if policy is None and ratelimit is None and legacy is None:
+        ctx.fail(
+            f"{label}: no RateLimit or X-RateLimit-* headers", response, f'RateLimit: "{tier}";r={remaining}'
+        )
+    if policy is not None:
+        name, params = structured(policy)
+        if (name, params.get("q"), params.get("w")) != (tier, str(limit), str(WINDOW)):
+            ctx.fail(f"{label}: RateLimit-Policy {policy!r}", response, f'"{tier}";q={limit};w={WINDOW}')
+    if ratelimit is not None:
+        name, params = structured(ratelimit)
+        if name != tier or params.get("r") != str(remaining):
+            ctx.fail(f"{label}: RateLimit {ratelimit!r}", response, f'"{tier}";r={remaining};t=1..{WINDOW}')
+        reset = params.get("t", "")
+        if not (reset.isdigit() and 0 <= int(reset) <= WINDOW):
+            ctx.fail(f"{label}: RateLimit reset t={reset!r}", response, f"t=0..{WINDOW}")
+    legacy_limit = response.headers.get("X-RateLimit-Limit")
+    if legacy_limit is not None and legacy_limit.strip() != str(limit):
+        ctx.fail(f"{label}: X-RateLimit-Limit {legacy_limit!r}", response, str(limit))
+    if legacy is not None and legacy.strip() != str(remaining):
+        ctx.fail(f"{label}: X-RateLimit-Remaining {legacy!r}", response, str(remaining))
+
+
+def judge_body(ctx: CheckContext, run: TierRun) -> None:
+    """the 429 body is the JSON error shape with code rate_limited, sent with Cache-Control: no-store."""
+    _, response = _probed(run)
+    label = run.caller.label
+    shape = '{"error": {"code": "rate_limited", "message": "..."}}'
+    try:
+        error = response.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        ctx.fail(f"{label}: the 429 body is not the error shape", response, shape)
+    if not isinstance(error, dict) or error.get("code") != "rate_limited" or not error.get("message"):
+        ctx.fail(f"{label}: the 429 error is {error!r}", response, shape)
+    if "no-store" not in response.headers.get("Cache-Control", "").lower():
+        ctx.fail(f"{label}: the 429 may be cached", response, "Cache-Control: no-store")
+
+
+#: The per-tier rules, by the last part of their check id.
+JUDGES: dict[str, Callable[[CheckContext, TierRun], None]] = {
+    "boundary": judge_boundary,
+    "retry_after": judge_retry_after,
+    "retry_after_honest": judge_retry_after_honest,
+    "headers": judge_headers,
+    "body": judge_body,
+}
+
+
+def judge_bursts(
+    ctx: CheckContext, caller: TierCaller, limit: int, results: list[list[httpx.Response]]
+) -> None:
+    """Each round of simultaneous requests admitted exactly ``limit`` and refused the rest with 429."""
+    for number, responses in enumerate(results, start=1):
+        statuses = [response.status_code for response in responses]
+        admitted = statuses.count(caller.expected)
+        if admitted != limit or statuses.count(429) != len(statuses) - limit:
+            shown = next((r for r in responses if r.status_code not in (caller.expected, 429)), responses[-1])
+            ctx.fail(
+                f"round {number}: {len(statuses)} simultaneous {caller.label} requests at a fresh window: "
+                f"{admitted} admitted, {statuses.count(429)} refused, "
+                f"{len(statuses) - admitted - statuses.count(429)} other",
+                shown,
+                f"exactly {limit} admitted and {len(statuses) - limit} refused with 429",
+            )
+
+
+async def bursts(
+    ctx: CheckContext,
+    caller: TierCaller,
+    rounds: list[dict[str, str]],
+    count: int,
+    between: Callable[[int], None],
+) -> list[list[httpx.Response]]:
+    """A round per entry of ``rounds`` (the credentials it uses): ``count`` copies of ``caller``'s
+    request at once, each on its own already-open connection; ``between(n)`` runs before round n."""
+    path, params = caller.path or caller.operation.path, caller.params
+    async with AsyncExitStack() as stack:
+        clients = await open_clients(stack, ctx, count)
+        results = []
+        for number, headers in enumerate(rounds):
+            if number:
+                between(number)
+            burst = (client.get(path, params=params, headers=headers) for client in clients)
+            responses = list(await asyncio.gather(*burst))
+            for response in responses:
+                ctx.traffic.record(caller.tier, ctx.target.now(), response.status_code, caller.expected)
+            results.append(responses)
+    return results

@@ -1,0 +1,398 @@
+"""``webhook.*``: the signing secret is shown once, deliveries arrive signed over the raw body,
+the kit's own verifier rejects every forgery, and only HTTPS endpoints can be registered.
+
+Deliveries go to the kit's loopback receiver (``ctx.receiver()``), which the embedded reference
+server trusts; against a live target the delivery checks are skipped, and ``webhook.verifier``
+(a property of the kit) runs on a locally signed sample instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import Any, NoReturn
+from unittest import mock
+
+import httpx
+import jsonschema_rs
+
+from sergio_kit.checks.context import CheckContext
+from sergio_kit.checks.registry import check
+from sergio_kit.contract.document import components
+from sergio_kit.contract.samples import example_job
+from sergio_kit.reports.findings import CheckFailed, CheckSkipped, Finding
+from sergio_kit.reports.redaction import mask_headers, mask_text
+from sergio_kit.webhooks import signatures
+from sergio_kit.webhooks.receiver import Delivery, WebhookReceiver
+
+DELIVERY_TIMEOUT = 10.0  # seconds to wait for a delivery at the receiver
+TOLERANCE = 300  # seconds a signature's timestamp may lie from the receiver's clock
+EVENT = "job.created"
+PLAIN_HTTP_HOOK = "http://127.0.0.1:9/sergio-kit"
+SIGNATURE = "X-Sergio-Signature"
+_REFERENCE_HEADER = re.compile(r"^t=([0-9]+),v1=([0-9a-f]{64})$")
+
+
+# -- plumbing ------------------------------------------------------------------------------------
+
+
+class _Webhook:
+    """A webhook this check registered: its 201 response, removed once (``delete``)."""
+
+    def __init__(self, ctx: CheckContext, response: httpx.Response) -> None:
+        self._ctx = ctx
+        self.response = response
+        self.body: dict[str, Any] = response.json()
+        self.id = str(self.body.get("id", ""))
+        self._deleted: httpx.Response | None = None
+
+    @property
+    def secret(self) -> str:
+        """The signing secret from the registration response (fails the check when absent)."""
+        secret = self.body.get("secret")
+        if not isinstance(secret, str) or not re.fullmatch(r"whsec_[A-Za-z0-9]+", secret):
+            self._ctx.fail(
+                "registering a webhook did not show a whsec_ signing secret", self.response, "a whsec_ secret"
+            )
+        return secret
+
+    def delete(self) -> httpx.Response:
+        """``DELETE /v1/webhooks/{id}`` (once; later calls return the first answer)."""
+        if self._deleted is None:
+            self._deleted = self._ctx.send("DELETE", f"/v1/webhooks/{self.id}", token=self._ctx.token())
+        return self._deleted
+
+
+@contextmanager
+def _registered(ctx: CheckContext, url: str) -> Iterator[_Webhook]:
+    """Register ``url`` for ``job.created`` (201 expected) and delete it afterwards."""
+    response = ctx.send("POST", "/v1/webhooks", token=ctx.token(), json={"url": url, "events": [EVENT]})
+    ctx.expect(response, {201}, "registering the kit's webhook receiver failed", "201")
+    webhook = _Webhook(ctx, response)
+    try:
+        yield webhook
+    finally:
+        with suppress(httpx.HTTPError):
+            webhook.delete()
+
+
+@contextmanager
+def _created_job(ctx: CheckContext) -> Iterator[httpx.Response]:
+    """Create a job (the event a delivery is about) and delete it afterwards."""
+    response = ctx.send("POST", "/v1/jobs", token=ctx.token(), json=example_job(notes="sergio-kit webhook"))
+    ctx.expect(response, {201}, "creating a job to trigger a delivery failed", "201")
+    try:
+        yield response
+    finally:
+        with suppress(httpx.HTTPError):
+            ctx.send("DELETE", f"/v1/jobs/{response.json()['id']}", token=ctx.token())
+
+
+@contextmanager
+def _receiver(ctx: CheckContext) -> Iterator[WebhookReceiver]:
+    """A started receiver the target trusts, stopped afterwards (skips when there is none)."""
+    receiver = ctx.receiver()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
+
+
+def _delivery_about(
+    receiver: WebhookReceiver, job_id: str, timeout: float = DELIVERY_TIMEOUT
+) -> Delivery | None:
+    """The first delivery whose body names ``job_id``, waiting at most ``timeout`` s; else ``None``."""
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while True:
+        try:
+            deliveries = receiver.wait_for(seen + 1, timeout=max(deadline - time.monotonic(), 0.0))
+        except TimeoutError:
+            return None
+        for delivery in deliveries[seen:]:
+            if job_id.encode() in delivery.body:
+                return delivery
+        seen = len(deliveries)
+
+
+def _await_delivery(ctx: CheckContext, receiver: WebhookReceiver, job: httpx.Response) -> Delivery:
+    """The delivery about the job ``job`` created, or fail the check."""
+    delivery = _delivery_about(receiver, str(job.json()["id"]))
+    if delivery is None:
+        ctx.fail(
+            f"no {EVENT} delivery reached the registered receiver within {DELIVERY_TIMEOUT:.0f} s",
+            job,
+            f"a signed POST to {receiver.url}",
+        )
+    return delivery
+
+
+def _fail_delivery(message: str, delivery: Delivery, expected: str) -> NoReturn:
+    """Fail with a finding that shows the delivery (masked), as what the target sent."""
+    body = " ".join(mask_text(delivery.body.decode("utf-8", errors="replace")).split())
+    headers = mask_headers({k: v for k, v in delivery.headers.items() if k.startswith("x-sergio-")})
+    received = f"{delivery.method} {delivery.path} {headers} {body[:300]}"
+    raise CheckFailed(Finding(message=mask_text(message), expected=expected, received=received))
+
+
+def _shows(secret: str, text: str, headers: Mapping[str, str]) -> bool:
+    """Whether ``secret`` appears in ``text`` or any header value."""
+    return secret in text or any(secret in value for value in headers.values())
+
+
+def _event_validator() -> Any:
+    """A validator for the contract's ``WebhookEvent`` schema (formats checked)."""
+    root = {"$ref": "#/components/schemas/WebhookEvent", "components": {"schemas": components()}}
+    return jsonschema_rs.validator_for(root, validate_formats=True)
+
+
+# -- registration and delivery -----------------------------------------------------------------
+
+
+@check("webhook.registration")
+def registration(ctx: CheckContext) -> None:
+    """Registering shows the whsec_ secret once, never again; a delivery reaches the receiver."""
+    with _receiver(ctx) as receiver, _registered(ctx, receiver.url) as webhook:
+        secret = webhook.secret
+        later: list[tuple[str, httpx.Response]] = []
+        listed = ctx.send("GET", "/v1/webhooks", token=ctx.token())
+        ctx.expect(listed, {200}, "listing webhooks failed", "200")
+        later.append(("GET /v1/webhooks", listed))
+        entries = [entry for entry in listed.json().get("data", []) if entry.get("id") == webhook.id]
+        if not entries:
+            ctx.fail(f"the new webhook {webhook.id} is not listed", listed, "the registered endpoint")
+        if "secret" in entries[0]:
+            ctx.fail("GET /v1/webhooks shows a secret field again", listed, "no secret after registration")
+        with _created_job(ctx) as job:
+            later.append(("POST /v1/jobs", job))
+            delivery = _await_delivery(ctx, receiver, job)
+            if _shows(secret, delivery.body.decode("utf-8", "replace"), delivery.headers):
+                _fail_delivery("the delivery carries the signing secret itself", delivery, "only a MAC")
+        deleted = webhook.delete()
+        ctx.expect(deleted, {200, 204}, f"deleting webhook {webhook.id} failed", "204")
+        later.append((f"DELETE /v1/webhooks/{webhook.id}", deleted))
+        for what, response in later:
+            if _shows(secret, response.text, response.headers):
+                ctx.fail(
+                    f"{what} shows the webhook's signing secret again", response, "the secret shown once"
+                )
+
+
+@check("webhook.signature")
+def signature(ctx: CheckContext) -> None:
+    """A delivery's X-Sergio-Signature verifies over the raw body; body and headers are as documented."""
+    with _receiver(ctx) as receiver, _registered(ctx, receiver.url) as webhook, _created_job(ctx) as job:
+        secret = webhook.secret
+        delivery = _await_delivery(ctx, receiver, job)
+        try:
+            signatures.verify(delivery.header(SIGNATURE), delivery.body, secret, now=ctx.now())
+        except signatures.SignatureError as error:
+            _fail_delivery(
+                f"the {EVENT} delivery's {SIGNATURE} does not verify over the raw body: {error.reason}",
+                delivery,
+                'v1 = HMAC-SHA256(secret, "<t>.<raw body>") with t within 300 s',
+            )
+        try:
+            event = json.loads(delivery.body)
+        except ValueError:
+            _fail_delivery("the delivery body is not JSON", delivery, "a WebhookEvent JSON body")
+        problems = [
+            f"{'/'.join(map(str, e.instance_path)) or 'body'}: {e.message}"
+            for e in _event_validator().iter_errors(event)
+        ]
+        if problems:
+            _fail_delivery(
+                f"the delivery body breaks the WebhookEvent schema: {problems[:3]}",
+                delivery,
+                "{id: evt_..., type, created_at, data: {object: Job}}",
+            )
+        if event["type"] != EVENT or event["data"]["object"].get("id") != job.json()["id"]:
+            _fail_delivery(f"the delivery is not the {EVENT} event of the job just created", delivery, EVENT)
+        if delivery.header("X-Sergio-Event") != event["type"]:
+            _fail_delivery("X-Sergio-Event is missing or differs from the body's type", delivery, EVENT)
+        if not (delivery.header("X-Sergio-Delivery") or "").strip():
+            _fail_delivery("the delivery has no X-Sergio-Delivery id", delivery, "a delivery id header")
+        if "application/json" not in (delivery.header("Content-Type") or ""):
+            _fail_delivery("the delivery is not sent as application/json", delivery, "application/json")
+
+
+@check("webhook.https_only")
+def https_only(ctx: CheckContext) -> None:
+    """Registering an http:// webhook URL is refused with a 4xx."""
+    body = {"url": PLAIN_HTTP_HOOK, "events": [EVENT]}
+    response = ctx.send("POST", "/v1/webhooks", token=ctx.token(), json=body)
+    if 200 <= response.status_code < 300:
+        try:
+            webhook_id = response.json().get("id")
+            if webhook_id:
+                ctx.send("DELETE", f"/v1/webhooks/{webhook_id}", token=ctx.token())
+        except (ValueError, httpx.HTTPError):
+            pass
+    if not 400 <= response.status_code < 500:
+        ctx.fail(
+            f"registering the plain-HTTP URL {PLAIN_HTTP_HOOK} answered {response.status_code}",
+            response,
+            "a 4xx refusal (deliveries must go over HTTPS)",
+        )
+
+
+# -- the kit's own verifier --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """A correctly signed delivery to attack: what came, under which secret, stamped when."""
+
+    label: str
+    header: str
+    body: bytes
+    secret: str
+    timestamp: int
+
+
+def _mac(secret: str, timestamp: int, body: bytes) -> str:
+    """The reference v1 MAC, computed here so the verifier is never checked against itself."""
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def _local_sample() -> _Sample:
+    """A job.created event signed here with a fresh secret."""
+    now = int(time.time())
+    job = {**example_job(), "id": "job_" + secrets.token_hex(6), "status": "scheduled"}
+    event = {
+        "id": "evt_" + secrets.token_hex(10),
+        "type": EVENT,
+        "created_at": "2026-01-30T12:00:00Z",
+        "data": {"object": job},
+    }
+    body = json.dumps(event, separators=(",", ":")).encode()
+    secret = "whsec_" + secrets.token_hex(24)
+    return _Sample("a locally signed sample", f"t={now},v1={_mac(secret, now, body)}", body, secret, now)
+
+
+def _real_sample(ctx: CheckContext) -> _Sample | None:
+    """A real delivery, if the target can reach the kit's receiver and signed it correctly.
+
+    Whatever the target gets wrong here is reported by ``webhook.registration`` and
+    ``webhook.signature``; this check then attacks the locally signed sample only.
+    """
+    try:
+        receiver = ctx.receiver()
+    except CheckSkipped:
+        return None
+    try:
+        with _registered(ctx, receiver.url) as webhook, _created_job(ctx) as job:
+            secret = webhook.secret
+            delivery = _delivery_about(receiver, str(job.json()["id"]))
+    except CheckFailed:
+        return None
+    finally:
+        receiver.stop()
+    header = delivery.header(SIGNATURE) if delivery is not None else None
+    match = _REFERENCE_HEADER.match(header or "")
+    if delivery is None or header is None or match is None:
+        return None
+    timestamp = int(match.group(1))
+    if not hmac.compare_digest(match.group(2), _mac(secret, timestamp, delivery.body)):
+        return None
+    return _Sample("a real delivery", header, delivery.body, secret, timestamp)
+
+
+def _reserialized(body: bytes) -> list[bytes]:
+    """The same JSON document in other bytes: what a receiver that parses first would verify."""
+    document = json.loads(body)
+    variants = [
+        json.dumps(document).encode(),
+        json.dumps(document, sort_keys=True, separators=(",", ":")).encode(),
+        json.dumps(document, indent=2).encode(),
+        body + b"\n",
+    ]
+    return [variant for variant in variants if variant != body]
+
+
+def _attack(ctx: CheckContext, sample: _Sample) -> None:
+    """Run every forgery of ``sample`` through the kit's verifier; fail on the first it accepts."""
+    t, body, secret, header = sample.timestamp, sample.body, sample.secret, sample.header
+
+    def resigned(timestamp: int) -> str:
+        return f"t={timestamp},v1={_mac(secret, timestamp, body)}"
+
+    def accepts(case: str, now: int) -> None:
+        try:
+            signatures.verify(header, body, secret, now=now)
+        except signatures.SignatureError as error:
+            ctx.fail(
+                f"the kit's verifier rejected {case} ({sample.label}): {error.reason}", expected="accepted"
+            )
+
+    def rejects(case: str, forged_header: str | None, forged_body: bytes, key: str, now: int) -> None:
+        try:
+            signatures.verify(forged_header, forged_body, key, now=now)
+        except signatures.SignatureError:
+            return
+        except Exception as error:
+            ctx.fail(
+                f"the kit's verifier crashed on {case} ({sample.label}): {type(error).__name__}",
+                expected="a SignatureError",
+            )
+        ctx.fail(f"the kit's verifier accepted {case} ({sample.label})", expected="a SignatureError")
+
+    accepts("the genuine signature", t)
+    accepts(f"a signature {TOLERANCE} s old", t + TOLERANCE)
+    accepts(f"a signature {TOLERANCE} s ahead", t - TOLERANCE)
+    for position in (0, len(body) // 2, len(body) - 1):
+        changed = bytearray(body)
+        changed[position] ^= 0x01
+        rejects(f"the body with byte {position} changed", header, bytes(changed), secret, t)
+    for number, variant in enumerate(_reserialized(body), 1):
+        rejects(f"the body re-serialized (variant {number})", header, variant, secret, t)
+    rejects("a different secret", header, body, "whsec_" + secrets.token_hex(24), t)
+    rejects("a truncated secret", header, body, secret[:-1], t)
+    for missing in (None, "", "   "):
+        rejects(f"a missing signature header ({missing!r})", missing, body, secret, t)
+    rejects(f"a timestamp {TOLERANCE + 1} s old", header, body, secret, t + TOLERANCE + 1)
+    rejects(f"a timestamp {TOLERANCE + 1} s ahead", header, body, secret, t - TOLERANCE - 1)
+    rejects("a re-signed stale timestamp", resigned(t - TOLERANCE - 1), body, secret, t)
+    rejects("a re-signed future timestamp", resigned(t + TOLERANCE + 1), body, secret, t)
+    rejects("a re-signed timestamp in milliseconds", resigned(t * 1000), body, secret, t)
+    for scheme in ("v0", "v2", "sha256"):
+        rejects(
+            f"the MAC under the unknown scheme {scheme}=",
+            header.replace("v1=", f"{scheme}="),
+            body,
+            secret,
+            t,
+        )
+    rejects("a header with no signature", f"t={t}", body, secret, t)
+    rejects("a header with no timestamp", f"v1={_mac(secret, t, body)}", body, secret, t)
+
+    def spied(case: str, run: Callable[[], None]) -> None:
+        with mock.patch("hmac.compare_digest", wraps=hmac.compare_digest) as compare:
+            run()
+        if not compare.called:
+            ctx.fail(
+                f"the kit's verifier decided {case} ({sample.label}) without hmac.compare_digest",
+                expected="a constant-time comparison",
+            )
+
+    spied("the genuine signature", lambda: accepts("the genuine signature", t))
+    other = "whsec_" + secrets.token_hex(24)
+    spied("a different secret", lambda: rejects("a different secret", header, body, other, t))
+
+
+@check("webhook.verifier")
+def verifier(ctx: CheckContext) -> None:
+    """The kit's verifier rejects changed bytes, re-serialized JSON, wrong secrets, bad times and schemes."""
+    samples = [_local_sample()]
+    real = _real_sample(ctx)
+    if real is not None:
+        samples.append(real)
+    for sample in samples:
+        _attack(ctx, sample)

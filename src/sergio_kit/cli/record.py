@@ -1,0 +1,121 @@
+"""``sergio-kit record``: record the scripted tour into redacted vcrpy cassettes, one per flow.
+
+Without ``--base-url`` the embedded reference server is started (test clock on, so the 429 costs no
+waiting) and stopped afterwards. A live target takes its settings through the kit's one precedence
+(:func:`sergio_kit.config.load_config`): the login from ``SERGIO_EMAIL``/``SERGIO_PASSWORD``, an
+optional second tenant from ``SERGIO_OTHER_EMAIL``/``SERGIO_OTHER_PASSWORD``, the test clock and
+the webhook receiver's certificate when configured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+from sergio_kit.cassettes.record import Recorded, record_tour
+from sergio_kit.config import KitConfig, load_config
+from sergio_kit.errors import SergioKitError
+from sergio_kit.target.embedded import embedded_target, start_server
+from sergio_kit.target.live import live_target
+
+DEFAULT_OUT = Path("fixtures/cassettes")
+
+
+HELP = "record the scripted tour of every operation into redacted vcrpy cassettes, one per flow"
+DESCRIPTION = (
+    "Drive a scripted tour of every contract operation (auth, jobs, bulk, webhooks, "
+    "api-keys, zapier, ratelimit, health, errors) through a TLS-verifying httpx client under vcrpy "
+    "and write one cassette per flow, every secret replaced by a <redacted:KIND:N> placeholder. "
+    "Without --base-url the embedded reference server is started (its seeded accounts, test clock "
+    "and webhook receiver certificate). A live target takes its login from SERGIO_EMAIL and "
+    "SERGIO_PASSWORD, an optional second tenant from SERGIO_OTHER_EMAIL and SERGIO_OTHER_PASSWORD "
+    "(environment or config file, never the command line), SERGIO_RECEIVER_CERT to record a "
+    "webhook delivery, SERGIO_CLOCK_URL and SERGIO_CLOCK_TOKEN to give the 429 a fresh window, and "
+    "SERGIO_TIER_LIMITS when its bulk quota is not 10. Everything the tour creates is deleted again."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``sergio-kit record``."""
+    parser.add_argument(
+        "--base-url",
+        default=None,
+        help="HTTPS base URL of a live target to record (or SERGIO_BASE_URL); without it the embedded "
+        "reference server is started on loopback and its cassettes say https://127.0.0.1:8443",
+    )
+    parser.add_argument(
+        "--ca-bundle",
+        type=Path,
+        default=None,
+        help="PEM CA bundle that signed the live target's certificate (or SERGIO_CA_BUNDLE; default: the "
+        "system trust store); TLS is always verified",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="FOLDER",
+        help=f"folder for the cassettes, one <flow>.yaml per flow, replaced only when every flow was "
+        f"recorded (default {DEFAULT_OUT})",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Record every flow; exit 0 when all were recorded, 1 when the target answered off-script."""
+    settings = load_config({"base_url": args.base_url, "ca_bundle": args.ca_bundle}, os.environ, Path.cwd())
+    out: Path = args.out
+    if settings.base_url is None:
+        if args.ca_bundle is not None:
+            raise SergioKitError(
+                "--ca-bundle only applies to a live target: add --base-url URL, or drop --ca-bundle"
+            )
+        print(f"sergio-kit record: target the embedded reference server → {out}")
+        recorded = _record_embedded(out)
+    else:
+        print(f"sergio-kit record: target {settings.base_url} → {out}")
+        recorded = _record_live(settings, out)
+    total = sum(item.interactions for item in recorded)
+    print(f"{len(recorded)} cassettes, {total} interactions, secrets redacted: {out}")
+    return 0
+
+
+def _record_embedded(out: Path) -> list[Recorded]:
+    with tempfile.TemporaryDirectory(prefix="sergio-record-") as data:
+        server = start_server(Path(data), plain_http=False)
+        target = None
+        try:
+            target = embedded_target(server)
+            passwords = [
+                user["password"] for company in server.credentials()["companies"] for user in company["users"]
+            ]
+            return record_tour(
+                target,
+                out,
+                known_secrets=passwords,
+                stable_server=True,
+                unrecorded=[server.clock_url] if server.clock_url else [],
+                progress=print,
+            )
+        finally:
+            if target is not None:
+                target.close()
+            server.stop()
+
+
+def _record_live(settings: KitConfig, out: Path) -> list[Recorded]:
+    target = live_target(settings)
+    if target.receiver_cert is None:
+        print("  note: no SERGIO_RECEIVER_CERT, so the webhook delivery is not recorded")
+    try:
+        passwords = [p for p in (settings.password, settings.other_password) if p]
+        return record_tour(
+            target,
+            out,
+            known_secrets=passwords,
+            unrecorded=[settings.clock_url] if settings.clock_url else [],
+            progress=print,
+        )
+    finally:
+        target.close()

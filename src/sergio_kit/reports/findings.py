@@ -1,0 +1,92 @@
+"""A finding: what a failed check sent, what came back, what was expected, how to reproduce it.
+
+Findings are built from real exchanges and masked before they leave this module: no token, refresh
+token, API key, webhook secret or password is ever stored in one.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import httpx
+
+from sergio_kit.reports.redaction import mask_headers, mask_text
+
+BODY_PREVIEW = 300
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Why a check failed, structured for the reports."""
+
+    message: str
+    expected: str = ""
+    sent: str = ""
+    received: str = ""
+    curl: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The finding as plain data (already masked)."""
+        return asdict(self)
+
+    def one_line(self) -> str:
+        """The message, and what was expected when it adds anything."""
+        if self.expected and self.expected not in self.message:
+            return f"{self.message} (expected {self.expected})"
+        return self.message
+
+
+class CheckFailed(AssertionError):
+    """A check found the target breaking its rule."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.one_line())
+        self.finding = finding
+
+
+class CheckSkipped(Exception):
+    """A check needs something the target does not offer; the message says what."""
+
+
+def finding_from_response(message: str, response: httpx.Response, *, expected: str = "") -> Finding:
+    """A :class:`Finding` describing ``response`` and the request that produced it, masked."""
+    request = response.request
+    body = request.content.decode("utf-8", errors="replace") if request.content else ""
+    sent = f"{request.method} {request.url}"
+    if body:
+        sent += " " + _preview(mask_text(body))
+    received = f"{response.status_code} {_preview(mask_text(response.text))}"
+    return Finding(
+        message=mask_text(message),
+        expected=expected,
+        sent=mask_text(sent),
+        received=received,
+        curl=curl_command(request),
+    )
+
+
+def curl_command(request: httpx.Request) -> str:
+    """A curl line that repeats ``request``, with every secret masked."""
+    parts = ["curl", "-X", request.method]
+    for name, value in mask_headers(dict(request.headers)).items():
+        if name.lower() in {
+            "host",
+            "content-length",
+            "accept-encoding",
+            "connection",
+            "user-agent",
+            "accept",
+        }:
+            continue
+        parts += ["-H", f"{name}: {value}"]
+    if request.content:
+        parts += ["--data-raw", mask_text(request.content.decode("utf-8", errors="replace"))]
+    parts.append(str(request.url))
+    return " ".join(shlex.quote(part) for part in parts)
+
+
+def _preview(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= BODY_PREVIEW else text[: BODY_PREVIEW - 3] + "..."

@@ -1,0 +1,183 @@
+"""Start and stop the reference server as a real process on free loopback ports.
+
+Used by ``sergio-kit check`` (the embedded default target), by the project's tests and by the
+benchmarks. The server is reached only over HTTPS, like any other target.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sergio_kit.errors import TargetUnreachableError
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.target import Account, Target
+
+READY_FILE = "ready.json"
+LOG_FILE = "server.log"
+
+
+@dataclass
+class RunningServer:
+    """A reference server process and what a client needs to talk to it."""
+
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    info: dict[str, Any] = field(repr=False)
+
+    @property
+    def base_url(self) -> str:
+        """The HTTPS base URL, e.g. ``https://127.0.0.1:40123``."""
+        return str(self.info["base_url"])
+
+    @property
+    def http_url(self) -> str | None:
+        """The plain-HTTP URL (answers 403 https_required), if that listener is open."""
+        return self.info.get("http_url")
+
+    @property
+    def ca_cert(self) -> Path:
+        """The test CA's certificate (PEM) that signed the server certificate."""
+        return Path(self.info["ca_cert"])
+
+    @property
+    def clock_url(self) -> str | None:
+        """The test-clock endpoint, when the server runs with ``--test-clock``."""
+        clock = self.info.get("test_clock")
+        return clock["url"] if clock else None
+
+    @property
+    def clock_token(self) -> str | None:
+        """The token guarding the test clock."""
+        clock = self.info.get("test_clock")
+        return clock["token"] if clock else None
+
+    def credentials(self) -> dict[str, Any]:
+        """The seeded accounts and API keys (``credentials.json``)."""
+        data: dict[str, Any] = json.loads(Path(self.info["credentials"]).read_text())
+        return data
+
+    def jwt_secret(self) -> bytes:
+        """The server's signing secret (for forged-token checks)."""
+        return Path(self.info["jwt_secret_file"]).read_text().strip().encode()
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client TLS context that trusts only the test CA."""
+        return ssl.create_default_context(cafile=str(self.ca_cert))
+
+    def log(self) -> str:
+        """What the server printed so far."""
+        path = self.data_dir / LOG_FILE
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after ``timeout``)."""
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_server(
+    data_dir: Path,
+    *,
+    faults: Sequence[str] = (),
+    test_clock: bool = True,
+    limits: dict[str, int] | None = None,
+    plain_http: bool = True,
+    template: Path | None = None,
+    timeout: float = 60.0,
+) -> RunningServer:
+    """Start ``sergio-kit serve`` on free loopback ports and wait until it is listening.
+
+    ``template`` is a data folder of an earlier run to copy (skips CA creation and seeding).
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if template is not None:
+        for name in ("ca.pem", "ca-key.pem", "jwt-secret", "sergio.db", "credentials.json"):
+            if (template / name).exists():
+                shutil.copy2(template / name, data_dir / name)
+    ready = data_dir / READY_FILE
+    ready.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "sergio_kit", "serve", "--port", "0", "--data", str(data_dir)]
+    command += ["--ready-file", str(ready)]
+    if plain_http:
+        command += ["--http-port", "0"]
+    if test_clock:
+        command.append("--test-clock")
+    for fault in faults:
+        command += ["--fault", fault]
+    for tier, limit in (limits or {}).items():
+        command += ["--limit", f"{tier}={limit}"]
+    with open(data_dir / LOG_FILE, "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while not ready.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            output = (data_dir / LOG_FILE).read_text(errors="replace").strip().splitlines()
+            last = output[-1] if output else "no output"
+            raise TargetUnreachableError(f"the embedded reference server did not start: {last}")
+        time.sleep(0.05)
+    return RunningServer(process=process, data_dir=data_dir, info=json.loads(ready.read_text()))
+
+
+@contextmanager
+def embedded_server(data_dir: Path, **options: Any) -> Iterator[RunningServer]:
+    """Run a reference server for the duration of a ``with`` block."""
+    server = start_server(data_dir, **options)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def clean_environment() -> dict[str, str]:
+    """The environment for child processes, without the kit's own ``SERGIO_*`` settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("SERGIO_")}
+
+
+def embedded_target(server: RunningServer) -> Target:
+    """A :class:`Target` for a reference server this process started: both tenants' admins, the
+    signing secret, the test clock and a way to issue webhook-receiver certificates it trusts.
+    Its tier limits are the ones the server reports running with."""
+    from sergio_kit.server.tls import issue_receiver_cert
+
+    companies = server.credentials()["companies"]
+    primary, other = (_admin(company) for company in companies[:2])
+    clock = None
+    if server.clock_url and server.clock_token:
+        clock = TestClock(server.clock_url, server.clock_token, server.ssl_context())
+        clock.now()
+    return Target(
+        base_url=server.base_url,
+        account=primary,
+        ca_bundle=server.ca_cert,
+        http_url=server.http_url,
+        clock=clock,
+        embedded=True,
+        other_account=other,
+        jwt_secret=server.jwt_secret(),
+        receiver_cert=lambda destination: issue_receiver_cert(server.data_dir, destination),
+        tier_limits={tier: int(limit) for tier, limit in server.info["limits"].items()},
+    )
+
+
+def _admin(company: dict[str, Any]) -> Account:
+    admin = next(user for user in company["users"] if user["role"] == "admin")
+    return Account(admin["email"], admin["password"])

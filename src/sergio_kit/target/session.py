@@ -1,0 +1,95 @@
+"""A logged-in session that spends the auth tier sparingly: one login, then refreshes.
+
+The kit's own logins and refreshes count against the target's auth tier (10 per minute), so the
+session logs in once, reuses the token until shortly before it expires (by the target's clock),
+refreshes with the rotated refresh token, and waits out a 429 rather than failing a check.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from sergio_kit.errors import SergioKitError
+from sergio_kit.target.target import Account, Target
+from sergio_kit.target.throttling import Throttle
+
+RENEW_BEFORE = 120  # seconds before expiry at which the session refreshes
+
+
+def unreachable(base_url: str, error: httpx.ConnectError) -> SergioKitError:
+    """The one-line error for a target the kit cannot connect to, with the likely fix."""
+    hint = ""
+    if "CERTIFICATE_VERIFY_FAILED" in str(error):
+        hint = "; pass the CA that signed its certificate with --ca-bundle or SERGIO_CA_BUNDLE"
+    return SergioKitError(f"cannot reach {base_url}: {error}{hint}")
+
+
+class TokenSession:
+    """The bearer token of one account, renewed as needed."""
+
+    def __init__(self, target: Target, account: Account, throttle: Throttle) -> None:
+        self._target = target
+        self._account = account
+        self._throttle = throttle
+        self._client = httpx.Client(base_url=target.base_url, verify=target.ssl_context(), timeout=30.0)
+        self._token: str | None = None
+        self._refresh_token: str | None = None
+        self._expires_at = 0.0
+        self.logins = 0
+        self.refreshes = 0
+
+    def token(self) -> str:
+        """A bearer token valid for at least two more minutes of target time."""
+        if self._token is not None and self._target.now() < self._expires_at - RENEW_BEFORE:
+            return self._token
+        if self._refresh_token is not None and self._refresh():
+            assert self._token is not None
+            return self._token
+        self._login()
+        assert self._token is not None
+        return self._token
+
+    def _login(self) -> None:
+        body = {"email": self._account.email, "password": self._account.password}
+        response = self._post("/v1/auth/login", body, "sergio-kit login")
+        if response.status_code != 200:
+            raise SergioKitError(
+                f"login as {self._account.email} at {self._target.base_url} was refused "
+                f"({response.status_code}): check SERGIO_EMAIL / SERGIO_PASSWORD"
+            )
+        self.logins += 1
+        self._store(response.json())
+
+    def _refresh(self) -> bool:
+        response = self._post(
+            "/v1/auth/refresh", {"refresh_token": self._refresh_token}, "sergio-kit refresh"
+        )
+        if response.status_code != 200:
+            self._refresh_token = None
+            return False
+        self.refreshes += 1
+        self._store(response.json())
+        return True
+
+    def _store(self, data: dict[str, Any]) -> None:
+        self._token = data["token"]
+        self._refresh_token = data.get("refresh_token")
+        self._expires_at = datetime.fromisoformat(data["expires_at"].replace("Z", "+00:00")).timestamp()
+
+    def _post(self, path: str, body: dict[str, Any], label: str) -> httpx.Response:
+        self._target.note_auth_call()
+        try:
+            return self._throttle.send(
+                label,
+                lambda: self._client.post(path, json=body),
+                lambda r: (r.status_code, r.headers),
+            )
+        except httpx.ConnectError as error:
+            raise unreachable(self._target.base_url, error) from None
+
+    def close(self) -> None:
+        """Close the HTTP connection."""
+        self._client.close()

@@ -1,0 +1,58 @@
+"""The target under test: where it is, how to trust it, who to log in as, what it offers."""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sergio_kit.config import DEFAULT_TIER_LIMITS
+from sergio_kit.target.clock import TestClock
+
+
+@dataclass(frozen=True)
+class Account:
+    """Login credentials of one user (never printed: ``repr`` hides the password)."""
+
+    email: str
+    password: str = field(repr=False)
+
+
+@dataclass
+class Target:
+    """A Sergio deployment (or the embedded reference server) and what the kit knows about it."""
+
+    base_url: str
+    account: Account
+    ca_bundle: Path | None = None
+    http_url: str | None = None
+    clock: TestClock | None = None
+    embedded: bool = False
+    other_account: Account | None = None
+    api_key: str | None = field(default=None, repr=False)
+    jwt_secret: bytes | None = field(default=None, repr=False)
+    receiver_cert: Callable[[Path], Path] | None = None  # issues a loopback cert the target trusts
+    tier_limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_TIER_LIMITS))  # per 60 s
+    cassette_dir: Path | None = None  # the recorded cassettes the cassette group replays
+    last_auth_call: float = field(default=0.0, repr=False)  # time.monotonic() of the kit's last one
+
+    def note_auth_call(self) -> None:
+        """The kit is about to send an auth-tier request (login, refresh, logout)."""
+        self.last_auth_call = time.monotonic()
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A verifying TLS context: the CA bundle if given, else the system trust store."""
+        if self.ca_bundle is not None:
+            return ssl.create_default_context(cafile=str(self.ca_bundle))
+        return ssl.create_default_context()
+
+    def close(self) -> None:
+        """Close the test-clock connection, if any."""
+        if self.clock is not None:
+            self.clock.close()
+
+    def now(self) -> float:
+        """The target's current time: its test clock when it has one, else the local clock."""
+        return self.clock.estimated_now() if self.clock is not None else time.time()

@@ -1,0 +1,128 @@
+"""The ``ratelimit`` group against live targets (servers without the test clock, documented tiers):
+the live plan probes every tier at once, so each run takes about one real window.
+
+Three runs go at the same time, each against its own server: a clean one (everything passes, nothing
+skipped), one with faults whose checks must fail while every other check passes, and one with the
+fixed-window fault (whose clock-aligned side effects may fail neighbours too, so only its own check
+and the faults beside it are asserted).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sergio_kit.target.embedded import RunningServer, clean_environment, start_server
+
+FAULTS_EXACT = (
+    "ratelimit.read.boundary@apikey",
+    "ratelimit.auth.retry_after_honest",
+    "ratelimit.relogin_bypass",
+    "ratelimit.concurrency",
+    "ratelimit.webhook.body",
+)
+FAILS_EXACT = {
+    "ratelimit.read.boundary",
+    "ratelimit.read.headers",  # the variant's extra admission also shows in RateLimit's remaining
+    "ratelimit.auth.retry_after_honest",
+    "ratelimit.relogin_bypass",
+    "ratelimit.concurrency",
+    "ratelimit.webhook.body",
+}
+FAULTS_WINDOW = ("ratelimit.window", "ratelimit.bulk.boundary", "ratelimit.write.retry_after")
+RUNS = {"clean": (), "exact": FAULTS_EXACT, "window": FAULTS_WINDOW}
+
+
+def _environment(server: RunningServer) -> dict[str, str]:
+    companies = server.credentials()["companies"]
+    admins = [next(u for u in company["users"] if u["role"] == "admin") for company in companies]
+    return {
+        **clean_environment(),
+        "SERGIO_EMAIL": admins[0]["email"],
+        "SERGIO_PASSWORD": admins[0]["password"],
+        "SERGIO_OTHER_EMAIL": admins[1]["email"],
+        "SERGIO_OTHER_PASSWORD": admins[1]["password"],
+        "SERGIO_CA_BUNDLE": str(server.ca_cert),
+    }
+
+
+@pytest.fixture(scope="module")
+def live_reports(tmp_path_factory: pytest.TempPathFactory, server_template: Path) -> Iterator[dict[str, Any]]:
+    """Each run's exit code, output and report.json, from three live runs made side by side."""
+    results: dict[str, Any] = {}
+    with ExitStack() as stack:
+        processes = {}
+        for name, faults in RUNS.items():
+            folder = tmp_path_factory.mktemp(f"live-{name}")
+            server = start_server(folder / "data", test_clock=False, template=server_template, faults=faults)
+            stack.callback(server.stop)
+            command = [sys.executable, "-m", "sergio_kit", "check", "--base-url", server.base_url]
+            command += ["--only", "ratelimit", "--report", str(folder / "reports")]
+            processes[name] = (
+                subprocess.Popen(command, env=_environment(server), stdout=subprocess.PIPE, text=True),
+                folder,
+            )
+        for name, (process, folder) in processes.items():
+            try:
+                output, _ = process.communicate(timeout=300)
+            finally:
+                process.kill()
+            report = json.loads((folder / "reports" / "report.json").read_text())
+            results[name] = {"code": process.returncode, "output": output, "report": report}
+    yield results
+
+
+def _statuses(run: dict[str, Any]) -> dict[str, str]:
+    return {check["id"]: check["status"] for check in run["report"]["checks"]}
+
+
+def test_clean_live_target_passes_every_ratelimit_check(live_reports: dict[str, Any]) -> None:
+    """Against a clean live target all 30 ratelimit checks pass and none is skipped."""
+    run = live_reports["clean"]
+    statuses = _statuses(run)
+    assert run["code"] == 0, run["output"][-3000:]
+    assert len(statuses) == 30
+    assert set(statuses.values()) == {"passed"}, statuses
+
+
+def test_live_plan_fails_exactly_the_broken_rules(live_reports: dict[str, Any]) -> None:
+    """Each fault's check fails in the live plan, and every other check still passes."""
+    run = live_reports["exact"]
+    statuses = _statuses(run)
+    assert run["code"] == 1
+    failed = {check_id for check_id, status in statuses.items() if status == "failed"}
+    assert failed == FAILS_EXACT, run["output"][-3000:]
+    assert {status for check_id, status in statuses.items() if check_id not in failed} == {"passed"}
+
+
+def test_live_plan_catches_a_fixed_window(live_reports: dict[str, Any]) -> None:
+    """The window probe (aligned to the target's Date header) catches a fixed window, live."""
+    run = live_reports["window"]
+    statuses = _statuses(run)
+    assert run["code"] == 1
+    assert {check_id for check_id in FAULTS_WINDOW if statuses[check_id] == "failed"} == set(FAULTS_WINDOW)
+    window = next(c for c in run["report"]["checks"] if c["id"] == "ratelimit.window")
+    assert "admitted 1 s into the next" in window["detail"]
+
+
+def test_wrong_other_password_is_one_line(tmp_path: Path, server_template: Path) -> None:
+    """The live plan's own login refused: exit 2 and one line naming the setting to fix."""
+    server = start_server(tmp_path / "data", test_clock=False, template=server_template)
+    try:
+        environment = {**_environment(server), "SERGIO_OTHER_PASSWORD": "not-the-password"}
+        command = [sys.executable, "-m", "sergio_kit", "check", "--base-url", server.base_url]
+        command += ["--only", "ratelimit", "--report", str(tmp_path / "reports")]
+        result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
+    finally:
+        server.stop()
+    assert result.returncode == 2
+    assert "was refused (401): check SERGIO_OTHER_EMAIL / SERGIO_OTHER_PASSWORD" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "not-the-password" not in result.stdout + result.stderr

@@ -1,0 +1,106 @@
+"""``sergio-kit load`` end to end: Locust runs in child processes against embedded servers on loopback.
+
+Windows are shortened (``--window``) so each tier reaches 1.5x its limit within seconds; locust is
+never imported here (gevent monkey-patches on import).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sergio_kit.cli.main import main
+
+
+def _load(tmp_path: Path, *options: str) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
+    """Run ``sergio-kit load`` with ``options``; return its exit code, summary and Locust stats."""
+    report = tmp_path / "report"
+    code = main(["load", "--profile", "conformance", "--report", str(report), *options])
+    summary = json.loads((report / "summary.json").read_text())
+    stats = json.loads((report / "stats.json").read_text())
+    assert (report / "report.html").stat().st_size > 0
+    assert (report / "locust_stats.csv").exists()
+    return code, summary, stats
+
+
+def _tiers(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {tier["tier"]: tier for tier in summary["tiers"]}
+
+
+def _chart_counts(page: str) -> dict[str, tuple[int, int, int]]:
+    """Per charted tier, (admitted, throttled, failed) summed over the hover text of its bars."""
+    hover = re.compile(r"(\d+) admitted, (\d+) throttled, (\d+) failed")
+    counts = {}
+    for svg in re.findall(r"<svg\b.*?</svg>", page, re.DOTALL):
+        root = ET.fromstring(svg)
+        titles = [t.text or "" for t in root.iterfind("{*}g[@class='bar']/{*}title")]
+        per_bar = [tuple(map(int, match.groups())) for t in titles if (match := hover.search(t))]
+        assert len(per_bar) == len(titles) > 0
+        counts[root.get("data-tier", "")] = (
+            sum(b[0] for b in per_bar),
+            sum(b[1] for b in per_bar),
+            sum(b[2] for b in per_bar),
+        )
+    return counts
+
+
+def test_conformance_run_passes_on_clean_server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every tier is admitted exactly up to its limit and then throttled as contracted, with no failure."""
+    code, summary, stats = _load(tmp_path, "--window", "8", "--duration", "12")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "load: passed" in out
+    tiers = _tiers(summary)
+    assert tiers["read"]["admitted"] == 120
+    assert tiers["write"]["admitted"] == 60
+    for tier in ("read", "write", "webhook", "bulk", "auth"):
+        assert tiers[tier]["throttled"] > 0, tiers[tier]
+        assert tiers[tier]["failed"] == 0, tiers[tier]
+    assert summary["findings"] == []
+    names = {entry["name"] for entry in stats}
+    assert {"read [admitted]", "read [throttled]", "auth [throttled]"} <= names
+    # The token pool logged the one account in once; only the auth-tier user logs in repeatedly.
+    assert [e["num_requests"] for e in stats if e["name"].startswith("token pool login")] == [1]
+    # summary.html: a timeline per tier whose bars add up to summary.json's counts.
+    report = tmp_path / "report"
+    assert f"{report}/summary.html" in out and (report / "locust_stats_history.csv").exists()
+    charts = _chart_counts((report / "summary.html").read_text())
+    assert charts == {t: (s["admitted"], s["throttled"], s["failed"]) for t, s in tiers.items()}
+
+
+def test_two_local_workers_both_send_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With ``--processes 2`` a master drives two workers, each with its own account, and both report."""
+    code, summary, stats = _load(tmp_path, "--window", "8", "--duration", "10", "--processes", "2")
+    assert code == 0, capsys.readouterr().out
+    pool_logins = {e["name"]: e["num_requests"] for e in stats if e["name"].startswith("token pool login")}
+    assert pool_logins == {"token pool login [worker 0]": 1, "token pool login [worker 1]": 1}
+    assert _tiers(summary)["read"]["admitted"] == 120
+    assert summary["findings"] == []
+
+
+def test_boundary_fault_is_over_quota(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A server admitting limit + 1 reads per window makes the run exit 1 with an ``over quota`` class."""
+    code, summary, stats = _load(
+        tmp_path, "--window", "6", "--duration", "8", "--fault", "ratelimit.read.boundary"
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL read: 1 request(s) over quota" in out
+    assert _tiers(summary)["read"]["failures"] == {"over quota": 1}
+    over = next(e for e in stats if e["name"] == "read [over quota]")
+    assert over["num_failures"] == 1
+
+
+def test_missing_retry_after_fails_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """429s without Retry-After on the bulk tier are reported as ``bad Retry-After`` and fail the run."""
+    fault = "ratelimit.bulk.retry_after"
+    code, summary, _ = _load(tmp_path, "--window", "6", "--duration", "8", "--fault", fault)
+    assert code == 1
+    failures = _tiers(summary)["bulk"]["failures"]
+    assert set(failures) == {"bad Retry-After"} and failures["bad Retry-After"] > 0
+    assert "FAIL bulk:" in capsys.readouterr().out

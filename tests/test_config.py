@@ -1,0 +1,620 @@
+"""Configuration: one precedence (CLI > SERGIO_* > config file > default), typed values, clear errors."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sergio_kit.cli.main import build_parser
+from sergio_kit.config import DEFAULT_TIER_LIMITS, FIELDS, GROUPS, KitConfig, load_config
+from sergio_kit.errors import SergioKitError
+from sergio_kit.suite.runner import SettingsPlugin, pytest_arguments
+
+pytest_plugins = ["pytester"]
+
+LIVE_LOGIN = {"SERGIO_EMAIL": "qa@acme.example", "SERGIO_PASSWORD": "pw-env"}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One field's value in each layer, the parsed value each layer yields, and the default."""
+
+    cli: Any
+    env: str
+    file: Any  # written to sergio-kit.toml
+    expected: tuple[Any, Any, Any]  # parsed value from CLI, environment, file
+    default: Any
+    companions: dict[str, str] = field(default_factory=dict)  # env settings the field needs
+
+
+def _cases(tmp: Path) -> dict[str, Case]:
+    """Distinct values per layer for every field (paths under ``tmp``)."""
+    for name in ("cli.pem", "env.pem", "file.pem"):
+        (tmp / name).write_text("-----BEGIN CERTIFICATE-----\n")
+    urls = ("https://cli.example", "https://env.example:8443", "https://file.example/api")
+    return {
+        "base_url": Case(*urls, (urls[0], urls[1], urls[2]), None, LIVE_LOGIN),
+        "ca_bundle": Case(
+            "cli.pem", "env.pem", "file.pem", (tmp / "cli.pem", tmp / "env.pem", tmp / "file.pem"), None
+        ),
+        "email": Case(
+            "c@x.example", "e@x.example", "f@x.example", ("c@x.example", "e@x.example", "f@x.example"), None
+        ),
+        "password": Case("pw-c", "pw-e", "pw-f", ("pw-c", "pw-e", "pw-f"), None),
+        "other_email": Case(
+            "c@y.example",
+            "e@y.example",
+            "f@y.example",
+            ("c@y.example", "e@y.example", "f@y.example"),
+            None,
+            {"SERGIO_OTHER_PASSWORD": "pw-other"},
+        ),
+        "other_password": Case(
+            "op-c", "op-e", "op-f", ("op-c", "op-e", "op-f"), None, {"SERGIO_OTHER_EMAIL": "o@y.example"}
+        ),
+        "api_key": Case("key-c", "key-e", "key-f", ("key-c", "key-e", "key-f"), None),
+        "jwt_secret": Case("jwt-c", "jwt-e", "jwt-f", ("jwt-c", "jwt-e", "jwt-f"), None),
+        "http_url": Case(
+            "http://c.example",
+            "http://e.example:8080",
+            "http://f.example/",
+            ("http://c.example", "http://e.example:8080", "http://f.example"),
+            None,
+        ),
+        "clock_url": Case(
+            "https://c.example/_sergio/clock",
+            "https://e.example/_sergio/clock",
+            "https://f.example/_sergio/clock",
+            (
+                "https://c.example/_sergio/clock",
+                "https://e.example/_sergio/clock",
+                "https://f.example/_sergio/clock",
+            ),
+            None,
+            {"SERGIO_CLOCK_TOKEN": "tok"},
+        ),
+        "clock_token": Case(
+            "tok-c",
+            "tok-e",
+            "tok-f",
+            ("tok-c", "tok-e", "tok-f"),
+            None,
+            {"SERGIO_CLOCK_URL": "https://clock.example/_sergio/clock"},
+        ),
+        "receiver_cert": Case(
+            "cli.pem", "env.pem", "file.pem", (tmp / "cli.pem", tmp / "env.pem", tmp / "file.pem"), None
+        ),
+        "max_examples": Case("3", "7", 11, (3, 7, 11), 25),
+        "tier_limits": Case(
+            "read=5",
+            "write=7, bulk=2",
+            "auth=3",
+            (
+                {**DEFAULT_TIER_LIMITS, "read": 5},
+                {**DEFAULT_TIER_LIMITS, "write": 7, "bulk": 2},
+                {**DEFAULT_TIER_LIMITS, "auth": 3},
+            ),
+            DEFAULT_TIER_LIMITS,
+        ),
+        "only": Case(
+            "auth,refresh",
+            "webhook",
+            ["contract", "apikey"],
+            (("auth", "refresh"), ("webhook",), ("contract", "apikey")),
+            GROUPS,
+        ),
+        "cassettes": Case(
+            "cli-tapes",
+            "env-tapes",
+            "file-tapes",
+            (tmp / "cli-tapes", tmp / "env-tapes", tmp / "file-tapes"),
+            tmp / "fixtures" / "cassettes",
+        ),
+        "report_dir": Case(
+            "cli-reports",
+            "env-reports",
+            "file-reports",
+            (tmp / "cli-reports", tmp / "env-reports", tmp / "file-reports"),
+            tmp / "reports",
+        ),
+    }
+
+
+LAYERS = list(itertools.product([True, False], repeat=3))  # (cli, env, file) given?
+
+
+def _toml(value: Any) -> str:
+    """A TOML literal for a string, int or list of strings (JSON syntax is valid TOML for these)."""
+    return json.dumps(value)
+
+
+def write_toml(path: Path, settings: dict[str, Any], header: str = "") -> Path:
+    """Write ``settings`` as a TOML file (under ``header`` when given) and return its path."""
+    lines = [header] if header else []
+    lines += [f"{key} = {_toml(value)}" for key, value in settings.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _layer_id(layers: tuple[bool, bool, bool]) -> str:
+    return (
+        "+".join(name for name, given in zip(("cli", "env", "file"), layers, strict=True) if given) or "none"
+    )
+
+
+def test_matrix_covers_every_field(tmp_path: Path) -> None:
+    """Every setting of KitConfig has a row in the precedence matrix."""
+    assert set(_cases(tmp_path)) == set(FIELDS)
+
+
+@pytest.mark.parametrize("layers", LAYERS, ids=_layer_id)
+@pytest.mark.parametrize("name", FIELDS)
+def test_precedence_matrix(tmp_path: Path, name: str, layers: tuple[bool, bool, bool]) -> None:
+    """For every field and every combination of layers: CLI beats env beats file beats default."""
+    case = _cases(tmp_path)[name]
+    use_cli, use_env, use_file = layers
+    cli = {name: case.cli} if use_cli else {}
+    environ = dict(case.companions) if any(layers) else {}
+    if use_env:
+        environ[f"SERGIO_{name.upper()}"] = case.env
+    if use_file:
+        write_toml(tmp_path / "sergio-kit.toml", {name: case.file})
+    settings = load_config(cli, environ, tmp_path)
+    cli_label = "--report" if name == "report_dir" else "--" + name.replace("_", "-")
+    labels = (cli_label, f"SERGIO_{name.upper()}", f"sergio-kit.toml: {name}")
+    winners = [
+        (value, label) for given, value, label in zip(layers, case.expected, labels, strict=True) if given
+    ]
+    expected, label = winners[0] if winners else (case.default, None)
+    assert getattr(settings, name) == expected
+    assert settings.sources.get(name) == label
+
+
+def test_file_keys_may_use_dashes(tmp_path: Path) -> None:
+    """``base-url`` and ``base_url`` are the same key; the source names the key as written."""
+    write_toml(tmp_path / "sergio-kit.toml", {"base-url": "https://dash.example", "max-examples": 4})
+    settings = load_config({}, LIVE_LOGIN, tmp_path)
+    assert (settings.base_url, settings.max_examples) == ("https://dash.example", 4)
+    assert settings.sources["base_url"] == "sergio-kit.toml: base-url"
+
+
+def test_pyproject_tool_table_is_the_fallback_file(tmp_path: Path) -> None:
+    """Without sergio-kit.toml, ``[tool.sergio-kit]`` in pyproject.toml is read, paths relative to it."""
+    (tmp_path / "ca.pem").write_text("pem")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.sergio-kit]\nmax-examples = 9\nonly = "auth"\nca_bundle = "ca.pem"\n'
+    )
+    settings = load_config({}, {}, tmp_path)
+    assert (settings.max_examples, settings.only, settings.ca_bundle) == (9, ("auth",), tmp_path / "ca.pem")
+    assert settings.config_file == tmp_path / "pyproject.toml"
+    assert settings.sources["max_examples"] == "pyproject.toml [tool.sergio-kit]: max-examples"
+
+
+def test_pyproject_without_tool_table_means_defaults(tmp_path: Path) -> None:
+    """A pyproject.toml with no ``[tool.sergio-kit]`` is no config file: every default holds."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert load_config({}, {}, tmp_path) == KitConfig(
+        report_dir=tmp_path / "reports", cassettes=tmp_path / "fixtures" / "cassettes"
+    )
+
+
+def test_sergio_kit_toml_wins_over_pyproject(tmp_path: Path) -> None:
+    """When both exist, sergio-kit.toml is the config file and pyproject.toml is not read at all."""
+    write_toml(tmp_path / "sergio-kit.toml", {"max_examples": 5})
+    write_toml(tmp_path / "pyproject.toml", {"max_examples": 6, "only": "auth"}, header="[tool.sergio-kit]")
+    settings = load_config({}, {}, tmp_path)
+    assert (settings.max_examples, settings.only) == (5, GROUPS)
+    assert settings.config_file == tmp_path / "sergio-kit.toml"
+
+
+def test_explicit_config_file_beats_the_working_directory(tmp_path: Path) -> None:
+    """``--config`` beats ``SERGIO_CONFIG`` beats ./sergio-kit.toml; relative paths follow the file."""
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "ca.pem").write_text("pem")
+    write_toml(tmp_path / "sergio-kit.toml", {"max_examples": 1})
+    write_toml(tmp_path / "env.toml", {"max_examples": 2})
+    write_toml(tmp_path / "conf" / "cli.toml", {"max_examples": 3, "ca-bundle": "ca.pem"})
+    environ = {"SERGIO_CONFIG": "env.toml"}
+    assert load_config({}, {}, tmp_path).max_examples == 1
+    assert load_config({}, environ, tmp_path).max_examples == 2
+    settings = load_config({"config": Path("conf/cli.toml")}, environ, tmp_path)
+    assert (settings.max_examples, settings.ca_bundle) == (3, tmp_path / "conf" / "ca.pem")
+    assert settings.sources["max_examples"] == "conf/cli.toml: max_examples"
+
+
+def test_explicit_pyproject_reads_its_tool_table(tmp_path: Path) -> None:
+    """``--config path/pyproject.toml`` reads that file's ``[tool.sergio-kit]`` table."""
+    (tmp_path / "sub").mkdir()
+    write_toml(tmp_path / "sub" / "pyproject.toml", {"only": ["refresh"]}, header="[tool.sergio-kit]")
+    assert load_config({"config": "sub/pyproject.toml"}, {}, tmp_path).only == ("refresh",)
+
+
+def test_http_url_defaults_to_the_base_url_with_http(tmp_path: Path) -> None:
+    """The plain-HTTP probe is the base URL with http:// (same host, port, path) unless set."""
+    settings = load_config({"base_url": "https://s.example:8443/api/"}, LIVE_LOGIN, tmp_path)
+    assert settings.base_url == "https://s.example:8443/api"
+    assert settings.http_url == "http://s.example:8443/api"
+    assert settings.sources["http_url"] == "derived from the base URL"
+    embedded = load_config({}, {}, tmp_path)
+    assert embedded.http_url is None and embedded.embedded
+
+
+def test_empty_environment_variable_counts_as_unset(tmp_path: Path) -> None:
+    """``SERGIO_BASE_URL=`` falls through to the file, not to an error."""
+    write_toml(tmp_path / "sergio-kit.toml", {"max_examples": 8})
+    settings = load_config({}, {"SERGIO_BASE_URL": "", "SERGIO_MAX_EXAMPLES": ""}, tmp_path)
+    assert (settings.base_url, settings.max_examples) == (None, 8)
+
+
+def test_only_becomes_a_marker_expression_in_group_order(tmp_path: Path) -> None:
+    """``--only`` keeps the canonical group order, drops duplicates; all groups means no ``-m``."""
+    settings = load_config({"only": " refresh, AUTH ,refresh"}, {}, tmp_path)
+    assert settings.only == ("auth", "refresh")
+    assert settings.marker_expression() == "auth or refresh"
+    assert load_config({"only": ",".join(GROUPS)}, {}, tmp_path).marker_expression() is None
+
+
+def test_repr_and_summary_hide_secrets(tmp_path: Path) -> None:
+    """No password, API key, signing secret or clock token in ``repr``, ``str`` or the summary."""
+    secrets = {
+        "SERGIO_PASSWORD": "s3cret-pw",
+        "SERGIO_OTHER_PASSWORD": "s3cret-other",
+        "SERGIO_API_KEY": "s3cret-key",
+        "SERGIO_JWT_SECRET": "s3cret-jwt",
+        "SERGIO_CLOCK_TOKEN": "s3cret-clock",
+    }
+    environ = {
+        **secrets,
+        "SERGIO_BASE_URL": "https://s.example",
+        "SERGIO_EMAIL": "qa@s.example",
+        "SERGIO_OTHER_EMAIL": "other@s.example",
+        "SERGIO_CLOCK_URL": "https://s.example/_sergio/clock",
+    }
+    settings = load_config({}, environ, tmp_path)
+    assert settings.jwt_secret == "s3cret-jwt"
+    shown = repr(settings) + str(settings) + "\n".join(settings.summary())
+    for secret in secrets.values():
+        assert secret not in shown
+    assert "jwt_secret set" in shown and "qa@s.example" in shown
+
+
+ERRORS = [
+    pytest.param(
+        {},
+        {"SERGIO_BASE_URL": "ftp://x"},
+        {},
+        "SERGIO_BASE_URL has value 'ftp://x': expected an https:// URL such as https://sergio.example.com",
+        id="env-base-url-not-https",
+    ),
+    pytest.param(
+        {"base_url": "http://127.0.0.1:9"},
+        {},
+        {},
+        "--base-url has value 'http://127.0.0.1:9': expected an https:// URL such as https://sergio.example.com",
+        id="cli-base-url-not-https",
+    ),
+    pytest.param(
+        {},
+        LIVE_LOGIN,
+        {"sergio-kit.toml": "base_url = 'https://'\n"},
+        "sergio-kit.toml: base_url has value 'https://': expected an https:// URL such as https://sergio.example.com",
+        id="file-base-url-no-host",
+    ),
+    pytest.param(
+        {},
+        {},
+        {"sergio-kit.toml": "base_ulr = 'https://x.example'\n"},
+        "sergio-kit.toml has unknown key 'base_ulr': did you mean 'base_url'? expected one of base_url, "
+        "ca_bundle, email, password, other_email, other_password, api_key, jwt_secret, http_url, clock_url, "
+        "clock_token, receiver_cert, max_examples, tier_limits, only, cassettes, "
+        "report_dir (spelled with - or _)",
+        id="file-unknown-key-did-you-mean",
+    ),
+    pytest.param(
+        {},
+        {},
+        {"pyproject.toml": "[tool.sergio-kit]\nmax-exampels = 3\n"},
+        "pyproject.toml [tool.sergio-kit] has unknown key 'max-exampels': did you mean 'max_examples'? "
+        "expected one of base_url, ca_bundle, email, password, other_email, other_password, api_key, "
+        "jwt_secret, http_url, clock_url, clock_token, receiver_cert, max_examples, tier_limits, only, "
+        "cassettes, report_dir (spelled with - or _)",
+        id="pyproject-unknown-key",
+    ),
+    pytest.param(
+        {},
+        {},
+        {"sergio-kit.toml": "base-url = 'https://a.example'\nbase_url = 'https://b.example'\n"},
+        "sergio-kit.toml sets 'base_url' twice ('base-url' and 'base_url'): keep one",
+        id="file-duplicate-key",
+    ),
+    pytest.param(
+        {"only": "auth,tls"},
+        {},
+        {},
+        "--only has value 'auth,tls': unknown group 'tls'; expected a comma-separated list of groups from: "
+        "contract, auth, refresh, apikey, transport, webhook, ratelimit, cassette",
+        id="cli-only-unknown-group",
+    ),
+    pytest.param(
+        {},
+        {"SERGIO_ONLY": "refesh"},
+        {},
+        "SERGIO_ONLY has value 'refesh': unknown group 'refesh' (did you mean 'refresh'?); expected a "
+        "comma-separated list of groups from: contract, auth, refresh, apikey, transport, webhook, "
+        "ratelimit, cassette",
+        id="env-only-did-you-mean",
+    ),
+    pytest.param(
+        {"only": " , "},
+        {},
+        {},
+        "--only has value ' , ': expected a comma-separated list of groups from: contract, auth, refresh, "
+        "apikey, transport, webhook, ratelimit, cassette",
+        id="cli-only-empty",
+    ),
+    pytest.param(
+        {"max_examples": "0"},
+        {},
+        {},
+        "--max-examples has value '0': expected a whole number of at least 1 (Hypothesis examples per "
+        "operation, default 25)",
+        id="cli-max-examples-zero",
+    ),
+    pytest.param(
+        {},
+        {"SERGIO_MAX_EXAMPLES": "ten"},
+        {},
+        "SERGIO_MAX_EXAMPLES has value 'ten': expected a whole number of at least 1 (Hypothesis examples "
+        "per operation, default 25)",
+        id="env-max-examples-not-a-number",
+    ),
+    pytest.param(
+        {},
+        {},
+        {"sergio-kit.toml": "max_examples = 2.5\n"},
+        "sergio-kit.toml: max_examples has value 2.5: expected a whole number of at least 1 (Hypothesis "
+        "examples per operation, default 25)",
+        id="file-max-examples-float",
+    ),
+    pytest.param(
+        {},
+        {},
+        {"sergio-kit.toml": "max_examples = true\n"},
+        "sergio-kit.toml: max_examples has value True: expected a whole number of at least 1 (Hypothesis "
+        "examples per operation, default 25)",
+        id="file-max-examples-bool",
+    ),
+    pytest.param(
+        {"tier_limits": "read=0"},
+        {},
+        {},
+        "--tier-limits has value 'read=0': expected tier=N pairs such as read=100,write=50 (tiers: auth, "
+        "read, write, webhook, bulk; N at least 1)",
+        id="cli-tier-limit-zero",
+    ),
+    pytest.param(
+        {},
+        {"SERGIO_TIER_LIMITS": "reads=100"},
+        {},
+        "SERGIO_TIER_LIMITS has value 'reads=100': unknown tier 'reads' (did you mean 'read'?); expected "
+        "tier=N pairs such as read=100,write=50 (tiers: auth, read, write, webhook, bulk; N at least 1)",
+        id="env-tier-limit-unknown-tier",
+    ),
+    pytest.param(
+        {},
+        {},
+        {"sergio-kit.toml": "tier_limits = 100\n"},
+        "sergio-kit.toml: tier_limits has value 100: expected tier=N pairs such as read=100,write=50 "
+        "(tiers: auth, read, write, webhook, bulk; N at least 1)",
+        id="file-tier-limits-not-pairs",
+    ),
+    pytest.param(
+        {"ca_bundle": Path("missing.pem")},
+        {},
+        {},
+        "--ca-bundle has value 'missing.pem': expected the path of an existing PEM file with the "
+        "CA certificate(s) that signed the target's certificate (no such file)",
+        id="cli-ca-bundle-missing",
+    ),
+    pytest.param(
+        {},
+        {"SERGIO_CA_BUNDLE": "missing.pem"},
+        {},
+        "SERGIO_CA_BUNDLE has value 'missing.pem': expected the path of an existing PEM file with the CA "
+        "certificate(s) that signed the target's certificate (no such file)",
+        id="env-ca-bundle-missing",
+    ),
+    pytest.param(
+        {"config": "nope.toml"},
+        {},
+        {},
+        "--config has value 'nope.toml': the file does not exist; expected a TOML file such as "
+        "sergio-kit.toml",
+        id="cli-config-missing",
+    ),
+    pytest.param(
+        {},
+        {"SERGIO_CONFIG": "pyproject.toml"},
+        {"pyproject.toml": "[project]\nname = 'x'\n"},
+        "pyproject.toml has no [tool.sergio-kit] table: add one, or point --config at a sergio-kit.toml",
+        id="env-config-pyproject-without-table",
+    ),
+    pytest.param(
+        {},
+        {},
+        {"pyproject.toml": "[tool]\nsergio-kit = 5\n"},
+        "pyproject.toml [tool.sergio-kit] is not a table: write it as [tool.sergio-kit] with key = value",
+        id="pyproject-tool-entry-not-a-table",
+    ),
+    pytest.param(
+        {"base_url": "https://s.example"},
+        {},
+        {},
+        "a live target (--base-url = https://s.example) needs a login, but email and password are not set: "
+        "set SERGIO_EMAIL (or --email) and SERGIO_PASSWORD (or --password); the environment is preferred "
+        "for passwords",
+        id="live-target-without-login",
+    ),
+    pytest.param(
+        {},
+        {"SERGIO_BASE_URL": "https://s.example", "SERGIO_EMAIL": "qa@s.example"},
+        {},
+        "a live target (SERGIO_BASE_URL = https://s.example) needs a login, but password is not set: set "
+        "SERGIO_PASSWORD (or --password); the environment is preferred for passwords",
+        id="live-target-without-password",
+    ),
+    pytest.param(
+        {"other_email": "o@s.example"},
+        {},
+        {},
+        "--other-email is set but other_password is not: the other tenant's login needs both; set "
+        "SERGIO_OTHER_PASSWORD (or --other-password), or remove --other-email",
+        id="other-email-without-password",
+    ),
+    pytest.param(
+        {},
+        {"SERGIO_CLOCK_TOKEN": "t"},
+        {},
+        "SERGIO_CLOCK_TOKEN is set but clock_url is not: the test clock needs both; set SERGIO_CLOCK_URL "
+        "(or --clock-url), or remove SERGIO_CLOCK_TOKEN",
+        id="clock-token-without-url",
+    ),
+    pytest.param(
+        {},
+        {"SERGIO_EMAIL": "qa.example.com"},
+        {},
+        "SERGIO_EMAIL has value 'qa.example.com': expected an email address such as qa@example.com",
+        id="env-email-without-at",
+    ),
+    pytest.param(
+        {},
+        {},
+        {"sergio-kit.toml": "password = 12345678\n"},
+        "sergio-kit.toml: password has a value that is not allowed: expected a non-empty password string",
+        id="file-secret-wrong-type-not-echoed",
+    ),
+    pytest.param(
+        {},
+        {},
+        {"sergio-kit.toml": "http_url = 'https://x.example'\n"},
+        "sergio-kit.toml: http_url has value 'https://x.example': expected an http:// URL such as "
+        "http://sergio.example.com",
+        id="file-http-url-not-http",
+    ),
+]
+
+
+@pytest.mark.parametrize(("cli", "environ", "files", "message"), ERRORS)
+def test_bad_settings_give_one_line_errors(
+    tmp_path: Path, cli: dict[str, Any], environ: dict[str, str], files: dict[str, str], message: str
+) -> None:
+    """Each bad value or combination raises SergioKitError with exactly this one-line message."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(SergioKitError) as raised:
+        load_config(cli, environ, tmp_path)
+    assert str(raised.value) == message
+    assert "\n" not in str(raised.value)
+    assert "12345678" not in str(raised.value)
+
+
+@pytest.mark.parametrize("name", ["sergio-kit.toml", "pyproject.toml"])
+def test_malformed_toml_names_the_file_and_line(tmp_path: Path, name: str) -> None:
+    """Broken TOML: one line naming the file and the line of the mistake."""
+    (tmp_path / name).write_text("# settings\nmax_examples = \n")
+    with pytest.raises(SergioKitError) as raised:
+        load_config({}, {}, tmp_path)
+    assert re.fullmatch(
+        rf"{re.escape(name)} is not valid TOML: .*\(at line 2, column \d+\); fix that line", str(raised.value)
+    )
+
+
+def test_plugin_options_name_themselves_in_errors(tmp_path: Path) -> None:
+    """``cli_labels`` names the CLI layer as its caller spells it (the plugin's ``--sergio-*``)."""
+    with pytest.raises(SergioKitError, match=r"^--sergio-base-url has value 'x'"):
+        load_config({"base_url": "x"}, {}, tmp_path, cli_labels={"base_url": "--sergio-base-url"})
+
+
+def _check_args(*argv: str) -> argparse.Namespace:
+    return build_parser().parse_args(["check", *argv])
+
+
+def test_check_command_selects_groups_and_keeps_secrets_off_argv(tmp_path: Path) -> None:
+    """``sergio-kit check --only`` becomes ``-m``; settings (and secrets) travel in the stash, not argv."""
+    args = _check_args("--only", "refresh,auth", "--base-url", "https://s.example", "--password", "pw-argv")
+    settings = load_config(
+        {**vars(args), "report_dir": args.report}, {"SERGIO_EMAIL": "qa@s.example"}, tmp_path
+    )
+    arguments = pytest_arguments(settings, args.fault)
+    assert arguments[arguments.index("-m") + 1] == "auth or refresh"
+    assert not any("pw-argv" in argument or "s.example" in argument for argument in arguments)
+    assert SettingsPlugin(settings).settings.password == "pw-argv"
+    everything = pytest_arguments(load_config({}, {}, tmp_path))
+    assert "-m" not in everything
+
+
+def test_check_cli_layer_beats_environment(tmp_path: Path) -> None:
+    """``sergio-kit check`` options are the CLI layer: ``--max-examples`` beats SERGIO_MAX_EXAMPLES."""
+    args = _check_args("--max-examples", "4", "--report", "out")
+    settings = load_config({**vars(args), "report_dir": args.report}, {"SERGIO_MAX_EXAMPLES": "9"}, tmp_path)
+    assert (settings.max_examples, settings.report_dir) == (4, tmp_path / "out")
+
+
+def test_plugin_fixture_and_header_follow_the_precedence(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a user repo ``sergio_config`` resolves options > env > sergio-kit.toml; the header hides secrets."""
+    monkeypatch.delenv("SERGIO_MAX_EXAMPLES", raising=False)
+    monkeypatch.setenv("SERGIO_ONLY", "auth")
+    monkeypatch.setenv("SERGIO_JWT_SECRET", "s3cret-jwt")
+    pytester.makefile(".toml", **{"sergio-kit": "only = 'webhook'\nmax-examples = 6\n"})
+    pytester.makepyfile(
+        '''
+        def test_settings(sergio_config):
+            """The fixture returns the resolved settings."""
+            assert sergio_config.only == ("auth",)
+            assert sergio_config.max_examples == 3
+            assert sergio_config.jwt_secret == "s3cret-jwt"
+            assert sergio_config.base_url is None
+        '''
+    )
+    result = pytester.runpytest("--sergio-max-examples", "3", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["sergio-kit target: embedded reference server*", "sergio-kit groups: auth; max examples: 3"]
+    )
+    assert "s3cret-jwt" not in result.stdout.str()
+
+
+def test_plugin_reports_a_config_error_once_a_test_needs_the_target(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bad SERGIO_* value shows in the header and errors the tests that use ``sergio_config``."""
+    monkeypatch.setenv("SERGIO_MAX_EXAMPLES", "lots")
+    pytester.makepyfile(
+        '''
+        def test_needs_settings(sergio_config):
+            """Errors: the settings are invalid."""
+
+        def test_plain():
+            """Unaffected by sergio settings."""
+        '''
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["sergio-kit: configuration error: SERGIO_MAX_EXAMPLES has value 'lots'*"])
+
+
+def test_tier_limits_as_a_toml_table(tmp_path: Path) -> None:
+    """``[tier_limits]`` as a TOML table overrides only the tiers it names."""
+    (tmp_path / "sergio-kit.toml").write_text("[tier_limits]\nread = 90\nbulk = 4\n")
+    settings = load_config({}, {}, tmp_path)
+    assert settings.tier_limits == {**DEFAULT_TIER_LIMITS, "read": 90, "bulk": 4}
+    assert "tier limits (per 60 s): auth 10, read 90, write 60, webhook 10, bulk 4" in settings.summary()
