@@ -13,9 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-## test: the project's own tests (starts its own reference servers on loopback)
+## test: the project's own tests (starts its own reference servers on loopback); most of them wait
+## (rate-limit windows, Locust runs), so four pytest-xdist workers share the cores
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 4 --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 ## check: the conformance suite; against the embedded server unless BASE_URL is set
 check: $(STAMP)
@@ -34,8 +35,8 @@ serve: $(STAMP)
 	$(BIN)/sergio-kit serve $(SERVE_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples load
-	$(BIN)/ruff format --check src tests bench examples load
+	$(BIN)/ruff check src tests bench examples load docs
+	$(BIN)/ruff format --check src tests bench examples load docs
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -73,7 +73,7 @@ def bench_server(work: Path) -> tuple[RunningServer, dict[str, str]]:
         {
             "SERGIO_CA_BUNDLE": str(server.ca_cert),
             "SERGIO_LOAD_ACCOUNTS": json.dumps([{"email": admin["email"], "password": admin["password"]}]),
-            "SERGIO_LOAD_LIMITS": ",".join(f"{tier}={n}" for tier, n in LIFTED.items()),
+            "SERGIO_TIER_LIMITS": ",".join(f"{tier}={n}" for tier, n in LIFTED.items()),
             "SERGIO_LOAD_PROFILE": "capacity",
             "SERGIO_BENCH_TOKEN": token,
         }

@@ -7,7 +7,7 @@
 - ``KitHealthUser``: the kit's call path on ``GET /v1/health`` (no token; cheap on the server).
 
 The kit's locustfile reads its settings from the environment as usual (``SERGIO_CA_BUNDLE``,
-``SERGIO_LOAD_ACCOUNTS``, ``SERGIO_LOAD_LIMITS``); pick a class by name on the Locust command line.
+``SERGIO_LOAD_ACCOUNTS``, ``SERGIO_TIER_LIMITS``); pick a class by name on the Locust command line.
 """
 
 from __future__ import annotations

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import httpx
 
-from sergio_kit.target.session import TokenSession
-from sergio_kit.target.target import Target
+from sergio_kit import Target, TokenSession
 
 
 def test_jobs_list_is_a_page(sergio_target: Target, sergio_session: TokenSession) -> None:

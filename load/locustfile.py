@@ -9,7 +9,7 @@ Settings come from the environment (never argv, so passwords stay out of ``ps``)
 - ``SERGIO_LOAD_WINDOW``: seconds over which a conformance user sends 1.5x its tier's limit (default 60).
 - ``SERGIO_LOAD_DURATION``: run length in seconds (default: two windows; capacity 120).
 - ``SERGIO_LOAD_USERS``: capacity users (default 20); conformance users per tier (default 1).
-- ``SERGIO_LOAD_LIMITS``: ``tier=N,...`` over the contract's 10/120/60/10/10.
+- ``SERGIO_TIER_LIMITS``: the target's ``tier=N,...`` over the published limits (the kit's setting).
 - ``SERGIO_LOAD_WEIGHTS``: realistic-day task weights, ``read=80,write=15,webhook=1,bulk=4``.
 
 Every response is classified (see ``sergio_kit.load.ledger``) and reported under ``"<tier> [<class>]"``.
@@ -31,10 +31,12 @@ from locust.runners import MasterRunner, WorkerRunner
 from token_pool import Account, TokenPool
 
 # plain modules of the kit, no heavy imports
+from sergio_kit.config import tier_limits_from_environment
+from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.contract.samples import example_job
-from sergio_kit.load.ledger import WINDOW_SECONDS, Ledger
+from sergio_kit.errors import SergioKitError
+from sergio_kit.load.ledger import Ledger
 from sergio_kit.load.plan import build_plan, write_plan
-from sergio_kit.load.timeline import parse_limits
 
 JOB: dict[str, Any] = example_job(customer_id="cust_load")
 WEBHOOK_SINK = "https://127.0.0.1:9/sergio-load"  # nothing listens; only job.deleted, never sent
@@ -66,8 +68,11 @@ def _weights(text: str | None) -> dict[str, int]:
 ACCOUNTS = _accounts()
 CA_BUNDLE = os.environ.get("SERGIO_CA_BUNDLE") or None
 PROFILE = os.environ.get("SERGIO_LOAD_PROFILE", "conformance")
-WINDOW = float(os.environ.get("SERGIO_LOAD_WINDOW", "60"))
-LIMITS = parse_limits(os.environ.get("SERGIO_LOAD_LIMITS"))
+WINDOW = float(os.environ.get("SERGIO_LOAD_WINDOW") or WINDOW_SECONDS)  # pacing only; the server's is fixed
+try:
+    LIMITS = dict(tier_limits_from_environment(os.environ))
+except SergioKitError as error:
+    raise SystemExit(f"sergio load: {error}") from None
 WEIGHTS = _weights(os.environ.get("SERGIO_LOAD_WEIGHTS"))
 _users_env = os.environ.get("SERGIO_LOAD_USERS")
 USERS = int(_users_env) if _users_env else (1 if PROFILE == "conformance" else 20)

@@ -8,7 +8,6 @@ So the load itself makes a handful of auth-tier calls, and only the auth-tier us
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +17,10 @@ from typing import Any
 import gevent
 import gevent.lock
 
+from sergio_kit.contract.ratelimit import parse_http_date, retry_after_or_none
+
 REFRESH_MARGIN = 300.0
+DEFAULT_RETRY = 5.0  # seconds to wait on a 429 without a usable Retry-After
 
 
 @dataclass
@@ -77,8 +79,8 @@ class TokenPool:
                 refresh = str(data.get("refresh_token", body.get("refresh_token", "")))
                 return _Token(data["token"], refresh, refresh_at)
             if status == 429:
-                retry = headers.get("retry-after", "5")
-                gevent.sleep(float(retry) if retry.isdigit() else 5.0)
+                wait = retry_after_or_none(headers.get("retry-after"), headers.get("date"))
+                gevent.sleep(DEFAULT_RETRY if wait is None else max(wait, 0.0))
                 continue
             return None
         return None
@@ -92,6 +94,6 @@ def _lifetime(expires_at: str, date: str | None) -> float:
         return 3600.0
     now = time.time()
     if date:
-        with contextlib.suppress(TypeError, ValueError):
-            now = email.utils.parsedate_to_datetime(date).timestamp()
+        with contextlib.suppress(ValueError):
+            now = parse_http_date(date)
     return expiry - now

@@ -1,20 +1,34 @@
-"""Shared fixtures: reference-server processes on loopback and HTTPS clients for them."""
+"""Shared fixtures: reference-server processes on loopback and HTTPS clients for them.
+
+Plain helpers live in ``tests/support/`` and are imported from there, never from this module.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from sergio_kit.contract.samples import example_job
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer, start_server
+from tests.support.api import login, seeded_accounts
+from tests.support.clock import start_fresh_windows
+from tests.support.fault_servers import FaultServers, fault_of, grouped_by_fault
+from tests.support.scheduling import FileOrFaultScheduling, slowest_first
 
-WINDOW = 61  # seconds the test clock moves to start every rate-limit window afresh
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests of one fault one after the other, so that they share its server, and the slowest
+    units of work first (see :mod:`tests.support.scheduling`)."""
+    items[:] = slowest_first(grouped_by_fault(items))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> FileOrFaultScheduling | None:
+    """With ``--dist loadscope``: one unit of work per test file, the fault-server files together."""
+    return FileOrFaultScheduling(config, log) if config.getvalue("dist") == "loadscope" else None
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +63,7 @@ def api(server: RunningServer, clock: TestClock) -> Iterator[httpx.Client]:
 
     Every test therefore starts with full quotas; tokens from earlier tests may have expired.
     """
-    clock.unfreeze()
-    clock.advance(WINDOW)
+    start_fresh_windows(clock)
     with httpx.Client(base_url=server.base_url, verify=server.ssl_context(), timeout=15.0) as client:
         yield client
 
@@ -59,32 +72,7 @@ def api(server: RunningServer, clock: TestClock) -> Iterator[httpx.Client]:
 def accounts(server: RunningServer) -> dict[str, Any]:
     """Seeded credentials: ``accounts["acme"]["admin"]`` is ``{"email", "password", ...}``, and
     ``accounts["acme"]["keys"]["jobs:read"]`` is the key with exactly that scope set."""
-    found: dict[str, Any] = {}
-    for company in server.credentials()["companies"]:
-        short = company["id"].removeprefix("cmp_")
-        entry: dict[str, Any] = {"id": company["id"], "keys": {}}
-        for user in company["users"]:
-            entry[user["role"]] = user
-        for key in company["api_keys"]:
-            entry["keys"][",".join(key["scopes"])] = key["key"]
-        found[short] = entry
-    return found
-
-
-def login(client: httpx.Client, user: dict[str, Any]) -> dict[str, Any]:
-    """Log ``user`` in; assert success and return the token response."""
-    response = client.post("/v1/auth/login", json={"email": user["email"], "password": user["password"]})
-    assert response.status_code == 200, response.text
-    data: dict[str, Any] = response.json()
-    return data
-
-
-def bearer(token: str) -> dict[str, str]:
-    """An Authorization header for ``token``."""
-    return {"Authorization": f"Bearer {token}"}
-
-
-JOB = example_job(address={"street": "1 High St", "city": "Springfield", "state": "IL", "zip": "62701"})
+    return seeded_accounts(server)
 
 
 @pytest.fixture
@@ -93,47 +81,13 @@ def admin_token(api: httpx.Client, accounts: dict[str, Any]) -> str:
     return str(login(api, accounts["acme"]["admin"])["token"])
 
 
-class FaultServers:
-    """Starts reference servers with faults; those a test names as coming next are started ahead, on a
-    small thread pool, so their start-up overlaps the test running now. Every server is stopped at close."""
-
-    def __init__(self, tmp_path_factory: pytest.TempPathFactory, template: Path) -> None:
-        self._tmp = tmp_path_factory
-        self._template = template
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fault-server")
-        self._ahead: dict[tuple[str, ...], Future[RunningServer]] = {}
-        self._started: list[RunningServer] = []
-
-    def _submit(self, faults: tuple[str, ...], options: dict[str, Any]) -> Future[RunningServer]:
-        data_dir = self._tmp.mktemp("fault")  # made here: tmp_path_factory is not thread-safe
-        return self._pool.submit(start_server, data_dir, faults=faults, template=self._template, **options)
-
-    def __call__(self, *faults: str, order: Sequence[str] = (), **options: Any) -> RunningServer:
-        """A fresh server with ``faults``; ``order``: the single faults in the order the tests ask for
-        them, so the two after this one start ahead."""
-        future = self._ahead.pop(faults, None) if not options else None
-        running = (future or self._submit(faults, options)).result()
-        self._started.append(running)
-        index = order.index(faults[0]) if len(faults) == 1 and faults[0] in order else len(order)
-        for upcoming in order[index + 1 : index + 3]:
-            if (upcoming,) not in self._ahead:
-                self._ahead[(upcoming,)] = self._submit((upcoming,), {})
-        return running
-
-    def close(self) -> None:
-        """Stop every server, including those started ahead and never used."""
-        for future in self._ahead.values():
-            if future.exception() is None:  # one that failed to start has nothing to stop
-                self._started.append(future.result())
-        self._pool.shutdown()
-        for running in self._started:
-            running.stop()
-
-
 @pytest.fixture(scope="session")
-def fault_server(tmp_path_factory: pytest.TempPathFactory, server_template: Path) -> Iterator[FaultServers]:
-    """Factory: ``fault_server("auth.jwt.alg_none", order=FAULT_IDS)`` gives a fresh server with that
-    fault (started ahead when an earlier test's order named it). Call ``.stop()`` to free one sooner."""
-    servers = FaultServers(tmp_path_factory, server_template)
+def fault_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, server_template: Path
+) -> Iterator[FaultServers]:
+    """Servers with one fault each: ``with fault_server.use(fault_id) as running:``. A test using it is
+    parametrised by ``fault_id``; the tests of one fault share its server, started ahead of them."""
+    plan = [fault_id for item in request.session.items if (fault_id := fault_of(item)) is not None]
+    servers = FaultServers(tmp_path_factory, server_template, plan)
     yield servers
     servers.close()

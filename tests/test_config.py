@@ -12,10 +12,28 @@ from typing import Any
 
 import pytest
 
-from sergio_kit.cli.main import build_parser
-from sergio_kit.config import DEFAULT_TIER_LIMITS, FIELDS, GROUPS, KitConfig, load_config
+from sergio_kit.cli.main import COMMANDS as CLI_COMMANDS
+from sergio_kit.cli.main import build_parser, main
+from sergio_kit.cli.settings import resolve_settings
+from sergio_kit.config import (
+    COMMANDS,
+    DEFAULT_TIER_LIMITS,
+    FIELDS,
+    GROUPS,
+    SECRETS,
+    SETTINGS,
+    KitConfig,
+    Setting,
+    command_labels,
+    command_settings,
+    load_config,
+    tier_limits_environment,
+    tier_limits_from_environment,
+)
 from sergio_kit.errors import SergioKitError
+from sergio_kit.plugin import pytest_addoption
 from sergio_kit.suite.runner import SettingsPlugin, pytest_arguments
+from tests.support.environment import isolate_settings
 
 pytest_plugins = ["pytester"]
 
@@ -482,8 +500,8 @@ ERRORS = [
         {},
         {"SERGIO_CLOCK_TOKEN": "t"},
         {},
-        "SERGIO_CLOCK_TOKEN is set but clock_url is not: the test clock needs both; set SERGIO_CLOCK_URL "
-        "(or --clock-url), or remove SERGIO_CLOCK_TOKEN",
+        "SERGIO_CLOCK_TOKEN is set but clock_url is not: the test clock needs both; set SERGIO_CLOCK_URL, "
+        "or remove SERGIO_CLOCK_TOKEN",
         id="clock-token-without-url",
     ),
     pytest.param(
@@ -549,9 +567,7 @@ def _check_args(*argv: str) -> argparse.Namespace:
 def test_check_command_selects_groups_and_keeps_secrets_off_argv(tmp_path: Path) -> None:
     """``sergio-kit check --only`` becomes ``-m``; settings (and secrets) travel in the stash, not argv."""
     args = _check_args("--only", "refresh,auth", "--base-url", "https://s.example", "--password", "pw-argv")
-    settings = load_config(
-        {**vars(args), "report_dir": args.report}, {"SERGIO_EMAIL": "qa@s.example"}, tmp_path
-    )
+    settings = load_config(vars(args), {"SERGIO_EMAIL": "qa@s.example"}, tmp_path)
     arguments = pytest_arguments(settings, args.fault)
     assert arguments[arguments.index("-m") + 1] == "auth or refresh"
     assert not any("pw-argv" in argument or "s.example" in argument for argument in arguments)
@@ -563,7 +579,7 @@ def test_check_command_selects_groups_and_keeps_secrets_off_argv(tmp_path: Path)
 def test_check_cli_layer_beats_environment(tmp_path: Path) -> None:
     """``sergio-kit check`` options are the CLI layer: ``--max-examples`` beats SERGIO_MAX_EXAMPLES."""
     args = _check_args("--max-examples", "4", "--report", "out")
-    settings = load_config({**vars(args), "report_dir": args.report}, {"SERGIO_MAX_EXAMPLES": "9"}, tmp_path)
+    settings = load_config(vars(args), {"SERGIO_MAX_EXAMPLES": "9"}, tmp_path)
     assert (settings.max_examples, settings.report_dir) == (4, tmp_path / "out")
 
 
@@ -618,3 +634,343 @@ def test_tier_limits_as_a_toml_table(tmp_path: Path) -> None:
     settings = load_config({}, {}, tmp_path)
     assert settings.tier_limits == {**DEFAULT_TIER_LIMITS, "read": 90, "bulk": 4}
     assert "tier limits (per 60 s): auth 10, read 90, write 60, webhook 10, bulk 4" in settings.summary()
+
+
+# --- the settings table: the one source of every command line, the plugin and the README --------
+
+#: Each subcommand's own options, outside the settings table.
+OWN_OPTIONS = {
+    "check": {"--fault"},
+    "load": {
+        "--profile",
+        "--users",
+        "--duration",
+        "--window",
+        "--processes",
+        "--master",
+        "--expect-workers",
+        "--worker",
+        "--master-host",
+        "--fault",
+        "--report",
+        "--locustfile",
+    },
+    "record": {"--out"},
+    "scan-cassettes": set(),
+}
+SUBCOMMANDS = [command for command in COMMANDS if command != "pytest"]
+README = Path(__file__).resolve().parents[1] / "README.md"
+README_HEADER = "| variable | `sergio-kit` option (commands) | pytest plugin | meaning (default) |"
+
+
+def _setting(name: str) -> Setting:
+    return next(setting for setting in SETTINGS if setting.name == name)
+
+
+def _subcommand_actions(command: str) -> list[argparse.Action]:
+    parser = build_parser()
+    subcommands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return [action for action in subcommands.choices[command]._actions if action.dest != "help"]
+
+
+def test_settings_table_has_one_row_per_setting() -> None:
+    """A row for the config file and for every KitConfig field; env var, help and secrecy consistent."""
+    names = [setting.name for setting in SETTINGS]
+    assert sorted(names) == sorted(("config", *FIELDS)) and len(set(names)) == len(names)
+    assert {"password", "other_password", "api_key", "jwt_secret", "clock_token"} == SECRETS
+    assert set(SUBCOMMANDS) == set(CLI_COMMANDS) - {"serve"}
+    for setting in SETTINGS:
+        assert setting.env == "SERGIO_" + setting.name.upper()
+        assert setting.commands <= set(COMMANDS), setting
+        assert f"(or {setting.env}" in setting.help
+        assert ("prefer the environment" in setting.help) == setting.secret
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_each_command_offers_exactly_the_tables_options(command: str) -> None:
+    """Every subcommand's options are the table's rows for it (same help, ``None`` = not given) plus its
+    own command-specific ones."""
+    generated = {setting.option(command): setting for setting in command_settings(command)}
+    actions = [a for a in _subcommand_actions(command) if a.option_strings]
+    offered = {option for action in actions for option in action.option_strings}
+    assert offered - OWN_OPTIONS[command] == set(generated)
+    for action in actions:
+        setting = generated.get(action.option_strings[0])
+        if setting is not None:
+            assert (action.dest, action.default, action.help) == (setting.name, None, setting.help)
+    assert command_labels(command) == {setting.name: option for option, setting in generated.items()}
+
+
+class _OptionRecorder:
+    """Stands in for pytest's parser and option group: records what ``pytest_addoption`` registers."""
+
+    def __init__(self) -> None:
+        self.options: dict[str, dict[str, Any]] = {}
+
+    def getgroup(self, name: str, description: str = "") -> _OptionRecorder:
+        """The one option group."""
+        return self
+
+    def addoption(self, *names: str, **attributes: Any) -> None:
+        """Record an option by its first name."""
+        self.options[names[0]] = attributes
+
+
+def test_plugin_offers_exactly_the_tables_options() -> None:
+    """The plugin's ``--sergio-*`` options are the table's (every setting but ``only`` and
+    ``report_dir``), with the same help as the command line, plus ``--sergio-embedded-fault``."""
+    recorder = _OptionRecorder()
+    pytest_addoption(recorder)  # type: ignore[arg-type]
+    options = recorder.options
+    assert options.pop("--sergio-embedded-fault")["action"] == "append"
+    assert set(options) == {setting.option("pytest") for setting in command_settings("pytest")}
+    assert {s.name for s in SETTINGS} - {s.name for s in command_settings("pytest")} == {"only", "report_dir"}
+    for setting in command_settings("pytest"):
+        assert options[setting.option("pytest")] == {
+            "default": None,
+            "metavar": setting.metavar,
+            "help": setting.help,
+        }
+
+
+def readme_row(setting: Setting) -> str:
+    """The README's settings-table row of ``setting``."""
+    commands = [command for command in SUBCOMMANDS if command in setting.commands]
+    command_line = f"`{setting.option(commands[0])}` ({', '.join(commands)})" if commands else ""
+    plugin = f"`{setting.option('pytest')}`" if "pytest" in setting.commands else ""
+    meaning = setting.meaning + (f" ({setting.default})" if setting.default else "")
+    if setting.secret:
+        meaning += "; a secret: keep it in the environment"
+    return f"| `{setting.env}` | {command_line} | {plugin} | {meaning} |"
+
+
+def test_readme_settings_table_is_the_table() -> None:
+    """README.md's settings table has exactly the rows of the settings table, in its order."""
+    expected = [README_HEADER, "|---|---|---|---|", *map(readme_row, SETTINGS), ""]
+    lines = README.read_text().splitlines()
+    assert README_HEADER in lines, f"README.md has no settings table; add:\n{chr(10).join(expected)}"
+    start = lines.index(README_HEADER)
+    assert lines[start : start + len(expected)] == expected, (
+        "README.md's settings table is out of date; replace it with:\n" + "\n".join(expected)
+    )
+
+
+# --- every command resolves its settings through load_config -------------------------------------
+
+
+def _argv(command: str, *options: str) -> list[str]:
+    """``command`` with ``options`` (and the path scan-cassettes requires)."""
+    return [command, *options, *(["."] if command == "scan-cassettes" else [])]
+
+
+COMMAND_SETTINGS = [
+    (command, setting.name)
+    for command in SUBCOMMANDS
+    for setting in command_settings(command)
+    if setting.name != "config"
+]
+
+
+@pytest.mark.parametrize("layers", LAYERS, ids=_layer_id)
+@pytest.mark.parametrize(("command", "name"), COMMAND_SETTINGS, ids=[f"{c}-{n}" for c, n in COMMAND_SETTINGS])
+def test_command_precedence_matrix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, name: str, layers: tuple[bool, bool, bool]
+) -> None:
+    """Through each command's real parser: its option beats SERGIO_* beats the file beats the default."""
+    case = _cases(tmp_path)[name]
+    use_cli, use_env, use_file = layers
+    setting = _setting(name)
+    environ = dict(case.companions) if any(layers) else {}
+    if use_env:
+        environ[setting.env] = case.env
+    if use_file:
+        write_toml(tmp_path / "sergio-kit.toml", {name: case.file})
+    isolate_settings(monkeypatch, tmp_path, environ)
+    options = [setting.option(command), str(case.cli)] if use_cli else []
+    settings = resolve_settings(build_parser().parse_args(_argv(command, *options)), command)
+    labels = (setting.option(command), setting.env, f"sergio-kit.toml: {name}")
+    winners = [
+        (value, label) for given, value, label in zip(layers, case.expected, labels, strict=True) if given
+    ]
+    expected, label = winners[0] if winners else (case.default, None)
+    assert getattr(settings, name) == expected
+    assert settings.sources.get(name) == label
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_every_command_reads_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """``--config`` beats ``SERGIO_CONFIG`` beats ./sergio-kit.toml, on every command, secrets included."""
+    (tmp_path / "conf").mkdir()
+    write_toml(tmp_path / "sergio-kit.toml", {"password": "pw-cwd"})
+    write_toml(tmp_path / "env.toml", {"password": "pw-env-file"})
+    write_toml(tmp_path / "conf" / "cli.toml", {"password": "pw-cli-file", "tier-limits": "read=30"})
+    isolate_settings(monkeypatch, tmp_path, {})
+    assert resolve_settings(build_parser().parse_args(_argv(command)), command).password == "pw-cwd"
+    isolate_settings(monkeypatch, tmp_path, {"SERGIO_CONFIG": "env.toml"})
+    assert resolve_settings(build_parser().parse_args(_argv(command)), command).password == "pw-env-file"
+    args = build_parser().parse_args(_argv(command, "--config", "conf/cli.toml"))
+    settings = resolve_settings(args, command)
+    assert (settings.password, settings.tier_limits["read"]) == ("pw-cli-file", 30)
+    assert settings.sources["password"] == "conf/cli.toml: password"
+
+
+SCHEMES = "expected an https:// URL such as https://sergio.example.com"
+TIER_PAIRS = (
+    "expected tier=N pairs such as read=100,write=50 (tiers: auth, read, write, webhook, bulk; N at least 1)"
+)
+LIVE = {"SERGIO_BASE_URL": "https://s.example"}
+
+COMMAND_ERRORS = [
+    pytest.param(
+        ["load", "--base-url", "http://s.example"],
+        {},
+        {},
+        f"--base-url has value 'http://s.example': {SCHEMES}",
+        id="load-base-url-not-https",
+    ),
+    pytest.param(
+        ["load"],
+        {},
+        {"sergio-kit.toml": "base-url = 'ftp://s.example'\n"},
+        f"sergio-kit.toml: base-url has value 'ftp://s.example': {SCHEMES}",
+        id="load-file-base-url-not-https",
+    ),
+    pytest.param(
+        ["load"],
+        LIVE,
+        {},
+        "a live target (SERGIO_BASE_URL = https://s.example) needs a login, but email and password are not "
+        "set: set SERGIO_EMAIL and SERGIO_PASSWORD; the environment is preferred for passwords",
+        id="load-live-target-without-login",
+    ),
+    pytest.param(
+        ["load", "--tier-limits", "reads=5"],
+        {},
+        {},
+        f"--tier-limits has value 'reads=5': unknown tier 'reads' (did you mean 'read'?); {TIER_PAIRS}",
+        id="load-tier-limits-unknown-tier",
+    ),
+    pytest.param(
+        ["load"],
+        {"SERGIO_TIER_LIMITS": "read=lots"},
+        {},
+        f"SERGIO_TIER_LIMITS has value 'read=lots': {TIER_PAIRS}",
+        id="load-env-tier-limits-not-a-number",
+    ),
+    pytest.param(
+        ["load"],
+        {},
+        {"sergio-kit.toml": "tier_limits = 'read=0'\n"},
+        f"sergio-kit.toml: tier_limits has value 'read=0': {TIER_PAIRS}",
+        id="load-file-tier-limit-zero",
+    ),
+    pytest.param(
+        ["load", "--fault", "ratelimit.read.boundary"],
+        {**LIVE, **LIVE_LOGIN},
+        {},
+        "--fault only applies to the embedded server, but SERGIO_BASE_URL sets a live target: drop one of "
+        "them",
+        id="load-fault-on-a-live-target",
+    ),
+    pytest.param(
+        ["load", "--worker", "--tier-limits", "read=5", "--ca-bundle", "ca.pem"],
+        {},
+        {},
+        "a --worker takes its settings from its environment, not from --ca-bundle, --tier-limits: set "
+        "SERGIO_CA_BUNDLE / SERGIO_TIER_LIMITS there, as on the master",
+        id="load-worker-settings-options",
+    ),
+    pytest.param(
+        ["record", "--ca-bundle", "missing.pem"],
+        {},
+        {},
+        "--ca-bundle has value 'missing.pem': expected the path of an existing PEM file with the CA "
+        "certificate(s) that signed the target's certificate (no such file)",
+        id="record-ca-bundle-missing",
+    ),
+    pytest.param(
+        ["record"],
+        {**LIVE, "SERGIO_EMAIL": "qa@s.example"},
+        {},
+        "a live target (SERGIO_BASE_URL = https://s.example) needs a login, but password is not set: set "
+        "SERGIO_PASSWORD; the environment is preferred for passwords",
+        id="record-live-target-without-password",
+    ),
+    pytest.param(
+        ["record", "--config", "nope.toml"],
+        {},
+        {},
+        "--config has value 'nope.toml': the file does not exist; expected a TOML file such as "
+        "sergio-kit.toml",
+        id="record-config-missing",
+    ),
+    pytest.param(
+        ["scan-cassettes", "."],
+        {},
+        {"sergio-kit.toml": "pasword = 'x'\n"},
+        "sergio-kit.toml has unknown key 'pasword': did you mean 'password'? expected one of "
+        f"{', '.join(FIELDS)} (spelled with - or _)",
+        id="scan-file-unknown-key",
+    ),
+    pytest.param(
+        ["scan-cassettes", "."],
+        {"SERGIO_OTHER_PASSWORD": "s3cret-other"},
+        {},
+        "SERGIO_OTHER_PASSWORD is set but other_email is not: the other tenant's login needs both; set "
+        "SERGIO_OTHER_EMAIL, or remove SERGIO_OTHER_PASSWORD",
+        id="scan-other-password-alone",
+    ),
+]
+
+
+@pytest.mark.parametrize(("argv", "environ", "files", "message"), COMMAND_ERRORS)
+def test_commands_give_one_line_errors(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    environ: dict[str, str],
+    files: dict[str, str],
+    message: str,
+) -> None:
+    """load, record and scan-cassettes stop on a bad setting with load_config's one line, exit 2."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    isolate_settings(monkeypatch, tmp_path, environ)
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"sergio-kit: error: {message}\n"
+    assert "s3cret" not in captured.out + captured.err
+
+
+def test_scan_cassettes_looks_for_the_passwords_in_force(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """scan-cassettes looks for the password settings wherever they were given (here the config file
+    and the environment), and never prints them."""
+    write_toml(tmp_path / "sergio-kit.toml", {"password": "file-password-123"})
+    (tmp_path / "tapes").mkdir()
+    (tmp_path / "tapes" / "a.yaml").write_text("body: login with file-password-123\n")
+    (tmp_path / "tapes" / "b.yaml").write_text("body: other tenant env-password-456\n")
+    environ = {"SERGIO_OTHER_EMAIL": "o@s.example", "SERGIO_OTHER_PASSWORD": "env-password-456"}
+    isolate_settings(monkeypatch, tmp_path, environ)
+    assert main(["scan-cassettes", "tapes"]) == 1
+    out = capsys.readouterr().out
+    assert "a.yaml:1: password" in out and "b.yaml:1: password" in out
+    assert "file-password-123" not in out and "env-password-456" not in out
+    isolate_settings(monkeypatch, tmp_path / "tapes", {})  # no config file there, no variables: nothing known
+    assert main(["scan-cassettes", "."]) == 0
+
+
+def test_tier_limits_reach_processes_through_the_environment() -> None:
+    """The kit hands tier limits to its Locust processes as SERGIO_TIER_LIMITS, read by the one parser."""
+    limits = {**DEFAULT_TIER_LIMITS, "read": 30, "bulk": 2}
+    environ = tier_limits_environment(limits)
+    assert environ == {"SERGIO_TIER_LIMITS": "auth=10,read=30,write=60,webhook=10,bulk=2"}
+    assert tier_limits_from_environment(environ) == limits
+    assert tier_limits_from_environment({}) == DEFAULT_TIER_LIMITS
+    assert tier_limits_from_environment({"SERGIO_TIER_LIMITS": " read = 7 "})["read"] == 7
+    with pytest.raises(SergioKitError, match=r"^SERGIO_TIER_LIMITS has value 'read=lots': expected tier=N"):
+        tier_limits_from_environment({"SERGIO_TIER_LIMITS": "read=lots"})

@@ -7,6 +7,11 @@ CLI > environment (``SERGIO_*``) > config file > defaults. The config file is ``
 where it came from, what was given, what is allowed and how to fix it. Secrets (passwords, the
 API key, the signing secret, the test-clock token) are never shown: not in ``repr()``, not in errors.
 The environment is the preferred home for secrets; a config file may hold them but is easy to commit.
+
+:data:`SETTINGS` is the one table of settings: each row's environment variable, the commands that
+offer it as an option (``sergio-kit check``, ``load``, ``record``, ``scan-cassettes``, and the pytest
+plugin's ``--sergio-*``), its help text and whether it is a secret. The command lines, the plugin's
+options and the README's settings table are all generated from it (or compared with it in a test).
 """
 
 from __future__ import annotations
@@ -20,11 +25,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS
+from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS, WINDOW_SECONDS
 from sergio_kit.errors import SergioKitError
 
 __all__ = [
-    "CHECK_OPTIONS",
+    "COMMANDS",
     "CONFIG_FILE",
     "DEFAULT_MAX_EXAMPLES",
     "DEFAULT_TIER_LIMITS",
@@ -32,21 +37,25 @@ __all__ = [
     "GROUPS",
     "MARKERS",
     "SECRETS",
+    "SETTINGS",
     "KitConfig",
+    "Setting",
+    "command_labels",
+    "command_settings",
     "load_config",
+    "tier_limits_environment",
+    "tier_limits_from_environment",
 ]
 
 GROUPS = ("contract", "auth", "refresh", "apikey", "transport", "webhook", "ratelimit", "cassette")
 MARKERS = (*GROUPS, "replay")  # pytest markers; `only` selects among GROUPS
-SECRETS = frozenset({"password", "other_password", "api_key", "jwt_secret", "clock_token"})
 CONFIG_FILE = "sergio-kit.toml"
 PYPROJECT = "pyproject.toml"
 ENV_PREFIX = "SERGIO_"
 EXAMPLE_URL = "https://sergio.example.com"
 DEFAULT_MAX_EXAMPLES = 25
-
-#: How ``sergio-kit check`` spells a setting on its command line when not ``--field-name``.
-CHECK_OPTIONS: Mapping[str, str] = types.MappingProxyType({"report_dir": "--report"})
+#: Where settings can be given on a command line: the ``sergio-kit`` subcommands and the pytest plugin.
+COMMANDS = ("check", "load", "record", "scan-cassettes", "pytest")
 
 
 @dataclass(frozen=True)
@@ -99,13 +108,180 @@ class KitConfig:
         lines.append(f"groups: {', '.join(self.only)}; max examples: {self.max_examples}")
         if dict(self.tier_limits) != dict(DEFAULT_TIER_LIMITS):
             limits = ", ".join(f"{tier} {n}" for tier, n in self.tier_limits.items())
-            lines.append(f"tier limits (per 60 s): {limits}")
+            lines.append(f"tier limits (per {WINDOW_SECONDS} s): {limits}")
         if self.config_file is not None:
             lines.append(f"config file: {self.config_file}")
         return lines
 
 
 FIELDS = tuple(f.name for f in fields(KitConfig) if f.name not in ("config_file", "sources"))
+
+
+# --- the settings table ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of :data:`SETTINGS`: a setting, where it may be given, and what it means."""
+
+    name: str  # the KitConfig field, or "config" (the config file itself)
+    meaning: str  # what it is, for --help and the README
+    default: str  # what holds when it is not given, in words ("" when it is simply not set)
+    metavar: str
+    commands: frozenset[str]  # the COMMANDS offering it as an option
+    secret: bool = False  # never shown; best kept in the environment
+    spelling: str = ""  # how the sergio-kit subcommands spell the option, when not --<name>
+
+    @property
+    def env(self) -> str:
+        """Its environment variable, ``SERGIO_<NAME>``."""
+        return ENV_PREFIX + self.name.upper()
+
+    def option(self, command: str) -> str:
+        """Its option on ``command``'s command line: ``--sergio-<name>`` in pytest, else ``--<name>``."""
+        dashed = self.name.replace("_", "-")
+        if command == "pytest":
+            return "--sergio-" + dashed
+        return self.spelling or "--" + dashed
+
+    @property
+    def help(self) -> str:
+        """The help text of its option: the meaning, the environment variable and the default."""
+        default = f"; default: {self.default}" if self.default else ""
+        text = f"{self.meaning} (or {self.env}{default})"
+        if self.secret:
+            text += "; prefer the environment: a command line is visible to other users"
+        return text
+
+
+def _setting(
+    name: str,
+    meaning: str,
+    default: str,
+    metavar: str,
+    commands: tuple[str, ...],
+    *,
+    secret: bool = False,
+    spelling: str = "",
+) -> Setting:
+    return Setting(name, meaning, default, metavar, frozenset(commands), secret, spelling)
+
+
+def _limits_text(limits: Mapping[str, int]) -> str:
+    """``auth=10,read=120,...``: tier limits as ``--tier-limits`` / ``SERGIO_TIER_LIMITS`` take them."""
+    return ",".join(f"{tier}={limit}" for tier, limit in limits.items())
+
+
+_TARGET = ("check", "load", "record", "pytest")  # the commands that aim at a target
+_CHECKS = ("check", "pytest")  # the commands that run checks
+
+#: Every setting, in the order of ``--help`` and the README: one row per KitConfig field, plus the
+#: config file. ``load`` and ``record`` take the login from the environment or the config file.
+SETTINGS: tuple[Setting, ...] = (
+    _setting(
+        "config",
+        "TOML settings file; precedence: options > SERGIO_* environment > file > defaults",
+        f"{CONFIG_FILE}, else [tool.sergio-kit] in {PYPROJECT}",
+        "FILE",
+        COMMANDS,
+    ),
+    _setting(
+        "base_url",
+        "HTTPS base URL of a live target, e.g. https://staging.sergio.example",
+        "start the embedded reference server on loopback",
+        "URL",
+        _TARGET,
+    ),
+    _setting(
+        "ca_bundle",
+        "PEM CA bundle that signed the target's certificate; certificates are always verified",
+        "the system trust store",
+        "PEM",
+        _TARGET,
+    ),
+    _setting("email", "admin login email; required with a base URL", "", "EMAIL", _CHECKS),
+    _setting(
+        "password", "that admin's password; required with a base URL", "", "PASSWORD", _CHECKS, secret=True
+    ),
+    _setting(
+        "other_email",
+        "admin email of a second tenant, for cross-tenant checks; needs its password too",
+        "those checks skip",
+        "EMAIL",
+        _CHECKS,
+    ),
+    _setting("other_password", "the second tenant's admin password", "", "PASSWORD", _CHECKS, secret=True),
+    _setting(
+        "api_key", "an API key for the API-key checks", "one the kit creates", "KEY", ("pytest",), secret=True
+    ),
+    _setting(
+        "jwt_secret",
+        "the target's JWT signing secret; enables the forged-token checks",
+        "those checks skip",
+        "SECRET",
+        ("pytest",),
+        secret=True,
+    ),
+    _setting("http_url", "plain-HTTP address to probe", "the base URL with http://", "URL", ("pytest",)),
+    _setting(
+        "clock_url",
+        "the target's test-clock URL, for clock-dependent checks; needs the clock token too",
+        "those checks skip",
+        "URL",
+        ("pytest",),
+    ),
+    _setting("clock_token", "the target's test-clock token", "", "TOKEN", ("pytest",), secret=True),
+    _setting(
+        "receiver_cert",
+        "key + certificate chain the target trusts, for the kit's webhook receiver on this machine",
+        "the embedded server issues one; else the webhook checks skip",
+        "PEM",
+        _CHECKS,
+    ),
+    _setting(
+        "max_examples",
+        "Hypothesis examples per operation in the contract run",
+        str(DEFAULT_MAX_EXAMPLES),
+        "N",
+        _CHECKS,
+    ),
+    _setting(
+        "tier_limits",
+        f"the target's quotas per {WINDOW_SECONDS} s where they differ from the published "
+        f"{_limits_text(DEFAULT_TIER_LIMITS)}, e.g. read=100; the embedded server is started with them",
+        "the published ones",
+        "TIER=N,...",
+        ("check", "load", "pytest"),
+    ),
+    _setting(
+        "only",
+        f"check groups to run, comma-separated: {', '.join(GROUPS)}; in pytest, select them with -m",
+        "all",
+        "GROUP[,GROUP]",
+        ("check",),
+    ),
+    _setting(
+        "cassettes",
+        "recorded cassettes the cassette group replays against the contract and scans for secrets",
+        "fixtures/cassettes",
+        "FOLDER",
+        _CHECKS,
+    ),
+    _setting("report_dir", "folder for the reports", "reports", "FOLDER", ("check",), spelling="--report"),
+)
+SECRETS = frozenset(setting.name for setting in SETTINGS if setting.secret)
+
+
+def command_settings(command: str) -> tuple[Setting, ...]:
+    """The settings ``command`` (one of :data:`COMMANDS`) offers as options, in table order."""
+    if command not in COMMANDS:
+        raise ValueError(f"unknown command {command!r}: expected one of {', '.join(COMMANDS)}")
+    return tuple(setting for setting in SETTINGS if command in setting.commands)
+
+
+def command_labels(command: str) -> dict[str, str]:
+    """Setting name -> ``command``'s option for it (``load_config``'s ``cli_labels``)."""
+    return {setting.name: setting.option(command) for setting in command_settings(command)}
 
 
 @dataclass(frozen=True)
@@ -124,14 +300,18 @@ def load_config(
     cwd: Path,
     *,
     cli_labels: Mapping[str, str] | None = None,
+    require_login: bool = True,
 ) -> KitConfig:
     """Resolve every setting: CLI > ``SERGIO_*`` environment > config file > default.
 
     ``cli`` maps field names (and ``config``) to values, ``None`` meaning not given; other keys are
-    ignored. Empty environment variables count as unset. ``cli_labels`` names the command-line
-    options in messages (default ``--base-url`` style, with ``--report`` for ``report_dir``).
+    ignored. Empty environment variables count as unset. ``cli_labels`` maps each setting the
+    command line offers to its option, for messages (default: ``sergio-kit check``'s, see
+    :func:`command_labels`); a setting it does not offer is never suggested as an option.
+    ``require_login=False`` lets a live target go without ``email``/``password`` (``load`` given its
+    accounts in ``SERGIO_LOAD_ACCOUNTS``).
     """
-    labels = dict(CHECK_OPTIONS if cli_labels is None else cli_labels)
+    labels = command_labels("check") if cli_labels is None else dict(cli_labels)
 
     def cli_label(name: str) -> str:
         return labels.get(name, "--" + name.replace("_", "-"))
@@ -145,7 +325,7 @@ def load_config(
             continue
         values[name] = _PARSERS[name](given)
         sources[name] = given.label
-    _check_combinations(values, sources, cli_label)
+    _check_combinations(values, sources, labels, require_login=require_login)
     if values.get("base_url") and "http_url" not in values:
         values["http_url"] = _with_scheme(values["base_url"], "http")
         sources["http_url"] = "derived from the base URL"
@@ -377,6 +557,21 @@ def _tier_limits(given: _Given) -> Mapping[str, int]:
     return types.MappingProxyType(limits)
 
 
+def tier_limits_from_environment(environ: Mapping[str, str]) -> Mapping[str, int]:
+    """The tier limits ``SERGIO_TIER_LIMITS`` sets in ``environ`` (the published ones when unset).
+
+    The environment layer alone, no config file: how a Locust process of ``sergio-kit load`` (its
+    own child, or a ``--worker`` on another machine) learns the limits of the run.
+    """
+    given = _pick("tier_limits", {}, environ, {}, "", Path())
+    return DEFAULT_TIER_LIMITS if given is None else _tier_limits(given)
+
+
+def tier_limits_environment(limits: Mapping[str, int]) -> dict[str, str]:
+    """The variable handing ``limits`` to a process that reads :func:`tier_limits_from_environment`."""
+    return {ENV_PREFIX + "TIER_LIMITS": _limits_text(limits)}
+
+
 _PARSERS: dict[str, Callable[[_Given], Any]] = {
     "base_url": _url("https", f"an https:// URL such as {EXAMPLE_URL}"),
     "ca_bundle": _existing_file,
@@ -402,12 +597,13 @@ _PARSERS: dict[str, Callable[[_Given], Any]] = {
 
 
 def _check_combinations(
-    values: Mapping[str, Any], sources: Mapping[str, str], cli_label: Callable[[str], str]
+    values: Mapping[str, Any], sources: Mapping[str, str], labels: Mapping[str, str], *, require_login: bool
 ) -> None:
     def ways(name: str) -> str:
-        return f"{ENV_PREFIX}{name.upper()} (or {cli_label(name)})"
+        option = f" (or {labels[name]})" if name in labels else ""
+        return f"{ENV_PREFIX}{name.upper()}{option}"
 
-    if values.get("base_url"):
+    if values.get("base_url") and require_login:
         missing = [name for name in ("email", "password") if not values.get(name)]
         if missing:
             raise SergioKitError(

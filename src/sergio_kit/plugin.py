@@ -22,9 +22,10 @@ import pytest
 from sergio_kit.config import (
     DEFAULT_MAX_EXAMPLES,
     DEFAULT_TIER_LIMITS,
-    FIELDS,
     MARKERS,
     KitConfig,
+    command_labels,
+    command_settings,
     load_config,
 )
 from sergio_kit.errors import SergioKitError
@@ -39,13 +40,9 @@ EMBEDDED_SERVER_KEY = pytest.StashKey[RunningServer]()
 CONFIG_KEY = pytest.StashKey[KitConfig]()  # set by `sergio-kit check`, else resolved from the options
 TRAFFIC_KEY = pytest.StashKey[TrafficLog]()  # the rate-limit probes' traffic, for the report's timelines
 SAVED_MAX_EXAMPLES_KEY = pytest.StashKey[str | None]()  # SERGIO_MAX_EXAMPLES before this run
-# KitConfig field -> this plugin's option (the CLI layer of load_config); groups come from markers and
-# reports from `sergio-kit check`, so those two have no plugin option
-OPTIONS = {
-    name: "--sergio-" + name.replace("_", "-")
-    for name in (*FIELDS, "config")
-    if name not in ("only", "report_dir")
-}
+# setting -> this plugin's option (the CLI layer of load_config), from the settings table; groups come
+# from markers and reports from `sergio-kit check`, so those two have no plugin option
+OPTIONS = command_labels("pytest")
 CHECK_MARKER = "sergio_check"
 MAX_EXAMPLES_ENV = "SERGIO_MAX_EXAMPLES"
 
@@ -60,96 +57,11 @@ def max_examples() -> int:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register the ``sergio`` option group; every option defaults to ``None`` (not given)."""
+    """Register the ``sergio`` option group: every setting the settings table offers to pytest
+    (``--sergio-<name>``), plus ``--sergio-embedded-fault``; every option defaults to ``None`` (not given)."""
     group = parser.getgroup("sergio", "sergio-kit: the Sergio API target")
-    group.addoption(
-        "--sergio-base-url",
-        default=None,
-        help="HTTPS base URL of the Sergio target (default: SERGIO_BASE_URL, else start the embedded "
-        "reference server on loopback).",
-    )
-    group.addoption(
-        "--sergio-ca-bundle",
-        default=None,
-        help="PEM file of the CA that signed the target's certificate (default: SERGIO_CA_BUNDLE, "
-        "else the system trust store). Certificates are always verified.",
-    )
-    group.addoption(
-        "--sergio-config",
-        default=None,
-        metavar="FILE",
-        help="TOML config file (default: SERGIO_CONFIG, else sergio-kit.toml, else [tool.sergio-kit] "
-        "in pyproject.toml). Precedence: options > SERGIO_* environment > file > defaults.",
-    )
-    group.addoption("--sergio-email", default=None, help="login email (default: SERGIO_EMAIL).")
-    group.addoption(
-        "--sergio-password",
-        default=None,
-        help="login password (default: SERGIO_PASSWORD; prefer the environment, the command line is visible "
-        "to other users).",
-    )
-    group.addoption(
-        "--sergio-other-email",
-        default=None,
-        help="admin email of a second tenant, for cross-tenant checks (default: SERGIO_OTHER_EMAIL).",
-    )
-    group.addoption(
-        "--sergio-other-password",
-        default=None,
-        help="the second tenant's password (default: SERGIO_OTHER_PASSWORD; prefer the environment).",
-    )
-    group.addoption(
-        "--sergio-api-key",
-        default=None,
-        help="an API key for the API-key checks (default: SERGIO_API_KEY; prefer the environment).",
-    )
-    group.addoption(
-        "--sergio-jwt-secret",
-        default=None,
-        help="the target's JWT signing secret; enables the forged-token checks (default: SERGIO_JWT_SECRET; "
-        "prefer the environment).",
-    )
-    group.addoption(
-        "--sergio-http-url",
-        default=None,
-        help="plain-HTTP address to probe (default: SERGIO_HTTP_URL, else the base URL with http://).",
-    )
-    group.addoption(
-        "--sergio-clock-url",
-        default=None,
-        help="the target's test-clock URL, for clock-dependent checks (default: SERGIO_CLOCK_URL).",
-    )
-    group.addoption(
-        "--sergio-clock-token",
-        default=None,
-        help="the test-clock token (default: SERGIO_CLOCK_TOKEN; prefer the environment).",
-    )
-    group.addoption(
-        "--sergio-receiver-cert",
-        default=None,
-        metavar="PEM",
-        help="key + certificate chain the target trusts, for the kit's webhook receiver on this machine "
-        "(default: SERGIO_RECEIVER_CERT; the embedded server issues its own).",
-    )
-    group.addoption(
-        "--sergio-max-examples",
-        default=None,
-        help="Hypothesis examples per operation in the contract run (default: SERGIO_MAX_EXAMPLES, else 25).",
-    )
-    group.addoption(
-        "--sergio-tier-limits",
-        default=None,
-        metavar="TIER=N,...",
-        help="the target's quotas per 60 s where they differ from the published ones, e.g. read=100 "
-        "(default: SERGIO_TIER_LIMITS; the embedded server is started with them).",
-    )
-    group.addoption(
-        "--sergio-cassettes",
-        default=None,
-        metavar="FOLDER",
-        help="the recorded cassettes the cassette group replays and scans (default: SERGIO_CASSETTES, "
-        "else fixtures/cassettes).",
-    )
+    for setting in command_settings("pytest"):
+        group.addoption(OPTIONS[setting.name], default=None, metavar=setting.metavar, help=setting.help)
     group.addoption(
         "--sergio-embedded-fault",
         action="append",

@@ -20,10 +20,11 @@ import yaml
 
 from sergio_kit.cassettes.redact import PLACEHOLDER, CassetteRedactor
 from sergio_kit.cassettes.scan import scan_path
+from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS
 from sergio_kit.reports.redaction import API_KEY, JWT, WEBHOOK_SECRET
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer
-from tests.conftest import WINDOW, bearer, login
+from tests.support.api import bearer, login
 
 WEBHOOK_URL = "https://127.0.0.1:9/sergio-hooks"
 
@@ -54,7 +55,7 @@ def recording(
 ) -> Recording:
     """Login, refresh, an API key, a webhook, a Zapier call and a test-clock read, recorded once."""
     clock.unfreeze()
-    clock.advance(WINDOW)
+    clock.advance(FRESH_WINDOW_SECONDS)
     admin = accounts["acme"]["admin"]
     passwords = [user["password"] for company in accounts.values() for user in _users(company)]
     path = tmp_path_factory.mktemp("cassettes") / "flow.yaml"

@@ -23,7 +23,8 @@ from sergio_kit.checks.registry import get_check
 from sergio_kit.reports.findings import CheckFailed
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer, embedded_target
-from tests.conftest import JOB, bearer, login
+from tests.support.api import JOB, bearer, login
+from tests.support.clock import start_fresh_windows
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +37,7 @@ def recorded(
     """A cassette recorded from the reference server: login, reads, a create, 404, 405, 400, 422, 429."""
     folder = tmp_path_factory.mktemp("cassettes")
     path = folder / "tour.yaml"
-    clock.unfreeze()
-    clock.advance(61)
+    start_fresh_windows(clock)
     with (
         vcr.VCR(record_mode="all", decode_compressed_response=True).use_cassette(str(path)),
         httpx.Client(base_url=server.base_url, verify=server.ssl_context(), timeout=15.0) as client,

@@ -20,7 +20,8 @@ from sergio_kit.reports.findings import CheckFailed
 from sergio_kit.server.faults import FAULTS, caught_by
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer, embedded_target
-from tests.conftest import FaultServers
+from tests.support.clock import start_fresh_windows
+from tests.support.fault_servers import FaultServers
 
 KIT_PROPERTIES = {"transport.tls_verified", "webhook.verifier"}
 #: Checks of recorded files, not of the server: proven on broken cassettes in tests/cassettes/.
@@ -52,8 +53,7 @@ def test_check_passes_on_the_clean_server(
     check_id: str, clean_context: CheckContext, clock: TestClock
 ) -> None:
     """On the clean embedded server the check passes, and is never skipped."""
-    clock.unfreeze()
-    clock.advance(61)
+    start_fresh_windows(clock)
     get_check(check_id).run(clean_context)
 
 
@@ -66,13 +66,12 @@ def test_every_fault_is_caught_by_a_check() -> None:
 def test_check_fails_on_its_fault(fault_id: str, fault_server: FaultServers) -> None:
     """With ``--fault <check id>[@variant]`` the check of that id fails, with a finding."""
     check_id = caught_by(fault_id)
-    server = fault_server(fault_id, order=FAULT_IDS)
-    context = CheckContext(embedded_target(server), max_examples=10)
-    try:
-        with pytest.raises(CheckFailed) as failure:
-            get_check(check_id).run(context)
-        assert failure.value.finding.message
-    finally:
-        context.close()
-        context.target.close()
-        server.stop()
+    with fault_server.use(fault_id) as server:
+        context = CheckContext(embedded_target(server), max_examples=10)
+        try:
+            with pytest.raises(CheckFailed) as failure:
+                get_check(check_id).run(context)
+            assert failure.value.finding.message
+        finally:
+            context.close()
+            context.target.close()

@@ -21,6 +21,7 @@ from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer, embedded_target
 from sergio_kit.target.target import Target
 from sergio_kit.webhooks import signatures
+from tests.support.clock import start_fresh_windows
 
 Verifier = Callable[..., None]
 _GENUINE = signatures.verify
@@ -29,8 +30,7 @@ _GENUINE = signatures.verify
 @pytest.fixture
 def kit_context(server: RunningServer, clock: TestClock) -> Iterator[CheckContext]:
     """A check context on the clean server, with every rate-limit window fresh."""
-    clock.unfreeze()
-    clock.advance(61)
+    start_fresh_windows(clock)
     context = CheckContext(embedded_target(server), max_examples=10)
     yield context
     context.close()

@@ -14,7 +14,11 @@ from typing import Any
 
 import pytest
 
-from sergio_kit.cli.main import main
+from sergio_kit.cli.load import load_settings
+from sergio_kit.cli.main import build_parser, main
+from sergio_kit.cli.settings import resolve_settings
+from sergio_kit.load.run import _target
+from tests.support.environment import isolate_settings
 
 
 def _load(tmp_path: Path, *options: str) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
@@ -104,3 +108,60 @@ def test_missing_retry_after_fails_the_run(tmp_path: Path, capsys: pytest.Captur
     failures = _tiers(summary)["bulk"]["failures"]
     assert set(failures) == {"bad Retry-After"} and failures["bad Retry-After"] > 0
     assert "FAIL bulk:" in capsys.readouterr().out
+
+
+def test_config_file_limits_start_the_server_and_pace_the_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``tier_limits`` and ``report_dir`` from sergio-kit.toml: the embedded server admits 30 reads, the
+    Locust users are paced and judged against 30, and the reports land in the report folder's load/."""
+    (tmp_path / "sergio-kit.toml").write_text('tier-limits = "read=30"\nreport-dir = "out"\n')
+    isolate_settings(monkeypatch, tmp_path, {})
+    code = main(["load", "--window", "8", "--duration", "10"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    summary = json.loads((tmp_path / "out" / "load" / "summary.json").read_text())
+    read = _tiers(summary)["read"]
+    assert (read["admitted"], read["failed"]) == (30, 0) and read["throttled"] > 0
+    assert summary["findings"] == []
+
+
+def test_live_target_settings_reach_locust_through_its_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against a live target the Locust processes get the resolved settings (config file included) in
+    their environment: CA bundle, logins, tier limits and the pacing; no other ``SERGIO_*`` setting."""
+    (tmp_path / "ca.pem").write_text("pem")
+    (tmp_path / "sergio-kit.toml").write_text(
+        'base-url = "https://s.example"\nca-bundle = "ca.pem"\ntier-limits = "read=30"\n'
+    )
+    environ = {"SERGIO_EMAIL": "qa@s.example", "SERGIO_PASSWORD": "pw-live", "SERGIO_LOAD_WEIGHTS": "read=1"}
+    isolate_settings(monkeypatch, tmp_path, environ)
+    args = build_parser().parse_args(["load", "--window", "8"])
+    with _target(args, resolve_settings(args, "load")) as target:
+        assert target.url == "https://s.example"
+    env = target.env
+    assert target.limits["read"] == 30
+    assert json.loads(env["SERGIO_LOAD_ACCOUNTS"]) == [{"email": "qa@s.example", "password": "pw-live"}]
+    assert env["SERGIO_CA_BUNDLE"] == str(tmp_path / "ca.pem")
+    assert env["SERGIO_TIER_LIMITS"] == "auth=10,read=30,write=60,webhook=10,bulk=10"
+    pacing = (env["SERGIO_LOAD_PROFILE"], env["SERGIO_LOAD_WINDOW"], env["SERGIO_LOAD_WEIGHTS"])
+    assert pacing == ("conformance", "8.0", "read=1")
+    settings = {key for key in env if key.startswith("SERGIO_") and not key.startswith("SERGIO_LOAD_")}
+    assert settings == {"SERGIO_CA_BUNDLE", "SERGIO_TIER_LIMITS"}
+
+
+def test_live_target_may_take_its_logins_from_the_load_accounts_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``SERGIO_LOAD_ACCOUNTS`` alone is a live target's login for ``load``: no SERGIO_EMAIL needed, and
+    the list reaches the Locust processes unchanged."""
+    accounts = json.dumps(
+        [{"email": "a@s.example", "password": "pw-a"}, {"email": "b@s.example", "password": "pw-b"}]
+    )
+    isolate_settings(
+        monkeypatch, tmp_path, {"SERGIO_BASE_URL": "https://s.example", "SERGIO_LOAD_ACCOUNTS": accounts}
+    )
+    args = build_parser().parse_args(["load"])
+    with _target(args, load_settings(args)) as target:
+        assert json.loads(target.env["SERGIO_LOAD_ACCOUNTS"]) == json.loads(accounts)

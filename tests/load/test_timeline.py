@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pytest
-
 from sergio_kit.config import DEFAULT_TIER_LIMITS
-from sergio_kit.errors import SergioKitError
 from sergio_kit.load.summary import render_summary_html
 from sergio_kit.load.timeline import (
     account_count,
     load_principals,
-    parse_limits,
     row_outcomes,
     traffic_from_history,
 )
@@ -53,7 +49,7 @@ def by_tier(traffics: list[TierTraffic]) -> dict[str, TierTraffic]:
 
 def test_history_rows_become_events_in_their_second() -> None:
     """Cumulative counts become per-second events; rows 2 s apart are spread; the final stats top up."""
-    limits = parse_limits("read=300")
+    limits = {**DEFAULT_TIER_LIMITS, "read": 300}
     principals = {"read": 2}
     tiers = by_tier(traffic_from_history(HISTORY, FINAL, limits=limits, principals=principals))
     assert list(tiers) == list(DEFAULT_TIER_LIMITS)
@@ -92,11 +88,7 @@ def test_request_names_map_to_tier_outcomes() -> None:
 
 
 def test_limits_accounts_and_principals() -> None:
-    """Limits over the contract's; accounts from the environment; principals per profile and workers."""
-    assert parse_limits(None) == DEFAULT_TIER_LIMITS
-    assert parse_limits("read=1000000, bulk=5")["read"] == 1_000_000
-    with pytest.raises(SergioKitError, match="read=lots"):
-        parse_limits("read=lots")
+    """Accounts from the environment; principals per profile and workers (limits: tests/test_config.py)."""
     assert account_count({"SERGIO_LOAD_ACCOUNTS": '[{"email": "a"}, {"email": "b"}, {"email": "c"}]'}) == 3
     assert account_count({"SERGIO_EMAIL": "a", "SERGIO_PASSWORD": "p"}) == 1
     assert account_count({"SERGIO_LOAD_ACCOUNTS": "not json"}) == 1

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from sergio_kit.target.embedded import RunningServer
-from tests.conftest import JOB, bearer, login
+from tests.support.api import JOB, bearer, login
 
 KEY_PATTERN = re.compile(r"^sk_(live|test)_[A-Za-z0-9]{40}$")
 SCOPE_SETS = ("jobs:read", "jobs:write", "jobs:read,jobs:write")

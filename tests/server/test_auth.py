@@ -18,7 +18,7 @@ import pytest
 
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer
-from tests.conftest import bearer, login
+from tests.support.api import bearer, login
 
 AUDIENCE = "sergio-api"
 ISSUER = "https://api.sergio.app"

@@ -9,8 +9,9 @@ import pytest
 from sergio_kit.server.faults import FAULTS
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer
-from tests.conftest import FaultServers
-from tests.server.fault_probes import PROBES, WINDOW
+from tests.server.fault_probes.registry import PROBES
+from tests.support.clock import start_fresh_windows
+from tests.support.fault_servers import FaultServers
 
 FAULT_IDS = sorted(FAULTS)
 
@@ -18,16 +19,14 @@ FAULT_IDS = sorted(FAULTS)
 @pytest.mark.parametrize("fault_id", FAULT_IDS)
 def test_probe_passes_on_clean_server(fault_id: str, server: RunningServer, clock: TestClock) -> None:
     """The clean reference server keeps the rule the fault's probe exercises."""
-    clock.unfreeze()
-    clock.advance(WINDOW)  # every rate-limit window starts afresh
+    start_fresh_windows(clock)
     PROBES[fault_id](server, clock)
 
 
 @pytest.mark.parametrize("fault_id", FAULT_IDS)
 def test_fault_breaks_its_rule(fault_id: str, fault_server: FaultServers) -> None:
     """With the fault switched on, its probe fails, and the server says which fault is on."""
-    running = fault_server(fault_id, order=FAULT_IDS)
-    try:
+    with fault_server.use(fault_id) as running:
         assert running.clock_url and running.clock_token
         clock = TestClock(running.clock_url, running.clock_token, running.ssl_context())
         try:
@@ -38,8 +37,6 @@ def test_fault_breaks_its_rule(fault_id: str, fault_server: FaultServers) -> Non
         with httpx.Client(base_url=running.base_url, verify=running.ssl_context(), timeout=15.0) as client:
             response = client.get("/v1/health")
         assert response.headers.get("X-Sergio-Faults", "").split(",") == [fault_id], response.headers
-    finally:
-        running.stop()
 
 
 def test_every_fault_has_a_probe() -> None:

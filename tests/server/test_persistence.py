@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from sergio_kit.target.embedded import RunningServer, start_server
-from tests.conftest import JOB, bearer, login
+from tests.support.api import JOB, bearer, login
 
 
 def _admin(server: RunningServer) -> dict[str, Any]:

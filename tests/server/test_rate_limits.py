@@ -18,7 +18,7 @@ import pytest
 from sergio_kit.contract.document import TIERS, operations
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer
-from tests.conftest import JOB, bearer, login
+from tests.support.api import JOB, bearer, login
 
 # The published limits per rolling minute (the Sergio developer documentation).
 DOCUMENTED_LIMITS = {"auth": 10, "read": 120, "write": 60, "webhook": 10, "bulk": 10}

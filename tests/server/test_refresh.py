@@ -7,11 +7,10 @@ from typing import Any
 
 import httpx
 
+from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer
-from tests.conftest import bearer, login
-
-WINDOW = 61  # seconds: a fresh auth-tier window (10 logins/refreshes per client address per minute)
+from tests.support.api import bearer, login
 
 
 def refresh(client: httpx.Client, refresh_token: str) -> httpx.Response:
@@ -58,7 +57,7 @@ def test_ten_concurrent_refreshes_of_one_token_succeed_at_most_once(
 ) -> None:
     """The same refresh token sent 10 times at once: at most one 200, every other answer a 401."""
     token = login(api, accounts["acme"]["admin"])["refresh_token"]
-    clock.advance(WINDOW)  # the 10 refreshes get a whole auth window, so no answer is a 429
+    clock.advance(FRESH_WINDOW_SECONDS)  # the 10 refreshes get a whole auth window, so no answer is a 429
 
     async def race() -> list[httpx.Response]:
         async with httpx.AsyncClient(

@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sergio_kit.contract.document import operations
+from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import start_server
-from tests.conftest import JOB, bearer, login
+from tests.support.api import JOB, bearer, login
 
-WINDOW = 61
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 PATH_VALUES = {
     "job_id": "job_0123456789abcdef",
@@ -206,7 +206,7 @@ def test_bad_bodies_get_a_4xx_error(
     headers = admin_headers if operation_id != "login" else {"Content-Type": "application/json"}
     wrong: list[str] = []
     for case, (make, status, code) in BAD_BODIES.items():
-        clock.advance(WINDOW)
+        clock.advance(FRESH_WINDOW_SECONDS)
         response = api.request(target.method, url, content=make(target), headers=headers)
         try:
             assert_error(response, status, code)
@@ -265,7 +265,7 @@ def _post_never_5xx(
     content = json.dumps(body).encode()  # ASCII escapes, so lone surrogates travel as "\udxxx"
     response = api.post(path, content=content, headers=headers)
     if response.status_code == 429:  # a full window: move the server clock past it and retry once
-        clock.advance(WINDOW)
+        clock.advance(FRESH_WINDOW_SECONDS)
         response = api.post(path, content=content, headers=headers)
     assert response.status_code < 500, f"{path} {content[:200]!r} -> {response.status_code}"
     if response.status_code >= 400:

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import JOB, bearer, login
+from tests.support.api import JOB, bearer, login
 
 
 def test_login_then_create_and_read_a_job(api: httpx.Client, accounts: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from sergio_kit.contract.document import Operation, operations
 from sergio_kit.target.embedded import RunningServer
-from tests.conftest import JOB, bearer, login
+from tests.support.api import JOB, bearer, login
 
 PATH_VALUES = {
     "job_id": "job_0123456789abcdef",

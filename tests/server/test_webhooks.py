@@ -19,7 +19,7 @@ from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer
 from sergio_kit.webhooks.receiver import Delivery, WebhookReceiver
 from sergio_kit.webhooks.signatures import verify
-from tests.conftest import JOB, bearer, login
+from tests.support.api import JOB, bearer, login
 
 ALL_EVENTS = ["job.created", "job.updated", "job.deleted"]
 DELIVERY_TIMEOUT = 10.0  # generous for loaded machines; waits return as soon as requests arrive

@@ -42,9 +42,25 @@ def test_a_case_still_throttled_after_retries_counts_as_untested(monkeypatch: py
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("5", 5), ("0", 1), ("600", 60), (None, 60), ("Wed, 21 Oct 2015 07:28:00 GMT", 60), ("-3", 60)],
+    [("5", 5), ("0", 1), ("600", 60), (None, 60), ("soon", 60), ("-3", 60), ("1.5", 60)],
 )
 def test_retry_after_is_clamped_to_the_window(value: str | None, expected: int) -> None:
-    """Retry-After becomes whole seconds in 1..60; missing or odd values wait a whole window."""
+    """Retry-After becomes whole seconds in 1..60; missing or malformed values wait a whole window."""
     headers = {"Retry-After": value} if value is not None else {}
+    assert retry_after_seconds(headers) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Wed, 21 Oct 2015 07:28:07 GMT", 7),
+        ("Wed, 21 Oct 2015 07:28:06 GMT", 6),
+        ("Wed, 21 Oct 2015 07:27:00 GMT", 1),  # already past: retry at once, after the 1-s minimum
+        ("Wed, 21 Oct 2015 07:38:00 GMT", 60),
+        ("Wed, 21 Oct 2015 07:28:07", 60),  # no zone: malformed
+    ],
+)
+def test_an_http_date_retry_after_counts_from_the_date_header(value: str, expected: int) -> None:
+    """An HTTP-date Retry-After is measured from the response's Date (headers in any case)."""
+    headers = {"retry-after": value, "DATE": "Wed, 21 Oct 2015 07:28:00 GMT"}
     assert retry_after_seconds(headers) == expected

@@ -10,12 +10,14 @@ keys) is deleted before the flow ends, by its own last steps or, if a step faile
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS, retry_after_or_none
 from sergio_kit.contract.samples import WEBHOOK_SINK, example_job
 from sergio_kit.errors import SergioKitError
 from sergio_kit.target.clock import TestClock
@@ -25,7 +27,6 @@ from sergio_kit.webhooks.receiver import Delivery, WebhookReceiver
 
 __all__ = ["FLOWS", "Flow", "Tour", "TourError"]
 
-WINDOW = 61  # seconds the test clock moves so that a rate-limit window starts afresh
 WRONG_PASSWORD = "not-the-password-sergio-kit-tour"
 DELIVERY_TIMEOUT = 20.0  # seconds to wait for the webhook delivery to reach the receiver
 
@@ -271,7 +272,7 @@ def ratelimit_flow(tour: Tour) -> None:
     the clock; the clock calls are not recorded.
     """
     if tour.clock is not None:
-        tour.clock.advance(WINDOW)
+        tour.clock.advance(FRESH_WINDOW_SECONDS)
     throttled, created = None, []
     for number in range(1, tour.bulk_limit + 2):
         body = {"jobs": [example_job(notes=f"sergio-kit tour: quota {number}")]}
@@ -287,11 +288,12 @@ def ratelimit_flow(tour: Tour) -> None:
             f"ratelimit flow: {tour.bulk_limit + 1} bulk requests in a row were admitted, expected a 429 "
             f"after {tour.bulk_limit}; if the target's bulk quota differs, set SERGIO_TIER_LIMITS=bulk=N"
         )
-    retry_after = throttled.headers.get("Retry-After", "")
-    if not retry_after.strip().isdigit():
-        raise TourError(f"ratelimit flow: the 429 has no Retry-After in seconds (got {retry_after!r})")
+    retry_after = throttled.headers.get("Retry-After")
+    wait = retry_after_or_none(retry_after, throttled.headers.get("Date"))
+    if wait is None:
+        raise TourError(f"ratelimit flow: the 429 has no usable Retry-After (got {retry_after!r})")
     if tour.clock is not None:
-        tour.clock.advance(int(retry_after))
+        tour.clock.advance(max(math.ceil(wait), 0))
     for number, path in enumerate(created, start=1):
         tour.delete(f"delete quota job {number}", path)
 

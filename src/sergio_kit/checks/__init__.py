@@ -1,1 +1,1 @@
-"""The kit's checks, one module per group (``group_auth.py``, ``group_refresh.py``, ...)."""
+"""The kit's checks: registry, context, and one module (or package) per group."""

@@ -9,7 +9,6 @@ it closes.
 from __future__ import annotations
 
 import contextlib
-import re
 import tempfile
 import time
 from collections.abc import Collection
@@ -19,6 +18,7 @@ from typing import Any, NoReturn
 import httpx
 
 from sergio_kit.contract.document import Operation, operations
+from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS, parse_rate_limit
 from sergio_kit.contract.samples import WEBHOOK_SINK, example_job, sample_body
 from sergio_kit.errors import SergioKitError
 from sergio_kit.reports.findings import CheckFailed, CheckSkipped, Finding, finding_from_response
@@ -29,7 +29,6 @@ from sergio_kit.target.throttling import Throttle
 from sergio_kit.target.traffic import TrafficLog
 from sergio_kit.webhooks.receiver import WebhookReceiver
 
-_RATE_LIMIT = re.compile(r'^"?([a-z]+)"?;r=(\d+);t=(\d+)')
 PRIMARY = "primary"
 OTHER = "other"
 
@@ -115,10 +114,12 @@ class CheckContext:
         return response
 
     def _remember_quota(self, response: httpx.Response) -> None:
-        match = _RATE_LIMIT.match(response.headers.get("RateLimit", ""))
-        if match:
-            tier, remaining, reset = match.group(1), int(match.group(2)), int(match.group(3))
-            self._quota[tier] = (remaining, time.monotonic() + reset)
+        item = parse_rate_limit(response.headers.get("RateLimit"))
+        if item is None:
+            return
+        remaining, reset = item.integer("r"), item.integer("t")
+        if remaining is not None and reset is not None:
+            self._quota[item.name] = (remaining, time.monotonic() + reset)
 
     def wait_for_quota(self, tier: str, needed: int, reason: str) -> None:
         """Make sure ``needed`` requests of ``tier`` will be admitted: wait only if the target's last
@@ -126,8 +127,8 @@ class CheckContext:
         remaining, reset_at = self._quota.get(tier, (-1, 0.0))
         if remaining >= needed:
             return
-        wait = max(int(reset_at - time.monotonic()) + 1, 1) if remaining >= 0 else 61
-        self.throttle.wait(min(wait, 61), reason)
+        wait = max(int(reset_at - time.monotonic()) + 1, 1) if remaining >= 0 else FRESH_WINDOW_SECONDS
+        self.throttle.wait(min(wait, FRESH_WINDOW_SECONDS), reason)
         self._quota.pop(tier, None)
 
     def protected(self, scheme: str) -> list[Operation]:

@@ -71,7 +71,10 @@ def get_check(check_id: str) -> CheckSpec:
 #: The modules that register checks, in catalogue order within each group (pytest runs the groups
 #: in :data:`~sergio_kit.config.GROUPS` order). Adding a check module is one line here.
 CHECK_MODULES = (
-    "sergio_kit.checks.auth.group",
+    "sergio_kit.checks.auth.login",
+    "sergio_kit.checks.auth.bearer",
+    "sergio_kit.checks.auth.jwt",
+    "sergio_kit.checks.auth.tokens",
     "sergio_kit.checks.refresh",
     "sergio_kit.checks.apikey",
     "sergio_kit.checks.transport",

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
+from sergio_kit.cli.settings import add_setting_options, refuse_faults_on_a_live_target, resolve_settings
+from sergio_kit.config import KitConfig
+
 PROFILES = ("conformance", "capacity")
+ACCOUNTS_VARIABLE = "SERGIO_LOAD_ACCOUNTS"  # JSON list of {"email", "password"}: the load's logins
 
 HELP = "run the Locust load scenarios headless (against the embedded server unless --base-url)"
 DESCRIPTION = (
     "Run the Locust scenarios of load/ headless in child processes, classify every "
-    "response per rate-limit tier and exit 1 on any failure class. Passwords go to Locust through "
-    "its environment (SERGIO_EMAIL/SERGIO_PASSWORD), never the command line."
+    "response per rate-limit tier and exit 1 on any failure class. A live target's login comes from "
+    "SERGIO_EMAIL/SERGIO_PASSWORD (and SERGIO_OTHER_EMAIL/SERGIO_OTHER_PASSWORD) or the config file, "
+    "or from SERGIO_LOAD_ACCOUNTS (a JSON list of {email, password}); "
+    "passwords reach Locust through its environment, never a command line."
 )
 
 
@@ -20,14 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profile", choices=PROFILES, default="conformance", help="load profile (default conformance)"
     )
-    parser.add_argument(
-        "--base-url",
-        default=None,
-        help="HTTPS base URL of a live target (or SERGIO_BASE_URL); default: embedded server",
-    )
-    parser.add_argument(
-        "--ca-bundle", type=Path, default=None, help="PEM CA bundle of the target (or SERGIO_CA_BUNDLE)"
-    )
+    add_setting_options(parser, "load")
     parser.add_argument(
         "--users",
         type=int,
@@ -51,7 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fault", action="append", default=[], metavar="CHECK_ID", help="embedded server fault (repeatable)"
     )
-    parser.add_argument("--report", type=Path, default=None, help="report folder (default reports/load)")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        metavar="FOLDER",
+        help="folder for this run's reports (default: load/ in the report folder, which is SERGIO_REPORT_DIR "
+        "or the config file's report_dir, else reports/)",
+    )
     parser.add_argument(
         "--locustfile",
         type=Path,
@@ -62,8 +69,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the load scenarios (see :func:`sergio_kit.load.run.run_load`)."""
-    from sergio_kit.load.run import run_load
+def load_settings(args: argparse.Namespace) -> KitConfig:
+    """The settings in force for ``load``. A live target's logins are SERGIO_EMAIL/SERGIO_PASSWORD (and
+    the other tenant's), or the ``SERGIO_LOAD_ACCOUNTS`` list the Locust processes read themselves."""
+    return resolve_settings(args, "load", require_login=not os.environ.get(ACCOUNTS_VARIABLE))
 
-    return run_load(args)
+
+def run(args: argparse.Namespace) -> int:
+    """Run the load scenarios (see :func:`sergio_kit.load.run.run_load`); a ``--worker`` takes its
+    settings from its environment only (:func:`sergio_kit.load.run.run_worker`)."""
+    from sergio_kit.load.run import run_load, run_worker
+
+    if args.worker:
+        return run_worker(args)
+    settings = load_settings(args)
+    refuse_faults_on_a_live_target(settings, args.fault)
+    return run_load(args, settings)

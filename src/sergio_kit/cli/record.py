@@ -2,20 +2,21 @@
 
 Without ``--base-url`` the embedded reference server is started (test clock on, so the 429 costs no
 waiting) and stopped afterwards. A live target takes its settings through the kit's one precedence
-(:func:`sergio_kit.config.load_config`): the login from ``SERGIO_EMAIL``/``SERGIO_PASSWORD``, an
-optional second tenant from ``SERGIO_OTHER_EMAIL``/``SERGIO_OTHER_PASSWORD``, the test clock and
-the webhook receiver's certificate when configured.
+(:func:`sergio_kit.config.load_config`: options > ``SERGIO_*`` > config file > defaults): the login
+from ``SERGIO_EMAIL``/``SERGIO_PASSWORD``, an optional second tenant from
+``SERGIO_OTHER_EMAIL``/``SERGIO_OTHER_PASSWORD``, the test clock and the webhook receiver's
+certificate when configured.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 from pathlib import Path
 
 from sergio_kit.cassettes.record import Recorded, record_tour
-from sergio_kit.config import KitConfig, load_config
+from sergio_kit.cli.settings import add_setting_options, resolve_settings
+from sergio_kit.config import KitConfig
 from sergio_kit.errors import SergioKitError
 from sergio_kit.target.embedded import embedded_target, start_server
 from sergio_kit.target.live import live_target
@@ -38,20 +39,8 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``sergio-kit record``."""
-    parser.add_argument(
-        "--base-url",
-        default=None,
-        help="HTTPS base URL of a live target to record (or SERGIO_BASE_URL); without it the embedded "
-        "reference server is started on loopback and its cassettes say https://127.0.0.1:8443",
-    )
-    parser.add_argument(
-        "--ca-bundle",
-        type=Path,
-        default=None,
-        help="PEM CA bundle that signed the live target's certificate (or SERGIO_CA_BUNDLE; default: the "
-        "system trust store); TLS is always verified",
-    )
+    """The options of ``sergio-kit record``: its settings (from the settings table) and ``--out``."""
+    add_setting_options(parser, "record")
     parser.add_argument(
         "--out",
         type=Path,
@@ -64,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Record every flow; exit 0 when all were recorded, 1 when the target answered off-script."""
-    settings = load_config({"base_url": args.base_url, "ca_bundle": args.ca_bundle}, os.environ, Path.cwd())
+    settings = resolve_settings(args, "record")
     out: Path = args.out
     if settings.base_url is None:
         if args.ca_bundle is not None:

@@ -7,19 +7,18 @@ not exist.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
+from sergio_kit.cli.settings import add_setting_options, resolve_settings
+from sergio_kit.config import KitConfig
 from sergio_kit.errors import SergioKitError
-
-PASSWORD_VARIABLES = ("SERGIO_PASSWORD", "SERGIO_OTHER_PASSWORD")
-
 
 HELP = "fail if cassettes (or any file under PATH) hold a token, key, webhook secret or password"
 DESCRIPTION = (
     "Scan PATH (a file, or every file under a folder) for secrets that must never be "
     "committed: JWTs, sk_live_/sk_test_ API keys, whsec_ webhook secrets, the seeded test accounts' "
-    "passwords (plus SERGIO_PASSWORD / SERGIO_OTHER_PASSWORD when set), and in cassettes any "
+    "passwords (plus the password and other_password settings when set: SERGIO_PASSWORD, "
+    "SERGIO_OTHER_PASSWORD or the config file), and in cassettes any "
     "Authorization, X-API-Key, Cookie, Set-Cookie, X-Sergio-Signature or X-Sergio-Clock-Token value "
     "and any password/token/refresh_token/key/secret/api_key JSON field (compressed bodies "
     "included) that is not a <redacted:KIND:N> placeholder. Prints one line per leak, file:line: "
@@ -28,7 +27,8 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``scan-cassettes`` options."""
+    """The ``scan-cassettes`` options: its settings (from the settings table) and PATH."""
+    add_setting_options(parser, "scan-cassettes")
     parser.add_argument(
         "path",
         type=Path,
@@ -37,27 +37,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def known_secrets() -> list[str]:
-    """What the scanner looks for besides the patterns: the seeded accounts' passwords, plus
-    ``SERGIO_PASSWORD`` / ``SERGIO_OTHER_PASSWORD`` when set."""
+def known_secrets(settings: KitConfig) -> list[str]:
+    """What the scanner looks for besides the patterns: the seeded accounts' passwords, plus the
+    ``password`` and ``other_password`` settings in force when set."""
     from sergio_kit.cassettes.scan import seeded_passwords
 
-    secrets = seeded_passwords()
-    secrets += [os.environ[name] for name in PASSWORD_VARIABLES if os.environ.get(name)]
-    return secrets
+    return seeded_passwords() + [secret for secret in (settings.password, settings.other_password) if secret]
 
 
 def run(args: argparse.Namespace) -> int:
     """Scan ``args.path``; print one line per leak; return 1 if there is any, else 0."""
     from sergio_kit.cassettes.scan import scan_path
 
+    settings = resolve_settings(args, "scan-cassettes")
     path: Path = args.path
     if not path.exists():
         raise SergioKitError(
             f"scan-cassettes: {path} does not exist; give a cassette file or a folder, "
             "e.g. sergio-kit scan-cassettes fixtures/"
         )
-    leaks = scan_path(path, known_secrets())
+    leaks = scan_path(path, known_secrets(settings))
     for leak in leaks:
         print(leak)
     files = len({leak.file for leak in leaks})

@@ -12,12 +12,11 @@ the window's edge keep that skew from being reported as a finding.
 from __future__ import annotations
 
 import bisect
-import contextlib
-import email.utils
 import time
 from dataclasses import dataclass, field
 
-WINDOW_SECONDS = 60.0
+from sergio_kit.contract.ratelimit import WINDOW_SECONDS, retry_after_or_none
+
 EDGE = 2.0
 
 ADMITTED = "admitted"
@@ -28,24 +27,6 @@ BAD_RETRY_AFTER = "bad Retry-After"
 SERVER_ERROR = "server error"
 UNEXPECTED = "unexpected status"
 PASSING = (ADMITTED, THROTTLED)
-
-
-def parse_retry_after(value: str | None, date_header: str | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delay-seconds or HTTP-date), or ``None``."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    now = time.time()
-    if date_header:
-        with contextlib.suppress(TypeError, ValueError):
-            now = email.utils.parsedate_to_datetime(date_header).timestamp()
-    return when.timestamp() - now
 
 
 @dataclass
@@ -82,15 +63,22 @@ class Ledger:
             seen = self._count(key, WINDOW_SECONDS - EDGE, now)
             self._admitted[key].append(now)
             if seen >= limit:
-                return OVER_QUOTA, f"{tier}: admitted after {seen} admissions in 60 s (limit {limit})"
+                return (
+                    OVER_QUOTA,
+                    f"{tier}: admitted after {seen} admissions in {WINDOW_SECONDS} s (limit {limit})",
+                )
             return ADMITTED, None
         if status == 429:
-            wait = parse_retry_after(retry_after, date)
+            wait = retry_after_or_none(retry_after, date)
             if wait is None or not 1 <= wait <= WINDOW_SECONDS:
-                return BAD_RETRY_AFTER, f"{tier}: 429 with Retry-After {retry_after!r} (want 1..60 s)"
+                want = f"want 1..{WINDOW_SECONDS} s"
+                return BAD_RETRY_AFTER, f"{tier}: 429 with Retry-After {retry_after!r} ({want})"
             seen = self._count(key, WINDOW_SECONDS + EDGE, now) + self._in_flight.get(key, 0)
             if seen + self.slack.get(tier, 0) < limit:
-                return THROTTLED_EARLY, f"{tier}: 429 after only {seen} admissions in 60 s (limit {limit})"
+                return (
+                    THROTTLED_EARLY,
+                    f"{tier}: 429 after only {seen} admissions in {WINDOW_SECONDS} s (limit {limit})",
+                )
             return THROTTLED, None
         if status >= 500 or status == 0:
             return SERVER_ERROR, f"{tier}: status {status}"

@@ -1,9 +1,12 @@
 """``sergio-kit load``: run the Locust scenarios of ``load/`` headless and judge them per tier.
 
 Locust (and gevent, which monkey-patches on import) only ever runs in a child process: this module
-never imports it. Settings and passwords reach that process through its environment, never argv.
-Without ``--base-url`` the embedded reference server is started on loopback (its CA, its seeded
-accounts) and stopped afterwards.
+never imports it. The settings come resolved (:func:`sergio_kit.config.load_config`, as for every
+command); they and the passwords reach the Locust processes through their environment, never argv:
+``SERGIO_CA_BUNDLE``, ``SERGIO_LOAD_ACCOUNTS``, ``SERGIO_TIER_LIMITS`` and the ``SERGIO_LOAD_*``
+pacing. Without a base URL the embedded reference server is started on loopback (its CA, its seeded
+accounts, the tier limits in force) and stopped afterwards. A ``--worker`` resolves nothing: it runs
+Locust with its own environment, as a worker on another machine would (see :mod:`.workers`).
 """
 
 from __future__ import annotations
@@ -15,22 +18,28 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from sergio_kit.config import DEFAULT_TIER_LIMITS
+from sergio_kit.config import DEFAULT_TIER_LIMITS, KitConfig, tier_limits_environment
+from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.contract.resources import locustfile_path
 from sergio_kit.errors import SergioKitError
 from sergio_kit.load.summary import render_summary_html
-from sergio_kit.load.timeline import account_count, load_principals, parse_limits, traffic_from_history
+from sergio_kit.load.timeline import account_count, load_principals, traffic_from_history
 from sergio_kit.load.totals import PLAN_FILE, LoadPlan, is_current, read_plan, totals_findings
 from sergio_kit.load.workers import WORKER_ENV_FILE, write_worker_env
 from sergio_kit.target.embedded import RunningServer, clean_environment, start_server
 
 LIFTED_LIMITS = dict.fromkeys(DEFAULT_TIER_LIMITS, 1_000_000)  # capacity runs: quotas never cap throughput
+LOAD_PREFIX = "SERGIO_LOAD_"  # the load-only settings, read from the environment by the Locust processes
+#: The pacing options and the variables that carry them to the Locust processes.
+PACING = {"users": "SERGIO_LOAD_USERS", "duration": "SERGIO_LOAD_DURATION", "window": "SERGIO_LOAD_WINDOW"}
+#: What a --worker would ignore on its command line, and where it reads that from instead.
+WORKER_IGNORES = {**PACING, "ca_bundle": "SERGIO_CA_BUNDLE", "tier_limits": "SERGIO_TIER_LIMITS"}
 
 
 @dataclass
@@ -57,46 +66,57 @@ class TierSummary:
         return self.last_response - self.first_response
 
 
-def run_load(args: argparse.Namespace) -> int:
-    """Run Locust headless; print and write the per-tier summary; 0 only when no failure class occurred."""
-    if args.locustfile is None:
-        args.locustfile = locustfile_path()
-    elif not args.locustfile.is_file():
+@dataclass(frozen=True)
+class LoadTarget:
+    """Where the load goes: the base URL, the Locust processes' environment and the tier limits in force."""
+
+    url: str
+    env: dict[str, str]
+    limits: Mapping[str, int]
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    """Run as a Locust worker of ``--master-host``, configured by this process's environment only."""
+    ignored = [name for name in WORKER_IGNORES if getattr(args, name) is not None]
+    if ignored:
+        options = ", ".join("--" + name.replace("_", "-") for name in ignored)
+        variables = " / ".join(WORKER_IGNORES[name] for name in ignored)
         raise SergioKitError(
-            f"--locustfile has value {str(args.locustfile)!r}: no such file; give the path of a Locust "
-            "file, or drop --locustfile to run the packaged scenarios"
+            f"a --worker takes its settings from its environment, not from {options}: set {variables} "
+            "there, as on the master"
         )
-    base_url = args.base_url or os.environ.get("SERGIO_BASE_URL")
-    if args.worker:
-        ignored = [f"--{name}" for name in ("users", "duration", "window") if getattr(args, name) is not None]
-        if ignored:
-            raise SergioKitError(
-                f"a --worker takes its settings from its environment, not from {', '.join(ignored)}: set "
-                "SERGIO_LOAD_USERS / SERGIO_LOAD_DURATION / SERGIO_LOAD_WINDOW there, as on the master"
-            )
-        return _run_locust(args, base_url, os.environ.copy(), None)
-    report_dir = Path(args.report or os.environ.get("SERGIO_REPORT_DIR") or "reports/load")
+    _check_locustfile(args)
+    return _run_locust(args, args.base_url, os.environ.copy(), None)
+
+
+def run_load(args: argparse.Namespace, settings: KitConfig) -> int:
+    """Run Locust headless against the target of ``settings``; print and write the per-tier summary;
+    0 only when no failure class occurred."""
+    _check_locustfile(args)
+    report_dir: Path = args.report or settings.report_dir / "load"
     report_dir.mkdir(parents=True, exist_ok=True)
     workers = args.expect_workers if args.master else 1
     if args.processes:
         workers = args.processes if args.processes > 0 else os.cpu_count() or 1
     (report_dir / PLAN_FILE).unlink(missing_ok=True)
-    with _target(args, base_url) as (url, env):
-        print(f"sergio-kit load: profile {args.profile} against {url}", flush=True)
+    with _target(args, settings) as target:
+        print(f"sergio-kit load: profile {args.profile} against {target.url}", flush=True)
         worker_env = None
-        if args.master and base_url is None:
-            worker_env = write_worker_env(report_dir / WORKER_ENV_FILE, env)
+        if args.master and settings.embedded:
+            worker_env = write_worker_env(report_dir / WORKER_ENV_FILE, target.env)
             print(
                 f"workers on this machine: set -a; . {worker_env}; set +a; sergio-kit load --worker",
                 flush=True,
             )
         try:
-            exit_code = _run_locust(args, url, env, report_dir)
+            exit_code = _run_locust(args, target.url, target.env, report_dir)
         finally:
             if worker_env is not None:
                 worker_env.unlink(missing_ok=True)
-        limits = parse_limits(env.get("SERGIO_LOAD_LIMITS"))
-        principals = load_principals(args.profile, account_count(env), workers, args.users)
+        users = target.env.get(PACING["users"])
+        principals = load_principals(
+            args.profile, account_count(target.env), workers, int(users) if users else None
+        )
     stats = json.loads((report_dir / "stats.json").read_text())
     summaries = summarize(stats)
     findings = judge(summaries, args.profile, plan=read_plan(report_dir))
@@ -106,7 +126,7 @@ def run_load(args: argparse.Namespace) -> int:
         json.dumps(
             {
                 "profile": args.profile,
-                "target": url,
+                "target": target.url,
                 "locust_exit_code": exit_code,
                 "tiers": tiers,
                 "findings": findings,
@@ -116,11 +136,11 @@ def run_load(args: argparse.Namespace) -> int:
     )
     history = report_dir / "locust_stats_history.csv"
     traffic = traffic_from_history(
-        history.read_text() if history.exists() else "", stats, limits=limits, principals=principals
+        history.read_text() if history.exists() else "", stats, limits=target.limits, principals=principals
     )
     page = render_summary_html(
         profile=args.profile,
-        target=url,
+        target=target.url,
         tiers=tiers,
         findings=findings,
         locust_exit_code=exit_code,
@@ -134,52 +154,77 @@ def run_load(args: argparse.Namespace) -> int:
     return 1 if findings or exit_code != 0 else 0
 
 
+def _check_locustfile(args: argparse.Namespace) -> None:
+    """Point ``args.locustfile`` at the packaged scenarios unless the user gave an existing file."""
+    if args.locustfile is None:
+        args.locustfile = locustfile_path()
+    elif not args.locustfile.is_file():
+        raise SergioKitError(
+            f"--locustfile has value {str(args.locustfile)!r}: no such file; give the path of a Locust "
+            "file, or drop --locustfile to run the packaged scenarios"
+        )
+
+
 @contextmanager
-def _target(args: argparse.Namespace, base_url: str | None) -> Iterator[tuple[str, dict[str, str]]]:
-    """The target URL and the Locust environment: a live target's, or a fresh embedded server's."""
-    env = clean_environment() if base_url is None else os.environ.copy()
-    env.update(_settings_env(args))
-    if base_url is not None:
-        if args.fault:
-            raise SergioKitError("--fault only applies to the embedded server: drop --fault or --base-url")
-        if not base_url.startswith("https://"):
-            raise SergioKitError(f"--base-url has value {base_url!r}: expected an https:// URL")
-        if args.ca_bundle is not None:
-            env["SERGIO_CA_BUNDLE"] = str(args.ca_bundle)
-        if not (env.get("SERGIO_LOAD_ACCOUNTS") or (env.get("SERGIO_EMAIL") and env.get("SERGIO_PASSWORD"))):
-            raise SergioKitError(
-                "a live target needs SERGIO_EMAIL and SERGIO_PASSWORD (or SERGIO_LOAD_ACCOUNTS)"
-            )
-        yield base_url, env
+def _target(args: argparse.Namespace, settings: KitConfig) -> Iterator[LoadTarget]:
+    """The live target of ``settings``, or a fresh embedded server started with the tier limits in force."""
+    env = _pacing_env(args)
+    if settings.base_url is not None:
+        env.setdefault(LOAD_PREFIX + "ACCOUNTS", _accounts_json(_live_accounts(settings)))
+        if settings.ca_bundle is not None:
+            env["SERGIO_CA_BUNDLE"] = str(settings.ca_bundle)
+        env.update(tier_limits_environment(settings.tier_limits))
+        yield LoadTarget(settings.base_url, env, settings.tier_limits)
         return
-    limits = LIFTED_LIMITS if args.profile == "capacity" else None
+    limits = _embedded_limits(args.profile, settings)
     with tempfile.TemporaryDirectory(prefix="sergio-load-") as data:
-        server = start_server(Path(data), faults=args.fault, limits=limits, plain_http=False)
+        server = start_server(Path(data), faults=args.fault, limits=dict(limits), plain_http=False)
         try:
-            env.update(_server_env(server, limits))
-            yield server.base_url, env
+            env.update(_server_env(server))
+            env.update(tier_limits_environment(limits))
+            yield LoadTarget(server.base_url, env, limits)
         finally:
             server.stop()
 
 
-def _settings_env(args: argparse.Namespace) -> dict[str, str]:
-    env = {"SERGIO_LOAD_PROFILE": args.profile}
-    for name, value in (("USERS", args.users), ("DURATION", args.duration), ("WINDOW", args.window)):
+def _pacing_env(args: argparse.Namespace) -> dict[str, str]:
+    """The Locust processes' environment without the target: no ``SERGIO_*`` setting but the
+    load-only ``SERGIO_LOAD_*`` ones (the same on every machine of a distributed run), then the options."""
+    env = clean_environment()
+    env.update({key: value for key, value in os.environ.items() if key.startswith(LOAD_PREFIX)})
+    env[LOAD_PREFIX + "PROFILE"] = args.profile
+    for name, variable in PACING.items():
+        value = getattr(args, name)
         if value is not None:
-            env[f"SERGIO_LOAD_{name}"] = str(value)
+            env[variable] = str(value)
     return env
 
 
-def _server_env(server: RunningServer, limits: dict[str, int] | None) -> dict[str, str]:
+def _embedded_limits(profile: str, settings: KitConfig) -> Mapping[str, int]:
+    """The embedded server's tier limits: the settings', lifted for a capacity run unless set explicitly."""
+    if profile == "capacity" and "tier_limits" not in settings.sources:
+        return LIFTED_LIMITS
+    return settings.tier_limits
+
+
+def _live_accounts(settings: KitConfig) -> list[tuple[str, str]]:
+    """The logins of a live target's settings: the admin's, and the other tenant's when set."""
+    pairs = [(settings.email, settings.password), (settings.other_email, settings.other_password)]
+    return [(email, password) for email, password in pairs if email and password]
+
+
+def _server_env(server: RunningServer) -> dict[str, str]:
     accounts = [
-        {"email": user["email"], "password": user["password"]}
+        (user["email"], user["password"])
         for company in server.credentials()["companies"]
         for user in company["users"]
     ]
-    env = {"SERGIO_CA_BUNDLE": str(server.ca_cert), "SERGIO_LOAD_ACCOUNTS": json.dumps(accounts)}
-    if limits:
-        env["SERGIO_LOAD_LIMITS"] = ",".join(f"{tier}={n}" for tier, n in limits.items())
-    return env
+    return {"SERGIO_CA_BUNDLE": str(server.ca_cert), LOAD_PREFIX + "ACCOUNTS": _accounts_json(accounts)}
+
+
+def _accounts_json(accounts: Sequence[tuple[str, str]]) -> str:
+    """``SERGIO_LOAD_ACCOUNTS``: the logins the Locust users share, as JSON."""
+    return json.dumps([{"email": email, "password": password} for email, password in accounts])
 
 
 def _run_locust(
@@ -206,12 +251,17 @@ def _run_locust(
         command += ["--csv", str(report_dir / "locust"), "--csv-full-history"]
         command += ["--html", str(report_dir / "report.html")]
         command += ["--json-file", str(report_dir / "stats")]
-    window = float(args.window or 60)
-    duration = float(args.duration or (2 * window if args.profile == "conformance" else 120))
+    timeout = _run_length(env, env.get(LOAD_PREFIX + "PROFILE") or args.profile) + 180
     try:
-        return subprocess.run(command, env=env, timeout=duration + 180, check=False).returncode
+        return subprocess.run(command, env=env, timeout=timeout, check=False).returncode
     except subprocess.TimeoutExpired:
-        raise SergioKitError(f"locust did not finish within {duration + 180:.0f} s") from None
+        raise SergioKitError(f"locust did not finish within {timeout:.0f} s") from None
+
+
+def _run_length(env: Mapping[str, str], profile: str) -> float:
+    """Seconds the scenarios run for, as ``load/locustfile.py`` reads them from ``env``."""
+    window = float(env.get(PACING["window"]) or WINDOW_SECONDS)
+    return float(env.get(PACING["duration"]) or (2 * window if profile == "conformance" else 120))
 
 
 def _free_port() -> int:

@@ -20,27 +20,10 @@ from operator import itemgetter
 from typing import Any
 
 from sergio_kit.config import DEFAULT_TIER_LIMITS
-from sergio_kit.errors import SergioKitError
+from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.reports.timeline import TierTraffic
 
-CONTRACT_WINDOW = 60.0  # the server's rolling window; ``--window`` only paces the load
-
 Event = tuple[float, str]
-
-
-def parse_limits(text: str | None) -> dict[str, int]:
-    """``"read=120,write=60"`` (``SERGIO_LOAD_LIMITS``) on top of the contract's limits."""
-    limits = dict(DEFAULT_TIER_LIMITS)
-    for part in (text or "").split(","):
-        if not part.strip():
-            continue
-        tier, _, value = part.partition("=")
-        if not value.strip().isdigit():
-            raise SergioKitError(
-                f"SERGIO_LOAD_LIMITS has part {part.strip()!r}: expected TIER=N, e.g. read=120"
-            )
-        limits[tier.strip()] = int(value)
-    return limits
 
 
 def account_count(env: Mapping[str, str]) -> int:
@@ -83,7 +66,7 @@ def traffic_from_history(
     *,
     limits: Mapping[str, int],
     principals: Mapping[str, int],
-    window: float = CONTRACT_WINDOW,
+    window: float = WINDOW_SECONDS,  # the server's rolling window; ``--window`` only paces the load
 ) -> list[TierTraffic]:
     """One :class:`TierTraffic` per contract tier from a ``*_stats_history.csv`` text.
 

@@ -25,9 +25,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.errors import SergioKitError
+from sergio_kit.load.plan import PLAN_FILE
 
-PLAN_FILE = "load_plan.json"
+__all__ = [
+    "PLAN_FILE",
+    "SKEW",
+    "SLACK",
+    "STALE",
+    "LoadPlan",
+    "admitted_by",
+    "expected_range",
+    "is_current",
+    "read_plan",
+    "totals_findings",
+]
+
 SKEW = 2.0
 SLACK = 2
 STALE = 60.0  # a plan written this long before the first or after the last response is another run's
@@ -45,7 +59,7 @@ class LoadPlan:
     limits: dict[str, int]
     duration: float
     principal_rates: dict[str, list[float]]
-    server_window: float = 60.0
+    server_window: float = WINDOW_SECONDS
     workers: int = 0
     written_at: float | None = None
 
@@ -59,7 +73,7 @@ class LoadPlan:
                 principal_rates={
                     str(t): [float(r) for r in rates] for t, rates in data["principal_rates"].items()
                 },
-                server_window=float(data.get("server_window", 60.0)),
+                server_window=float(data.get("server_window", WINDOW_SECONDS)),
                 workers=int(data.get("workers", 0)),
                 written_at=float(data["written_at"]) if data.get("written_at") is not None else None,
             )
@@ -75,7 +89,7 @@ def read_plan(report_dir: Path) -> LoadPlan | None:
     return LoadPlan.from_json(json.loads(path.read_text()))
 
 
-def admitted_by(limit: int, rate: float, seconds: float, window: float = 60.0) -> float:
+def admitted_by(limit: int, rate: float, seconds: float, window: float = WINDOW_SECONDS) -> float:
     """Admissions a rolling ``limit``-per-``window`` bucket grants a steady ``rate`` stream in ``seconds``."""
     if seconds < 0 or rate <= 0:
         return 0.0
@@ -84,7 +98,7 @@ def admitted_by(limit: int, rate: float, seconds: float, window: float = 60.0) -
 
 
 def expected_range(
-    limit: int, rates: list[float], span: float, window: float = 60.0, skew: float = SKEW
+    limit: int, rates: list[float], span: float, window: float = WINDOW_SECONDS, skew: float = SKEW
 ) -> tuple[int, int]:
     """Lowest and highest admissions a conforming server gives these principals over ``span`` seconds."""
     low = sum(admitted_by(limit, rate, span - skew, window) for rate in rates)

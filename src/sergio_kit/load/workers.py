@@ -1,10 +1,10 @@
 """What a Locust worker of ``sergio-kit load --master`` needs, and the file a local master leaves for it.
 
 A worker (``sergio-kit load --worker --master-host H``) runs the tier users, so it needs the same
-settings the master gives its own Locust process: the target's CA bundle, the accounts, and the
-``SERGIO_LOAD_*`` pacing settings. It reads them from its own environment, exactly as the master
-does for a live target; nothing secret ever travels on argv or over Locust's unencrypted
-master/worker channel. On other machines, export them there (see the README). With the embedded
+settings the master gives its own Locust process: the target's CA bundle, the accounts, the tier
+limits (``SERGIO_TIER_LIMITS``) and the ``SERGIO_LOAD_*`` pacing settings. It reads them from its own
+environment only (no options, no config file); nothing secret ever travels on argv or over Locust's
+unencrypted master/worker channel. On other machines, export them there (see the README). With the embedded
 server, which listens on loopback only, the workers are on the master's machine, and the master
 writes the environment to ``<report>/worker.env`` (mode 0600, shell syntax, removed when the run
 ends): ``set -a; . reports/load/worker.env; set +a`` before starting each worker.
@@ -25,6 +25,7 @@ TARGET_KEYS = (
     "SERGIO_PASSWORD",
     "SERGIO_OTHER_EMAIL",
     "SERGIO_OTHER_PASSWORD",
+    "SERGIO_TIER_LIMITS",
 )
 
 

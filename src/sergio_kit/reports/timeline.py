@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.reports._timeline_axis import TimeAxis, label_step, number, rate_scale, time_axis
 from sergio_kit.reports.chart import COLOURS as CHECK_COLOURS
 from sergio_kit.reports.chart import FONT, WIDTH
@@ -41,7 +42,7 @@ class TierTraffic:
 
     tier: str
     limit: int  # requests per window per principal (the contract's quota)
-    window: float = 60.0  # seconds
+    window: float = WINDOW_SECONDS  # seconds
     principals: int = 1  # how many principals shared the traffic (the limit line scales with it)
     events: tuple[tuple[float, str], ...] = ()  # outcome: "admitted", "throttled" or "failed"
 

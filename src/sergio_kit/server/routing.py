@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sergio_kit.contract.document import Operation
+from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.server.http_errors import ApiError, error_response
 from sergio_kit.server.ratelimit import Decision
 from sergio_kit.server.security.principals import (
@@ -132,14 +133,14 @@ class _PathEndpoint:
 
 
 def _add_rate_headers(response: Response, decision: Decision) -> None:
-    response.headers["RateLimit-Policy"] = f'"{decision.tier}";q={decision.limit};w=60'
+    response.headers["RateLimit-Policy"] = f'"{decision.tier}";q={decision.limit};w={WINDOW_SECONDS}'
     response.headers["RateLimit"] = f'"{decision.tier}";r={decision.remaining};t={decision.reset_seconds}'
 
 
 def _throttled(decision: Decision, state: AppState) -> Response:
     faults = state.settings.faults
     tier = decision.tier
-    message = f"rate limit of {decision.limit} {tier} requests per 60 s exceeded"
+    message = f"rate limit of {decision.limit} {tier} requests per {WINDOW_SECONDS} s exceeded"
     response: Response
     if f"ratelimit.{tier}.body" in faults:
         response = PlainTextResponse("Too Many Requests", status_code=429)

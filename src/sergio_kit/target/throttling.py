@@ -9,16 +9,17 @@ case is still tested. The counts feed the ``contract.coverage`` check.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from sergio_kit.contract.ratelimit import WINDOW_SECONDS, retry_after_or_none
 from sergio_kit.target.clock import TestClock
 
 R = TypeVar("R")
-MAX_WAIT = 60
 MAX_RETRIES = 3
 
 
@@ -69,8 +70,10 @@ class Throttle:
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> int:
-    """Retry-After as whole seconds in 1..60 (a missing or odd value counts as the full window)."""
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    if value is None or not value.strip().isdigit():
-        return MAX_WAIT
-    return min(max(int(value), 1), MAX_WAIT)
+    """Retry-After (delay-seconds or HTTP-date) as whole seconds in 1..60; a missing or malformed
+    value counts as the full window, a date already past as 1 s."""
+    field = {name.lower(): value for name, value in headers.items()}
+    seconds = retry_after_or_none(field.get("retry-after"), field.get("date"))
+    if seconds is None:
+        return WINDOW_SECONDS
+    return min(max(math.ceil(seconds), 1), WINDOW_SECONDS)

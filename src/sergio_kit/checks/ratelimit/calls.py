@@ -1,34 +1,32 @@
 """What the ``ratelimit`` checks send: one tier's representative request as one principal, fresh
-windows, pauses, and the parsing of Retry-After and the RateLimit fields.
+windows, pauses, and the Retry-After finding (parsed by ``sergio_kit.contract.ratelimit``).
 
 ``ctx.send`` waits out 429s and retries, so probing requests go through ``ctx.client`` directly
 (with the credentials added by hand); ``ctx.send`` is only used for setup and cleanup. On the
-embedded server a fresh window is the test clock moved 61 s and frozen (and unfrozen, then moved on
-again, when the block ends, so nothing inherits a spent quota); on a live target it is a real wait,
-which the live plan (``ratelimit_live.py``) avoids by giving every probe a principal of its own.
+embedded server a fresh window is the test clock moved a window and a second and frozen (and
+unfrozen, then moved on again, when the block ends, so nothing inherits a spent quota); on a live
+target it is a real wait, which the live plan (``live.py``) avoids by giving every probe a principal
+of its own.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.contract.document import Operation
+from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS, WINDOW_SECONDS, parse_retry_after
 from sergio_kit.contract.samples import WEBHOOK_SINK, example_job
 from sergio_kit.reports.findings import CheckSkipped
 from sergio_kit.target.clock import TestClock
 
-WINDOW = 60
-FRESH = WINDOW + 1  # seconds that start every window afresh
 #: The operations each tier's checks spend their quota on, one per surface (bearer, then the Zapier
 #: surface's API key where the tier has one), and the status that means "admitted".
 TIER_OPERATIONS: dict[str, tuple[tuple[str, int], ...]] = {
@@ -40,7 +38,6 @@ TIER_OPERATIONS: dict[str, tuple[tuple[str, int], ...]] = {
 }
 #: Scopes of the API key the Zapier-surface probes use.
 KEY_SCOPES = ("jobs:read", "jobs:write")
-_PARAM = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=\s*\"?([^\";]*)\"?\s*$")
 
 
 def tier_limit(ctx: CheckContext, tier: str) -> int:
@@ -55,22 +52,22 @@ def fresh_window(ctx: CheckContext, reason: str) -> Iterator[TestClock | None]:
     if clock is None:
         if "reachable" not in ctx.memo:  # fail at once, not after a window, when nothing answers
             ctx.memo["reachable"] = ctx.send("GET", "/v1/health").status_code
-        ctx.throttle.wait(FRESH, reason)
+        ctx.throttle.wait(FRESH_WINDOW_SECONDS, reason)
         yield None
         return
     clock.unfreeze()
-    clock.advance(FRESH)
+    clock.advance(FRESH_WINDOW_SECONDS)
     clock.freeze()
     try:
         yield clock
     finally:
         clock.unfreeze()
-        clock.advance(FRESH)  # whatever runs next finds every quota full
+        clock.advance(FRESH_WINDOW_SECONDS)  # whatever runs next finds every quota full
 
 
 def next_window(ctx: CheckContext, reason: str) -> None:
     """Move on to a fresh window inside a check (clock frozen or not)."""
-    ctx.throttle.wait(FRESH, reason)
+    ctx.throttle.wait(FRESH_WINDOW_SECONDS, reason)
 
 
 def pause(ctx: CheckContext, seconds: float) -> None:
@@ -134,8 +131,9 @@ class TierCaller:
                 f"{self.expected}, or 429 once {limit} were admitted",
             )
             admitted.append(response)
+        quota = f"quota {limit} per {WINDOW_SECONDS} s"
         self.ctx.fail(
-            f"{self.label}: {limit + 3} requests in one window and no 429 (quota {limit} per {WINDOW} s)",
+            f"{self.label}: {limit + 3} requests in one window and no 429 ({quota})",
             admitted[-1],
             f"429 after {limit} admitted",
         )
@@ -252,36 +250,15 @@ def spending(
 def retry_after(ctx: CheckContext, response: httpx.Response, what: str) -> int:
     """The 429's Retry-After in seconds (delta-seconds or HTTP-date); fails unless valid and 1..60."""
     value = response.headers.get("Retry-After")
-    expected = "Retry-After: delta-seconds or an HTTP-date, 1..60 s away"
+    expected = f"Retry-After: delta-seconds or an HTTP-date, 1..{WINDOW_SECONDS} s away"
     if value is None:
         ctx.fail(f"{what}: a 429 without Retry-After", response, expected)
-    text = value.strip()
-    if text.isascii() and text.isdigit():
-        seconds = int(text)
-    else:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            ctx.fail(
-                f"{what}: Retry-After {value!r} is neither delta-seconds nor an HTTP-date", response, expected
-            )
-        if when.tzinfo is None:
-            ctx.fail(f"{what}: Retry-After {value!r} is not in GMT", response, expected)
-        base = ctx.target.now()
-        if "Date" in response.headers:
-            base = parsedate_to_datetime(response.headers["Date"]).timestamp()
-        seconds = math.ceil(when.timestamp() - base)
-    if not 1 <= seconds <= WINDOW:
-        ctx.fail(f"{what}: Retry-After {value!r} means {seconds} s, not 1..{WINDOW}", response, expected)
+    try:
+        seconds = math.ceil(parse_retry_after(value, response.headers.get("Date"), ctx.target.now()))
+    except ValueError as problem:
+        ctx.fail(f"{what}: Retry-After {value!r} is {problem}", response, expected)
+    if not 1 <= seconds <= WINDOW_SECONDS:
+        ctx.fail(
+            f"{what}: Retry-After {value!r} means {seconds} s, not 1..{WINDOW_SECONDS}", response, expected
+        )
     return seconds
-
-
-def structured(value: str) -> tuple[str, dict[str, str]]:
-    """``"name";a=1;b=2`` → ``("name", {"a": "1", "b": "2"})`` (the RateLimit fields' shape)."""
-    item, *params = value.split(";")
-    found: dict[str, str] = {}
-    for param in params:
-        match = _PARAM.match(param)
-        if match:
-            found[match.group(1).lower()] = match.group(2)
-    return item.strip().strip('"'), found

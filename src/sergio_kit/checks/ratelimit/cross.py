@@ -12,7 +12,6 @@ from datetime import datetime
 from sergio_kit.checks.context import OTHER, PRIMARY, CheckContext
 from sergio_kit.checks.ratelimit.calls import (
     KEY_SCOPES,
-    WINDOW,
     TierCaller,
     fresh_window,
     key_caller,
@@ -25,6 +24,7 @@ from sergio_kit.checks.ratelimit.calls import (
 from sergio_kit.checks.ratelimit.live import live_plan
 from sergio_kit.checks.ratelimit.probe import bursts, judge_bursts
 from sergio_kit.checks.registry import check
+from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.target.clock import TestClock
 
 CONCURRENCY_TIER = "read"
@@ -130,8 +130,8 @@ def window(ctx: CheckContext) -> None:
             response,
             {429},
             f"{bulk.label}: {limit} admitted at :59, and another admitted 2 s later, "
-            f"so one {WINDOW}-s span admitted more than {limit}",
-            f"429 until {WINDOW} s after the first of the {limit}",
+            f"so one {WINDOW_SECONDS}-s span admitted more than {limit}",
+            f"429 until {WINDOW_SECONDS} s after the first of the {limit}",
         )
 
 
@@ -139,11 +139,11 @@ def _to_second_59(ctx: CheckContext, clock: TestClock | None) -> None:
     """Move to 59 s past a whole minute of the target's time (fixed windows turn over at :00)."""
     if clock is not None:
         now = clock.now()
-        clock.advance((59 - now % WINDOW) % WINDOW)
+        clock.advance((59 - now % WINDOW_SECONDS) % WINDOW_SECONDS)
         return
     served = ctx.client.get("/v1/health").headers.get("Date")  # live: the server's clock, to the second
     offset = datetime.strptime(served, "%a, %d %b %Y %H:%M:%S GMT").second if served else 0
-    time.sleep((58.5 - offset) % WINDOW)
+    time.sleep((58.5 - offset) % WINDOW_SECONDS)
 
 
 @contextmanager

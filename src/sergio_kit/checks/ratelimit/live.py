@@ -33,17 +33,10 @@ from typing import Any
 import httpx
 
 from sergio_kit.checks.context import OTHER, PRIMARY, CheckContext
-from sergio_kit.checks.ratelimit.calls import (
-    FRESH,
-    WINDOW,
-    TierCaller,
-    bearer_caller,
-    key_caller,
-    surfaces,
-    tier_limit,
-)
+from sergio_kit.checks.ratelimit.calls import TierCaller, bearer_caller, key_caller, surfaces, tier_limit
 from sergio_kit.checks.ratelimit.probe import TierRun, bursts, judge_bursts, probe_tier
 from sergio_kit.contract.document import TIERS
+from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS, WINDOW_SECONDS
 from sergio_kit.errors import SergioKitError
 from sergio_kit.reports.findings import CheckFailed, CheckSkipped, Finding
 from sergio_kit.target.session import unreachable
@@ -64,7 +57,7 @@ CROSS_CHECKS = (
     "ratelimit.concurrency",
     "ratelimit.window",
 )
-PLAN_TIMEOUT = 4 * WINDOW  # a probe still running by then is reported as stuck
+PLAN_TIMEOUT = 4 * WINDOW_SECONDS  # a probe still running by then is reported as stuck
 
 
 @dataclass
@@ -315,7 +308,7 @@ class _Runner:
         if second < 3:
             time.sleep(3 - second)
         elif second > 45:
-            time.sleep(WINDOW - second + 3)
+            time.sleep(WINDOW_SECONDS - second + 3)
         admitted, _ = caller.exhaust(limit)
         first, last = _served_minute(admitted[0]), _served_minute(admitted[-1])
         if first != last:
@@ -323,14 +316,14 @@ class _Runner:
                 f"spending {limit} reads took past a minute boundary of the target's clock: the window "
                 "probe needs a faster path to the target"
             )
-        time.sleep(WINDOW + 1.3 - _served_second(admitted[-1]))
+        time.sleep(WINDOW_SECONDS + 1.3 - _served_second(admitted[-1]))
         response = caller.call()
         ctx.expect(
             response,
             {429},
             f"{caller.label}: {limit} admitted early in one minute, and another admitted 1 s into the next, "
-            f"less than {WINDOW} s after the first",
-            f"429 until {WINDOW} s after the first of the {limit}",
+            f"less than {WINDOW_SECONDS} s after the first",
+            f"429 until {WINDOW_SECONDS} s after the first of the {limit}",
         )
 
     def _judge_user_isolation(self) -> None:
@@ -422,7 +415,7 @@ def _wait_for_quiet_auth(ctx: CheckContext) -> None:
     """The auth probe owns the client address's auth quota: wait out the kit's own recent logins."""
     last = ctx.target.last_auth_call
     if last:
-        quiet = FRESH - (time.monotonic() - last)
+        quiet = FRESH_WINDOW_SECONDS - (time.monotonic() - last)
         if quiet > 0:
             ctx.throttle.wait(
                 math.ceil(quiet), "ratelimit live plan: the kit's own logins leave the auth window"

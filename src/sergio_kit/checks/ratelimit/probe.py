@@ -20,7 +20,8 @@ import httpx
 
 from sergio_kit.checks.connections import open_clients
 from sergio_kit.checks.context import CheckContext
-from sergio_kit.checks.ratelimit.calls import WINDOW, TierCaller, pause, retry_after, structured
+from sergio_kit.checks.ratelimit.calls import TierCaller, pause, retry_after
+from sergio_kit.contract.ratelimit import WINDOW_SECONDS, parse_rate_limit
 from sergio_kit.reports.findings import CheckFailed
 
 #: Live targets: how far before Retry-After elapses the "still refused" request goes, and how long
@@ -157,16 +158,22 @@ def _check_fields(
             f"{label}: no RateLimit or X-RateLimit-* headers", response, f'RateLimit: "{tier}";r={remaining}'
         )
     if policy is not None:
-        name, params = structured(policy)
-        if (name, params.get("q"), params.get("w")) != (tier, str(limit), str(WINDOW)):
-            ctx.fail(f"{label}: RateLimit-Policy {policy!r}", response, f'"{tier}";q={limit};w={WINDOW}')
+        item = parse_rate_limit(policy)
+        if item is None or (item.name, item.integer("q"), item.integer("w")) != (tier, limit, WINDOW_SECONDS):
+            ctx.fail(
+                f"{label}: RateLimit-Policy {policy!r}", response, f'"{tier}";q={limit};w={WINDOW_SECONDS}'
+            )
     if ratelimit is not None:
-        name, params = structured(ratelimit)
-        if name != tier or params.get("r") != str(remaining):
-            ctx.fail(f"{label}: RateLimit {ratelimit!r}", response, f'"{tier}";r={remaining};t=1..{WINDOW}')
-        reset = params.get("t", "")
-        if not (reset.isdigit() and 0 <= int(reset) <= WINDOW):
-            ctx.fail(f"{label}: RateLimit reset t={reset!r}", response, f"t=0..{WINDOW}")
+        item = parse_rate_limit(ratelimit)
+        if item is None or item.name != tier or item.integer("r") != remaining:
+            ctx.fail(
+                f"{label}: RateLimit {ratelimit!r}", response, f'"{tier}";r={remaining};t=1..{WINDOW_SECONDS}'
+            )
+        reset = item.integer("t")
+        if reset is None or not 0 <= reset <= WINDOW_SECONDS:
+            ctx.fail(
+                f"{label}: RateLimit reset t={item.params.get('t')!r}", response, f"t=0..{WINDOW_SECONDS}"
+            )
     legacy_limit = response.headers.get("X-RateLimit-Limit")
     if legacy_limit is not None and legacy_limit.strip() != str(limit):
         ctx.fail(f"{label}: X-RateLimit-Limit {legacy_limit!r}", response, str(limit))

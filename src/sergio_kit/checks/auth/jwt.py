@@ -1,0 +1,209 @@
+"""``auth.jwt.*``: forged signatures, algorithms and headers, then claims re-signed with the target's key."""
+
+from __future__ import annotations
+
+import secrets
+import statistics
+import time
+
+from hypothesis import given
+
+from sergio_kit.checks.auth.forgeries import (
+    ACCEPTED,
+    LIFETIME,
+    REFUSED,
+    expect_accepted,
+    expect_refused,
+    hypothesis_budget,
+    probe_call,
+    real_token,
+    resign,
+    resignable_real_token,
+    send_call,
+    signature_attack,
+)
+from sergio_kit.checks.auth.strategies import (
+    ClaimSet,
+    Forged,
+    claim_sets,
+    injected_headers,
+    known_alg_none,
+    known_claim_sets,
+    known_header_injections,
+    known_null_signatures,
+    known_tamperings,
+    known_truncations,
+    known_weak_keys,
+    sign,
+    tampered_claims,
+    truncated_signatures,
+)
+from sergio_kit.checks.context import CheckContext
+from sergio_kit.checks.registry import check
+
+TIMING_BASELINE = 5  # plain bad-signature requests timed for auth.jwt.header_injection
+
+# -- signature attacks --------------------------------------------------------------------------
+
+
+@check("auth.jwt.tampered_claims")
+def jwt_tampered_claims(ctx: CheckContext) -> None:
+    """A real token whose payload was changed under its old signature is 401."""
+    signature_attack(ctx, "tampered", lambda token: (known_tamperings(token), tampered_claims(token)))
+
+
+@check("auth.jwt.truncated_signature")
+def jwt_truncated_signature(ctx: CheckContext) -> None:
+    """A real token with its signature cut short is 401; the untouched token still works after."""
+    signature_attack(ctx, "truncated", lambda token: (known_truncations(token), truncated_signatures(token)))
+
+
+@check("auth.jwt.null_signature")
+def jwt_null_signature(ctx: CheckContext) -> None:
+    """A real token with an empty, zeroed or missing signature is 401; the untouched token still works."""
+    signature_attack(ctx, "unsigned", lambda token: (known_null_signatures(token),))
+
+
+@check("auth.jwt.alg_none")
+def jwt_alg_none(ctx: CheckContext) -> None:
+    """The real claims under alg none/None/NONE/nOnE with an empty signature are 401."""
+    real = real_token(ctx)
+    expect_refused(ctx, known_alg_none(real.token))
+    expect_accepted(ctx, real.token, "the real token after the unsigned ones")
+
+
+@check("auth.jwt.alg_confusion")
+def jwt_alg_confusion(ctx: CheckContext) -> None:
+    """The real claims signed HS256 with the empty key or a common secret are 401."""
+    real = real_token(ctx)
+    expect_refused(ctx, known_weak_keys(real.claims))
+    expect_accepted(ctx, real.token, "the real token after the weak-key ones")
+
+
+@check("auth.jwt.header_injection")
+def jwt_header_injection(ctx: CheckContext) -> None:
+    """jwk, jku, x5u and kid-injection headers are 401, and answered no slower than a plain bad signature."""
+    real = real_token(ctx)
+    probe = probe_call(ctx)
+    baseline: list[float] = []
+    for _ in range(TIMING_BASELINE):
+        forged = sign(real.claims, secrets.token_bytes(32), algorithm="HS256")
+        started = time.perf_counter()
+        response = send_call(ctx, probe, f"Bearer {forged}")
+        baseline.append(time.perf_counter() - started)
+        ctx.expect(
+            response, REFUSED, f"{probe.label} with a token signed by a random key", "401 unauthorized"
+        )
+    timings = expect_refused(ctx, known_header_injections(real.claims), injected_headers(real.claims))
+    injected, normal = statistics.median(timings), statistics.median(baseline)
+    if injected > 3 * normal and injected - normal > 0.5:
+        ctx.fail(
+            f"tokens with injected headers took a median {injected:.2f} s to refuse, "
+            f"a bad signature {normal:.2f} s: the target may be fetching jku/x5u URLs or resolving kid",
+            expected="no slower than a normal 401",
+        )
+    expect_accepted(ctx, real.token, "the real token after the injected ones")
+
+
+# -- claims, re-signed with the target's key ------------------------------------------------------
+
+
+@check("auth.jwt.expired")
+def jwt_expired(ctx: CheckContext) -> None:
+    """A validly signed token whose exp has passed is 401 (needs the signing key)."""
+    real = resignable_real_token(ctx)
+    now = int(ctx.now())
+    forged = []
+    for ago, what in ((3600, "an hour"), (600, "ten minutes")):
+        issued = now - ago - LIFETIME
+        claims = {**real.claims, "iat": issued, "exp": issued + LIFETIME}
+        if "nbf" in real.claims:
+            claims["nbf"] = issued
+        forged.append(Forged(f"exp {what} ago (re-signed)", resign(ctx, real, claims)))
+    expect_refused(ctx, forged)
+
+
+@check("auth.jwt.not_yet_valid")
+def jwt_not_yet_valid(ctx: CheckContext) -> None:
+    """Validly signed tokens with nbf or iat ten minutes in the future are 401 (needs the signing key)."""
+    real = resignable_real_token(ctx)
+    future = int(ctx.now()) + 600
+    forged = [
+        Forged(
+            "nbf ten minutes in the future (re-signed)", resign(ctx, real, {**real.claims, "nbf": future})
+        ),
+        Forged(
+            "iat ten minutes in the future (re-signed)", resign(ctx, real, {**real.claims, "iat": future})
+        ),
+    ]
+    expect_refused(ctx, forged)
+
+
+@check("auth.jwt.wrong_audience")
+def jwt_wrong_audience(ctx: CheckContext) -> None:
+    """A validly signed token for another audience is 401 (needs the signing key)."""
+    real = resignable_real_token(ctx)
+    other = "https://other-service.example"
+    forged = [
+        Forged("aud of another service (re-signed)", resign(ctx, real, {**real.claims, "aud": other})),
+        Forged(
+            "aud listing only another service (re-signed)",
+            resign(ctx, real, {**real.claims, "aud": [other]}),
+        ),
+    ]
+    expect_refused(ctx, forged)
+
+
+@check("auth.jwt.wrong_issuer")
+def jwt_wrong_issuer(ctx: CheckContext) -> None:
+    """A validly signed token from another issuer is 401 (needs the signing key)."""
+    real = resignable_real_token(ctx)
+    forged = [
+        Forged(
+            "iss of another issuer (re-signed)",
+            resign(ctx, real, {**real.claims, "iss": "https://evil.example"}),
+        )
+    ]
+    expect_refused(ctx, forged)
+
+
+@check("auth.jwt.missing_exp")
+def jwt_missing_exp(ctx: CheckContext) -> None:
+    """A validly signed token without exp is 401 (needs the signing key)."""
+    real = resignable_real_token(ctx)
+    claims = {name: value for name, value in real.claims.items() if name != "exp"}
+    expect_refused(ctx, [Forged("no exp claim (re-signed)", resign(ctx, real, claims))])
+
+
+@check("auth.jwt.claim_fuzz")
+def jwt_claim_fuzz(ctx: CheckContext) -> None:
+    """Generated header and claim values, re-signed: 401 or 2xx as the claim set is valid, never 5xx."""
+    real = resignable_real_token(ctx)
+    issued = int(ctx.now()) - 30
+    base = {**real.claims, "iat": issued, "exp": issued + LIFETIME}
+    if "nbf" in base:
+        base["nbf"] = issued
+    probe = probe_call(ctx)
+
+    def attempt(claim_set: ClaimSet) -> None:
+        token = resign(ctx, real, claim_set.claims, claim_set.header)
+        response = send_call(ctx, probe, f"Bearer {token}")
+        what = f"{probe.label} with a re-signed token whose {claim_set.note}"
+        if response.status_code >= 500:
+            ctx.fail(f"{what}: got {response.status_code}", response, "401 or 2xx, never 5xx")
+        if claim_set.valid is True:
+            ctx.expect(response, ACCEPTED, f"{what} (a valid claim set)", "2xx")
+        elif claim_set.valid is False:
+            ctx.expect(response, REFUSED, f"{what} (an invalid claim set)", "401 unauthorized")
+        else:
+            ctx.expect(response, {*ACCEPTED, *REFUSED}, what, "401 or 2xx")
+
+    for claim_set in known_claim_sets(base):
+        attempt(claim_set)
+
+    @hypothesis_budget(ctx.max_examples)
+    @given(claim_sets(base, reference=issued))
+    def explore(claim_set: ClaimSet) -> None:
+        attempt(claim_set)
+
+    explore()

@@ -1,0 +1,47 @@
+"""The settings table's options on a subcommand's command line, and resolving them.
+
+Every subcommand that takes settings offers the options :func:`sergio_kit.config.command_settings`
+lists for it (generated from the one table, so ``check``, ``load``, ``record`` and
+``scan-cassettes`` spell and explain them alike) and resolves them with
+:func:`sergio_kit.config.load_config`: command line > ``SERGIO_*`` environment > config file > default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from sergio_kit.config import KitConfig, command_labels, command_settings, load_config
+from sergio_kit.errors import SergioKitError
+
+
+def add_setting_options(parser: argparse.ArgumentParser, command: str) -> None:
+    """Add the options the settings table offers on ``command``; each defaults to ``None`` (not given)."""
+    for setting in command_settings(command):
+        parser.add_argument(
+            setting.option(command),
+            dest=setting.name,
+            default=None,
+            metavar=setting.metavar,
+            help=setting.help,
+        )
+
+
+def resolve_settings(args: argparse.Namespace, command: str, *, require_login: bool = True) -> KitConfig:
+    """The settings in force for ``command``: its options in ``args`` over ``SERGIO_*`` over the config
+    file of the working directory (or ``--config``) over the defaults (see :func:`load_config` for
+    ``require_login``)."""
+    return load_config(
+        vars(args), os.environ, Path.cwd(), cli_labels=command_labels(command), require_login=require_login
+    )
+
+
+def refuse_faults_on_a_live_target(settings: KitConfig, faults: Sequence[str]) -> None:
+    """Stop with one line when ``--fault`` (which breaks the embedded server) meets a live target."""
+    if settings.base_url is not None and faults:
+        raise SergioKitError(
+            f"--fault only applies to the embedded server, but {settings.sources['base_url']} sets a live "
+            "target: drop one of them"
+        )

@@ -1,0 +1,113 @@
+"""Reference servers with one fault each, shared by every test that names the fault.
+
+A test asks for a fault's server through the ``fault_server`` fixture and is parametrised by
+``fault_id``; the session plans from its collected tests which faults come when, runs the tests of one
+fault one after the other (:func:`grouped_by_fault`), starts each server ahead of its first test and
+stops it after its last one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from sergio_kit.target.clock import TestClock
+from sergio_kit.target.embedded import RunningServer, start_server
+from tests.support.clock import start_fresh_windows
+
+FIXTURE = "fault_server"
+AHEAD = 2  # servers started while the current one is in use
+
+
+def fault_of(item: pytest.Item) -> str | None:
+    """The fault id whose server ``item`` uses, or ``None`` when it uses none."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or FIXTURE not in getattr(item, "fixturenames", ()):
+        return None
+    fault_id = callspec.params.get("fault_id")
+    return fault_id if isinstance(fault_id, str) else None
+
+
+def grouped_by_fault(items: Sequence[pytest.Item]) -> list[pytest.Item]:
+    """``items`` with every test of a fault moved right after the first test of that fault, so one
+    server serves them all; every other test keeps its place."""
+    by_fault: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        fault_id = fault_of(item)
+        if fault_id is not None:
+            by_fault.setdefault(fault_id, []).append(item)
+    ordered: list[pytest.Item] = []
+    for item in items:
+        fault_id = fault_of(item)
+        if fault_id is None:
+            ordered.append(item)
+        elif fault_id in by_fault:
+            ordered += by_fault.pop(fault_id)
+    return ordered
+
+
+class FaultServers:
+    """One server per fault id for the session. ``plan``: the fault ids in the order the tests will ask
+    for them, once per test. The next servers of the plan start ahead on a small thread pool, so their
+    start-up overlaps the test running now; each server stops after the last test of the plan that
+    uses it, and between two tests its clock moves past every rate-limit window."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory, template: Path, plan: Sequence[str]) -> None:
+        self._tmp = tmp_path_factory
+        self._template = template
+        self._uses_left = Counter(plan)
+        self._order = list(dict.fromkeys(plan))  # each fault id once, in the order of its first use
+        self._pool = ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="fault-server")
+        self._servers: dict[str, Future[RunningServer]] = {}
+
+    def _start(self, fault_id: str) -> Future[RunningServer]:
+        if fault_id not in self._servers:
+            data_dir = self._tmp.mktemp("fault")  # made here: tmp_path_factory is not thread-safe
+            self._servers[fault_id] = self._pool.submit(
+                start_server, data_dir, faults=(fault_id,), template=self._template
+            )
+        return self._servers[fault_id]
+
+    def _start_ahead(self, fault_id: str) -> None:
+        index = self._order.index(fault_id) if fault_id in self._order else len(self._order)
+        for upcoming in self._order[index + 1 : index + 1 + AHEAD]:
+            self._start(upcoming)
+
+    @contextmanager
+    def use(self, fault_id: str) -> Iterator[RunningServer]:
+        """The server with ``fault_id`` switched on, for the block; stopped after the block when no
+        later test of the plan needs it, else left with fresh rate-limit windows for the next one."""
+        future = self._start(fault_id)
+        self._start_ahead(fault_id)
+        running = future.result()
+        try:
+            yield running
+        finally:
+            self._uses_left[fault_id] -= 1
+            if self._uses_left[fault_id] > 0:
+                _fresh_windows(running)
+            else:
+                del self._servers[fault_id]
+                running.stop()
+
+    def close(self) -> None:
+        """Stop every server still running, including those started ahead and never used."""
+        self._pool.shutdown()
+        for future in self._servers.values():
+            if future.exception() is None:  # one that failed to start has nothing to stop
+                future.result().stop()
+        self._servers.clear()
+
+
+def _fresh_windows(server: RunningServer) -> None:
+    assert server.clock_url and server.clock_token
+    clock = TestClock(server.clock_url, server.clock_token, server.ssl_context())
+    try:
+        start_fresh_windows(clock)
+    finally:
+        clock.close()

@@ -1,0 +1,73 @@
+"""The documents users read: docs/checks.md lists exactly the checks and faults of the code, and no
+document or docstring points outside the repository."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from sergio_kit.checks.registry import all_checks
+from sergio_kit.server.faults import FAULTS, caught_by
+
+REPO = Path(__file__).resolve().parents[1]
+CATALOGUE = REPO / "docs" / "checks.md"
+SUITE = REPO / "src" / "sergio_kit" / "suite"
+
+
+def _generator() -> ModuleType:
+    """``docs/generate_checks.py``, imported from its path."""
+    spec = importlib.util.spec_from_file_location("generate_checks", REPO / "docs" / "generate_checks.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _catalogue_rows() -> dict[str, str]:
+    """Check id -> the fault column of its row in docs/checks.md (each id listed once)."""
+    rows = re.findall(r"^\| `([^`]+)` \| .* \| (.*) \|$", CATALOGUE.read_text(encoding="utf-8"), re.MULTILINE)
+    assert len(rows) == len(dict(rows)), "a check id is listed twice"
+    return dict(rows)
+
+
+def test_catalogue_is_up_to_date() -> None:
+    """docs/checks.md is what ``docs/generate_checks.py`` writes from the code today."""
+    assert CATALOGUE.read_text(encoding="utf-8") == _generator().render(), (
+        "docs/checks.md is out of date: run .venv/bin/python docs/generate_checks.py"
+    )
+
+
+def test_catalogue_lists_every_check_and_fault() -> None:
+    """One row per registered check and per contract check of the suite; every fault in the row of
+    the check that catches it, each variant by its id; a row without a fault says how it is proven."""
+    suite_ids = {
+        check_id
+        for module in SUITE.glob("test_*.py")
+        for check_id in re.findall(r"sergio_check\(\"([^\"]+)\"\)", module.read_text(encoding="utf-8"))
+    }
+    rows = _catalogue_rows()
+    assert set(rows) == {spec.check_id for spec in all_checks()} | suite_ids
+    for fault_id, description in FAULTS.items():
+        cell = rows[caught_by(fault_id)]
+        assert description in cell, fault_id
+        assert fault_id == caught_by(fault_id) or f"`{fault_id}`" in cell, fault_id
+    without_fault = set(rows) - {caught_by(fault_id) for fault_id in FAULTS}
+    assert all(rows[check_id].startswith("none: ") for check_id in without_fault), without_fault
+
+
+def test_nothing_points_outside_the_repository() -> None:
+    """README, ARCHITECTURE, docs/ and the package's sources never send a reader to ``../shared/``,
+    a folder outside the repository."""
+    documents = [REPO / "README.md", REPO / "ARCHITECTURE.md", *sorted((REPO / "docs").glob("*.md"))]
+    sources = sorted((REPO / "src").rglob("*.py"))
+    pointing_out = [
+        f"{path.relative_to(REPO)}:{number}"
+        for path in documents + sources
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if "../shared" in line
+    ]
+    assert pointing_out == []

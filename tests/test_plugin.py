@@ -1,0 +1,101 @@
+"""The pytest plugin as a user's test repository sees it: its options, markers, settings and fixtures.
+
+Each test writes a small test module with ``pytester`` and runs pytest on it, with the plugin loaded
+from its ``pytest11`` entry point as in any repository that installs sergio-kit.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from sergio_kit.config import MARKERS
+from sergio_kit.plugin import CHECK_MARKER, OPTIONS
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(autouse=True)
+def no_sergio_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``SERGIO_*`` variable of this session (the plugin exports one) reaches the inner runs."""
+    for name in list(os.environ):
+        if name.startswith("SERGIO_"):
+            monkeypatch.delenv(name)
+
+
+def test_help_lists_the_sergio_options(pytester: pytest.Pytester) -> None:
+    """``pytest --help`` shows the sergio-kit option group with every ``--sergio-*`` option."""
+    result = pytester.runpytest("--help")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["sergio-kit: the Sergio API target:"])
+    for option in [*OPTIONS.values(), "--sergio-embedded-fault"]:
+        result.stdout.fnmatch_lines([f"*{option}*"])
+
+
+def test_markers_are_declared(pytester: pytest.Pytester) -> None:
+    """Every group marker and the check-id marker pass ``--strict-markers``; an unknown one does not."""
+    tests = [
+        f"@pytest.mark.{CHECK_MARKER}('auth.login.shape')\ndef test_check_id():\n    pass\n",
+        *(f"@pytest.mark.{group}\ndef test_{group}():\n    pass\n" for group in MARKERS),
+    ]
+    pytester.makepyfile("import pytest\n\n\n" + "\n\n".join(tests))
+    pytester.runpytest("--strict-markers").assert_outcomes(passed=len(tests))
+
+    pytester.makepyfile(
+        test_unknown="import pytest\n\n\n@pytest.mark.sergio_nonsense\ndef test_x():\n    pass\n"
+    )
+    result = pytester.runpytest("--strict-markers", "test_unknown.py")
+    result.stdout.fnmatch_lines(["*'sergio_nonsense' not found in `markers` configuration option*"])
+
+
+@pytest.mark.parametrize(
+    ("layers", "expected"),
+    [((), 25), (("file",), 9), (("file", "env"), 8), (("file", "env", "option"), 7)],
+    ids=["default", "config-file", "environment-over-file", "option-over-environment"],
+)
+def test_sergio_config_sees_the_settings_in_force(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, layers: tuple[str, ...], expected: int
+) -> None:
+    """``sergio_config`` holds the value of the highest layer given: option > SERGIO_* > config file."""
+    if "file" in layers:
+        pytester.makefile(".toml", **{"sergio-kit": "max_examples = 9\n"})
+    if "env" in layers:
+        monkeypatch.setenv("SERGIO_MAX_EXAMPLES", "8")
+    arguments = ["--sergio-max-examples=7"] if "option" in layers else []
+    pytester.makepyfile(
+        f"""
+        def test_value(sergio_config):
+            assert sergio_config.max_examples == {expected}
+        """
+    )
+    pytester.runpytest(*arguments).assert_outcomes(passed=1)
+
+
+def test_a_configuration_error_is_one_line_in_the_header(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bad setting is named on one header line, without a traceback; tests that do not need the
+    target still run."""
+    monkeypatch.setenv("SERGIO_BASE_URL", "ftp://sergio.example.com")
+    pytester.makepyfile("def test_without_target():\n    pass\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["sergio-kit: configuration error: *SERGIO_BASE_URL*ftp://sergio.example.com*"]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_sergio_client_reaches_the_embedded_server(pytester: pytest.Pytester) -> None:
+    """Without a base URL, ``sergio_client`` talks to the embedded reference server the plugin starts
+    (TLS verified against its CA) and the server is stopped after the run."""
+    pytester.makepyfile(
+        """
+        def test_health(sergio_client):
+            response = sergio_client.get("/v1/health")
+            assert response.status_code == 200, response.text
+            assert response.json()["status"] == "ok"
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
