@@ -1,0 +1,76 @@
+"""What a run's settings are: :class:`KitConfig`, its fields, the check groups and the defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS, WINDOW_SECONDS
+
+GROUPS = ("contract", "auth", "refresh", "apikey", "transport", "webhook", "ratelimit", "cassette")
+MARKERS = (*GROUPS, "replay")  # pytest markers; `only` selects among GROUPS
+CONFIG_FILE = "sergio-kit.toml"
+PYPROJECT = "pyproject.toml"
+ENV_PREFIX = "SERGIO_"
+EXAMPLE_URL = "https://sergio.example.com"
+DEFAULT_MAX_EXAMPLES = 25
+
+
+@dataclass(frozen=True)
+class KitConfig:
+    """The settings in force for one run. ``base_url is None`` means: start the embedded server."""
+
+    base_url: str | None = None
+    ca_bundle: Path | None = None
+    email: str | None = None
+    password: str | None = field(default=None, repr=False)
+    other_email: str | None = None
+    other_password: str | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)
+    jwt_secret: str | None = field(default=None, repr=False)  # enables the forged-token checks
+    http_url: str | None = None  # plain-HTTP address to probe; default: base_url with http://
+    clock_url: str | None = None
+    clock_token: str | None = field(default=None, repr=False)
+    receiver_cert: Path | None = None  # PEM (key + chain) the target trusts, for the kit's webhook receiver
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    tier_limits: Mapping[str, int] = field(default_factory=lambda: DEFAULT_TIER_LIMITS)  # every tier
+    only: tuple[str, ...] = GROUPS
+    cassettes: Path = Path("fixtures/cassettes")  # recorded exchanges the cassette group replays
+    report_dir: Path = Path("reports")
+    config_file: Path | None = None  # the file layer that was read, if any
+    sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def embedded(self) -> bool:
+        """True when no base URL is set: the kit starts the embedded reference server."""
+        return self.base_url is None
+
+    def marker_expression(self) -> str | None:
+        """The pytest ``-m`` expression selecting :attr:`only`, or ``None`` when every group runs."""
+        if set(self.only) == set(GROUPS):
+            return None
+        return " or ".join(self.only)
+
+    def summary(self) -> list[str]:
+        """The settings in force, one per line, for headers and logs; secrets only as set/not set."""
+        lines = [f"target: {self.base_url or 'embedded reference server (TLS, test clock on)'}"]
+        if not self.embedded:
+            lines.append(f"CA bundle: {self.ca_bundle or 'system trust store'}")
+            lines.append(f"plain-HTTP probe: {self.http_url}")
+            lines.append(f"account: {self.email}; other tenant: {self.other_email or 'not set'}")
+            lines.append(f"test clock: {self.clock_url or 'not set'}")
+            secrets = ", ".join(
+                f"{name} {'set' if getattr(self, name) else 'not set'}" for name in ("api_key", "jwt_secret")
+            )
+            lines.append(f"secrets: {secrets}")
+        lines.append(f"groups: {', '.join(self.only)}; max examples: {self.max_examples}")
+        if dict(self.tier_limits) != dict(DEFAULT_TIER_LIMITS):
+            limits = ", ".join(f"{tier} {n}" for tier, n in self.tier_limits.items())
+            lines.append(f"tier limits (per {WINDOW_SECONDS} s): {limits}")
+        if self.config_file is not None:
+            lines.append(f"config file: {self.config_file}")
+        return lines
+
+
+FIELDS = tuple(f.name for f in fields(KitConfig) if f.name not in ("config_file", "sources"))

@@ -1,0 +1,176 @@
+"""The settings table: each setting's variable, the commands that offer it, its help, and secrecy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sergio_kit.config._model import CONFIG_FILE, DEFAULT_MAX_EXAMPLES, ENV_PREFIX, GROUPS, PYPROJECT
+from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS, WINDOW_SECONDS
+
+#: Where settings can be given on a command line: the ``sergio-kit`` subcommands and the pytest plugin.
+COMMANDS = ("check", "load", "record", "scan-cassettes", "pytest")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of :data:`SETTINGS`: a setting, where it may be given, and what it means."""
+
+    name: str  # the KitConfig field, or "config" (the config file itself)
+    meaning: str  # what it is, for --help and the README
+    default: str  # what holds when it is not given, in words ("" when it is simply not set)
+    metavar: str
+    commands: frozenset[str]  # the COMMANDS offering it as an option
+    secret: bool = False  # never shown; best kept in the environment
+    spelling: str = ""  # how the sergio-kit subcommands spell the option, when not --<name>
+
+    @property
+    def env(self) -> str:
+        """Its environment variable, ``SERGIO_<NAME>``."""
+        return ENV_PREFIX + self.name.upper()
+
+    def option(self, command: str) -> str:
+        """Its option on ``command``'s command line: ``--sergio-<name>`` in pytest, else ``--<name>``."""
+        dashed = self.name.replace("_", "-")
+        if command == "pytest":
+            return "--sergio-" + dashed
+        return self.spelling or "--" + dashed
+
+    @property
+    def help(self) -> str:
+        """The help text of its option: the meaning, the environment variable and the default."""
+        default = f"; default: {self.default}" if self.default else ""
+        text = f"{self.meaning} (or {self.env}{default})"
+        if self.secret:
+            text += "; prefer the environment: a command line is visible to other users"
+        return text
+
+
+def _setting(
+    name: str,
+    meaning: str,
+    default: str,
+    metavar: str,
+    commands: tuple[str, ...],
+    *,
+    secret: bool = False,
+    spelling: str = "",
+) -> Setting:
+    return Setting(name, meaning, default, metavar, frozenset(commands), secret, spelling)
+
+
+def limits_text(limits: Mapping[str, int]) -> str:
+    """``auth=10,read=120,...``: tier limits as ``--tier-limits`` / ``SERGIO_TIER_LIMITS`` take them."""
+    return ",".join(f"{tier}={limit}" for tier, limit in limits.items())
+
+
+_TARGET = ("check", "load", "record", "pytest")  # the commands that aim at a target
+_CHECKS = ("check", "pytest")  # the commands that run checks
+
+#: Every setting, in the order of ``--help`` and the README: one row per KitConfig field, plus the
+#: config file. ``load`` and ``record`` take the login from the environment or the config file.
+SETTINGS: tuple[Setting, ...] = (
+    _setting(
+        "config",
+        "TOML settings file; precedence: options > SERGIO_* environment > file > defaults",
+        f"{CONFIG_FILE}, else [tool.sergio-kit] in {PYPROJECT}",
+        "FILE",
+        COMMANDS,
+    ),
+    _setting(
+        "base_url",
+        "HTTPS base URL of a live target, e.g. https://staging.sergio.example",
+        "start the embedded reference server on loopback",
+        "URL",
+        _TARGET,
+    ),
+    _setting(
+        "ca_bundle",
+        "PEM CA bundle that signed the target's certificate; certificates are always verified",
+        "the system trust store",
+        "PEM",
+        _TARGET,
+    ),
+    _setting("email", "admin login email; required with a base URL", "", "EMAIL", _CHECKS),
+    _setting(
+        "password", "that admin's password; required with a base URL", "", "PASSWORD", _CHECKS, secret=True
+    ),
+    _setting(
+        "other_email",
+        "admin email of a second tenant, for cross-tenant checks; needs its password too",
+        "those checks skip",
+        "EMAIL",
+        _CHECKS,
+    ),
+    _setting("other_password", "the second tenant's admin password", "", "PASSWORD", _CHECKS, secret=True),
+    _setting(
+        "api_key", "an API key for the API-key checks", "one the kit creates", "KEY", ("pytest",), secret=True
+    ),
+    _setting(
+        "jwt_secret",
+        "the target's JWT signing secret; enables the forged-token checks",
+        "those checks skip",
+        "SECRET",
+        ("pytest",),
+        secret=True,
+    ),
+    _setting("http_url", "plain-HTTP address to probe", "the base URL with http://", "URL", ("pytest",)),
+    _setting(
+        "clock_url",
+        "the target's test-clock URL, for clock-dependent checks; needs the clock token too",
+        "those checks skip",
+        "URL",
+        ("pytest",),
+    ),
+    _setting("clock_token", "the target's test-clock token", "", "TOKEN", ("pytest",), secret=True),
+    _setting(
+        "receiver_cert",
+        "key + certificate chain the target trusts, for the kit's webhook receiver on this machine",
+        "the embedded server issues one; else the webhook checks skip",
+        "PEM",
+        _CHECKS,
+    ),
+    _setting(
+        "max_examples",
+        "Hypothesis examples per operation in the contract run",
+        str(DEFAULT_MAX_EXAMPLES),
+        "N",
+        _CHECKS,
+    ),
+    _setting(
+        "tier_limits",
+        f"the target's quotas per {WINDOW_SECONDS} s where they differ from the published "
+        f"{limits_text(DEFAULT_TIER_LIMITS)}, e.g. read=100; the embedded server is started with them",
+        "the published ones",
+        "TIER=N,...",
+        ("check", "load", "pytest"),
+    ),
+    _setting(
+        "only",
+        f"check groups to run, comma-separated: {', '.join(GROUPS)}; in pytest, select them with -m",
+        "all",
+        "GROUP[,GROUP]",
+        ("check",),
+    ),
+    _setting(
+        "cassettes",
+        "recorded cassettes the cassette group replays against the contract and scans for secrets",
+        "fixtures/cassettes",
+        "FOLDER",
+        _CHECKS,
+    ),
+    _setting("report_dir", "folder for the reports", "reports", "FOLDER", ("check",), spelling="--report"),
+)
+SECRETS = frozenset(setting.name for setting in SETTINGS if setting.secret)
+
+
+def command_settings(command: str) -> tuple[Setting, ...]:
+    """The settings ``command`` (one of :data:`COMMANDS`) offers as options, in table order."""
+    if command not in COMMANDS:
+        raise ValueError(f"unknown command {command!r}: expected one of {', '.join(COMMANDS)}")
+    return tuple(setting for setting in SETTINGS if command in setting.commands)
+
+
+def command_labels(command: str) -> dict[str, str]:
+    """Setting name -> ``command``'s option for it (``load_config``'s ``cli_labels``)."""
+    return {setting.name: setting.option(command) for setting in command_settings(command)}
