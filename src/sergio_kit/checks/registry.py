@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sergio_kit.config import GROUPS
+from sergio_kit.reports.findings import BASES
 
 if TYPE_CHECKING:
     from sergio_kit.checks.context import CheckContext
@@ -26,6 +27,7 @@ class CheckSpec:
     check_id: str
     function: CheckFunction
     summary: str
+    basis: str  # of the check's main rule: documented, standard, contract or recommended
 
     @property
     def group(self) -> str:
@@ -40,17 +42,21 @@ class CheckSpec:
 _REGISTRY: dict[str, CheckSpec] = {}
 
 
-def check(check_id: str) -> Callable[[CheckFunction], CheckFunction]:
-    """Register the decorated function as the check ``check_id`` (its docstring is the summary)."""
+def check(check_id: str, *, basis: str = "documented") -> Callable[[CheckFunction], CheckFunction]:
+    """Register the decorated function as the check ``check_id`` (its docstring is the summary) whose
+    main rule has ``basis`` (see :data:`~sergio_kit.reports.findings.BASES`): a breach of it fails,
+    or warns when the basis is ``recommended``."""
     group = check_id.split(".", 1)[0]
     if group not in GROUPS:
         raise ValueError(f"check {check_id!r}: unknown group {group!r}")
+    if basis not in BASES:
+        raise ValueError(f"check {check_id!r}: unknown basis {basis!r}; expected one of {', '.join(BASES)}")
 
     def register(function: CheckFunction) -> CheckFunction:
         if check_id in _REGISTRY:
             raise ValueError(f"check {check_id!r} is registered twice")
         summary = (function.__doc__ or "").strip().splitlines()[0] if function.__doc__ else check_id
-        _REGISTRY[check_id] = CheckSpec(check_id, function, summary)
+        _REGISTRY[check_id] = CheckSpec(check_id, function, summary, basis)
         return function
 
     return register

@@ -38,6 +38,8 @@ class KitConfig:
     only: tuple[str, ...] = GROUPS
     cassettes: Path = Path("fixtures/cassettes")  # recorded exchanges the cassette group replays
     report_dir: Path = Path("reports")
+    check_levels: Mapping[str, str] = field(default_factory=dict)  # check id -> fail | warn | ignore
+    strict: bool = False  # exit 1 on warnings too
     config_file: Path | None = None  # the file layer that was read, if any
     sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 

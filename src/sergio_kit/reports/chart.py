@@ -12,8 +12,14 @@ from html import escape
 
 from sergio_kit.reports._common import STATUSES
 
-COLOURS = {"passed": "#2e7d32", "failed": "#c62828", "skipped": "#b0bec5", "error": "#ef6c00"}
-TEXT_ON = {"passed": "#ffffff", "failed": "#ffffff", "skipped": "#263238", "error": "#ffffff"}
+COLOURS = {
+    "passed": "#2e7d32",
+    "warned": "#f9a825",
+    "failed": "#c62828",
+    "skipped": "#b0bec5",
+    "error": "#ef6c00",
+}
+TEXT_ON = {"passed": "#ffffff", "warned": "#263238", "failed": "#ffffff", "skipped": "#263238", "error": "#ffffff"}
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 WIDTH = 800

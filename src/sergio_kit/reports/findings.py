@@ -38,12 +38,22 @@ class Finding:
         return self.message
 
 
-class CheckFailed(AssertionError):
-    """A check found the target breaking its rule."""
+#: Where a rule comes from, which sets the verdict when it is broken: ``documented`` (the published API
+#: documentation), ``standard`` (a MUST of an RFC), ``contract`` (what the user's own contract declares)
+#: fail; ``recommended`` (a best practice, or one of the kit's assumptions) warns.
+BASES = ("documented", "standard", "contract", "recommended")
 
-    def __init__(self, finding: Finding) -> None:
+
+class CheckFailed(AssertionError):
+    """A check found the target breaking its rule. ``basis`` names the rule's basis when it differs
+    from the check's own (a check whose main rule is documented may also test a recommended one)."""
+
+    def __init__(self, finding: Finding, *, basis: str | None = None) -> None:
         super().__init__(finding.one_line())
+        if basis is not None and basis not in BASES:
+            raise ValueError(f"unknown basis {basis!r}: expected one of {', '.join(BASES)}")
         self.finding = finding
+        self.basis = basis
 
 
 class CheckSkipped(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Generator, Iterable
@@ -14,7 +15,7 @@ from sergio_kit.errors import SergioKitError
 from sergio_kit.reports.findings import CheckFailed, Finding
 from sergio_kit.reports.redaction import mask_text
 
-STATUSES = ("passed", "failed", "skipped", "error")
+STATUSES = ("passed", "warned", "failed", "skipped", "error")
 
 
 @dataclass
@@ -23,10 +24,14 @@ class CheckResult:
 
     check_id: str
     subject: str
-    status: str  # passed | failed | skipped | error
+    status: str  # passed | warned | failed | skipped | error
     detail: str
     seconds: float
-    finding: dict[str, Any] | None = None  # Finding.as_dict() of a failed kit check: sent, received, curl
+    finding: dict[str, Any] | None = (
+        None  # Finding.as_dict() of a failed or warned check: sent, received, curl
+    )
+    basis: str = ""  # the broken (or checked) rule's basis: documented, standard, contract, recommended
+    level: str = ""  # the level the user set for the check, when they set one
 
     @property
     def group(self) -> str:
@@ -76,8 +81,10 @@ class ResultCollector:
             return
         properties = dict(report.user_properties)
         check_id = str(properties.get("check_id", report.nodeid.split("::")[-1]))
-        status = "error" if report.failed and report.when != "call" else report.outcome
+        status: str = "error" if report.failed and report.when != "call" else report.outcome
         finding = self._findings.pop(report.nodeid, None) if report.failed else None
+        if report.passed and properties.get("verdict") == "warned":
+            status, finding = "warned", Finding(**json.loads(str(properties["finding"])))
         detail = finding.one_line() if finding else _detail(report) or str(properties.get("detail", ""))
         result = CheckResult(
             check_id,
@@ -86,6 +93,8 @@ class ResultCollector:
             mask_text(detail),
             report.duration,
             finding.as_dict() if finding else None,
+            basis=str(properties.get("rule_basis") or properties.get("basis") or ""),
+            level=str(properties.get("level", "")),
         )
         self.results.append(result)
         if result.group != self._group:
@@ -139,7 +148,7 @@ def _detail(report: pytest.TestReport) -> str:
 
 def print_table(results: list[CheckResult], stream: TextIO) -> None:
     """The summary: one row per check, failures first, details cut to fit a terminal."""
-    order = {"failed": 0, "error": 1, "skipped": 2, "passed": 3}
+    order = {"failed": 0, "error": 1, "warned": 2, "skipped": 3, "passed": 4}
     rows = sorted(results, key=lambda r: (order.get(r.status, 4), r.check_id, r.subject))
     width = max([len("CHECK"), *(len(r.check_id) for r in rows)])
     subject_width = max([len("OPERATION"), *(len(r.subject) for r in rows)])
@@ -155,9 +164,12 @@ def print_findings(results: list[CheckResult], stream: TextIO) -> None:
     and a curl line to reproduce it (all masked)."""
     for result in results:
         finding = result.finding
-        if result.status != "failed" or not finding:
+        if result.status not in ("failed", "warned") or not finding:
             continue
-        stream.write(f"\n{result.check_id}: {mask_text(str(finding.get('message', '')))}\n")
+        label = (
+            f"{result.check_id} ({result.status}, {result.basis} rule)" if result.basis else result.check_id
+        )
+        stream.write(f"\n{label}: {mask_text(str(finding.get('message', '')))}\n")
         for label in ("expected", "sent", "received", "curl"):
             if finding.get(label):
                 stream.write(f"  {label + ':':<10}{mask_text(str(finding[label]))}\n")

@@ -85,9 +85,17 @@ def run_suite(settings: KitConfig, faults: Sequence[str] = ()) -> int:
     )
     counts = collector.counts()
     print(
-        f"\n{len(collector.results)} checks: {counts['passed']} passed, {counts['failed']} failed, "
-        f"{counts['error']} errors, {counts['skipped']} skipped  (reports: {', '.join(map(str, paths))})"
+        f"\n{len(collector.results)} checks: {counts['passed']} passed, {counts['warned']} warned, "
+        f"{counts['failed']} failed, {counts['error']} errors, {counts['skipped']} skipped  "
+        f"(reports: {', '.join(map(str, paths))})"
     )
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise SergioKitError(f"the suite could not run (pytest exit code {int(exit_code)})")
-    return 0 if counts["failed"] == counts["error"] == 0 else 1
+    return exit_status(counts, strict=settings.strict)
+
+
+def exit_status(counts: Mapping[str, int], *, strict: bool) -> int:
+    """1 when a check failed or could not run, or (``strict``) warned; else 0."""
+    if counts["failed"] or counts["error"]:
+        return 1
+    return 1 if strict and counts["warned"] else 0

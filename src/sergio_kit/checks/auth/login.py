@@ -98,7 +98,7 @@ def login_lifetime(ctx: CheckContext) -> None:
     log_out(ctx, body)
 
 
-@check("auth.login.enumeration")
+@check("auth.login.enumeration", basis="recommended")
 def login_enumeration(ctx: CheckContext) -> None:
     """An unknown email and a wrong password get the same status and the same body."""
     account = ctx.account()
