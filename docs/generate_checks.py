@@ -1,9 +1,9 @@
 """Write docs/checks.md, the catalogue of check ids, from the code that defines them.
 
-The rows come from the kit: the check registry (each check's id and the first line of its
-docstring), the contract checks of the suite (``@pytest.mark.sergio_check`` on a test with a
-docstring) and the reference server's fault catalogue. The prose around them is written here.
-``tests/test_docs.py`` fails when the file is out of date:
+The rows come from the kit: the check registry (each check's id, its rule's basis and the first
+line of its docstring), the contract checks of the suite (``@pytest.mark.sergio_check`` on a test
+with a docstring; their basis is ``contract``) and the reference server's fault catalogue. The
+prose around them is written here. ``tests/test_docs.py`` fails when the file is out of date:
 
     .venv/bin/python docs/generate_checks.py          # rewrite docs/checks.md
     .venv/bin/python docs/generate_checks.py --check  # exit 1 when docs/checks.md is out of date
@@ -23,10 +23,12 @@ import sergio_kit.suite
 from sergio_kit.checks.registry import all_checks
 from sergio_kit.config import GROUPS
 from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS, WINDOW_SECONDS
+from sergio_kit.reports.findings import BASIS_MEANINGS
 from sergio_kit.server.faults import FAULTS, caught_by
 
 CATALOGUE = Path(__file__).resolve().with_name("checks.md")
 SUITE = Path(sergio_kit.suite.__file__).resolve().parent
+CONTRACT_BASIS = "contract"  # the basis every contract test of the suite records (test_contract.BASIS)
 
 #: How the checks without a server fault are shown to fail instead.
 WITHOUT_FAULT = {
@@ -75,21 +77,29 @@ Every check has a stable id: it names the row of `sergio-kit check`'s summary ta
 in `junit.xml`, the entry of `report.json` and the line of `report.html`, and the reference
 server's fault that proves the check can fail. `sergio-kit check --fault <id>` (or
 `sergio-kit serve --fault <id>`) starts the server breaking exactly that rule, and the check of the
-same id fails; `sergio-kit serve --list-faults` lists every fault. A rule with more than one way to
-break has variants, `<id>@<variant>`, and the check before the `@` catches each of them.
-`--only GROUP[,GROUP]` runs some groups.
+same id fails (or warns, when the rule is recommended); `sergio-kit serve --list-faults` lists every
+fault. A rule with more than one way to break has variants, `<id>@<variant>`, and the check before
+the `@` catches each of them. `--only GROUP[,GROUP]` runs some groups.
 
 A check that needs what the target does not offer (the signing secret for forged tokens, a test
 clock, a second company, key management, a webhook receiver the target trusts) is reported
 `skipped` with the reason, never passed silently. On the embedded server nothing is skipped.
+
+Every rule has a basis, and the basis sets the verdict when the target breaks it: a breach of a
+documented, standard or contract rule is `failed`; of a recommended rule, `warned` (the run still
+exits 0 unless `--strict`), with the same finding. A check's basis column names its main rule's; a
+check that also tests a rule of another basis reports that rule's breach with that rule's basis.
+
+{bases}
 """
 
 FOOTER = """\
 ## How each check is shown to fail
 
-- The checks with a fault: each passes on the clean reference server and fails on the server with
-  its fault (and each variant) switched on, in `tests/checks/test_check_proofs.py`; the contract
-  checks through `sergio-kit check --fault` in `tests/cli/test_check.py`.
+- The checks with a fault: each passes on the clean reference server and reports its finding on
+  the server with its fault (and each variant) switched on, in `tests/checks/test_check_proofs.py`
+  (the verdict, failed or warned, is the broken rule's basis's); the contract checks through
+  `sergio-kit check --fault` in `tests/cli/test_check.py`.
 - `tests/server/test_faults.py` proves separately that each of the {fault_count} faults changes
   the server's behaviour.
 - Some faults also break a neighbouring rule, by their nature: `auth.jwt.expired` (also
@@ -106,6 +116,7 @@ class Row:
 
     check_id: str
     summary: str
+    basis: str
 
     @property
     def group(self) -> str:
@@ -123,7 +134,7 @@ def contract_rows() -> list[Row]:
             for decorator in node.decorator_list:
                 check_id = _marked_check_id(decorator)
                 if check_id is not None and check_id not in rows:
-                    rows[check_id] = Row(check_id, _summary(ast.get_docstring(node)))
+                    rows[check_id] = Row(check_id, _summary(ast.get_docstring(node)), CONTRACT_BASIS)
     return list(rows.values())
 
 
@@ -149,7 +160,7 @@ def _summary(docstring: str | None) -> str:
 def catalogue_rows() -> list[Row]:
     """Every check, contract checks first, then the registry's, in the order of the groups."""
     rows = contract_rows() + [
-        Row(spec.check_id, _summary(inspect.getdoc(spec.function))) for spec in all_checks()
+        Row(spec.check_id, _summary(inspect.getdoc(spec.function)), spec.basis) for spec in all_checks()
     ]
     return sorted(rows, key=lambda row: GROUPS.index(row.group))
 
@@ -174,12 +185,16 @@ def _cell(text: str) -> str:
 def render() -> str:
     """The text of docs/checks.md."""
     rows = catalogue_rows()
-    parts = [HEADER]
+    bases = "\n".join(f"- `{basis}`: {meaning}." for basis, meaning in BASIS_MEANINGS.items())
+    parts = [HEADER.format(bases=bases)]
     for group in GROUPS:
         parts.append(f"## {group}\n\n{textwrap.fill(GROUP_INTROS[group], width=100)}\n")
-        table = ["| check id | what it checks | reference fault (`--fault <check id>`) |", "|---|---|---|"]
+        table = [
+            "| check id | basis | what it checks | reference fault (`--fault <check id>`) |",
+            "|---|---|---|---|",
+        ]
         table += [
-            f"| `{row.check_id}` | {_cell(row.summary)} | {_cell(fault_cell(row.check_id))} |"
+            f"| `{row.check_id}` | {row.basis} | {_cell(row.summary)} | {_cell(fault_cell(row.check_id))} |"
             for row in rows
             if row.group == group
         ]

@@ -31,13 +31,19 @@ from sergio_kit.config import (
     tier_limits_from_environment,
 )
 from sergio_kit.errors import SergioKitError
-from sergio_kit.plugin import pytest_addoption
+from sergio_kit.plugin import pytest_addoption, refuse_unknown_check_levels
 from sergio_kit.suite.runner import SettingsPlugin, pytest_arguments
 from tests.support.environment import isolate_settings
 
 pytest_plugins = ["pytester"]
 
 LIVE_LOGIN = {"SERGIO_EMAIL": "qa@acme.example", "SERGIO_PASSWORD": "pw-env"}
+#: The keys a config file may hold, as the unknown-key error lists them (``checks``: the check levels).
+FILE_KEYS = (
+    "base_url, ca_bundle, email, password, other_email, other_password, api_key, jwt_secret, http_url, "
+    "clock_url, clock_token, receiver_cert, max_examples, tier_limits, only, cassettes, report_dir, checks, "
+    "strict"
+)
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,18 @@ def _cases(tmp: Path) -> dict[str, Case]:
             (tmp / "cli-reports", tmp / "env-reports", tmp / "file-reports"),
             tmp / "reports",
         ),
+        "check_levels": Case(
+            ["auth.login.shape=ignore", "ratelimit.window=fail"],
+            "auth.jwt.alg_none=warn, refresh.rotation=WARN",
+            {"auth.login.enumeration": "fail"},
+            (
+                {"auth.login.shape": "ignore", "ratelimit.window": "fail"},
+                {"auth.jwt.alg_none": "warn", "refresh.rotation": "warn"},
+                {"auth.login.enumeration": "fail"},
+            ),
+            {},
+        ),
+        "strict": Case(True, "0", True, (True, False, True), False),
     }
 
 
@@ -149,8 +167,10 @@ LAYERS = list(itertools.product([True, False], repeat=3))  # (cli, env, file) gi
 
 
 def _toml(value: Any) -> str:
-    """A TOML literal for a string, int or list of strings (JSON syntax is valid TOML for these)."""
-    return json.dumps(value)
+    """A TOML literal for a string, int, bool, list of strings or a table of those (an inline table)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(key)} = {_toml(item)}" for key, item in value.items()) + "}"
+    return json.dumps(value)  # JSON syntax is valid TOML for the others
 
 
 def write_toml(path: Path, settings: dict[str, Any], header: str = "") -> Path:
@@ -185,7 +205,7 @@ def test_precedence_matrix(tmp_path: Path, name: str, layers: tuple[bool, bool, 
     if use_file:
         write_toml(tmp_path / "sergio-kit.toml", {name: case.file})
     settings = load_config(cli, environ, tmp_path)
-    cli_label = "--report" if name == "report_dir" else "--" + name.replace("_", "-")
+    cli_label = _setting(name).option("check")
     labels = (cli_label, f"SERGIO_{name.upper()}", f"sergio-kit.toml: {name}")
     winners = [
         (value, label) for given, value, label in zip(layers, case.expected, labels, strict=True) if given
@@ -303,6 +323,12 @@ def test_repr_and_summary_hide_secrets(tmp_path: Path) -> None:
     assert "jwt_secret set" in shown and "qa@s.example" in shown
 
 
+LEVEL_PAIRS = (
+    "expected ID=LEVEL pairs such as auth.login.shape=ignore, with LEVEL one of fail, warn, ignore (the ids: "
+    "sergio-kit check --list-checks)"
+)
+TRUE_OR_FALSE = "expected true or false (in the environment 1, true, yes or 0, false, no)"
+
 ERRORS = [
     pytest.param(
         {},
@@ -329,10 +355,8 @@ ERRORS = [
         {},
         {},
         {"sergio-kit.toml": "base_ulr = 'https://x.example'\n"},
-        "sergio-kit.toml has unknown key 'base_ulr': did you mean 'base_url'? expected one of base_url, "
-        "ca_bundle, email, password, other_email, other_password, api_key, jwt_secret, http_url, clock_url, "
-        "clock_token, receiver_cert, max_examples, tier_limits, only, cassettes, "
-        "report_dir (spelled with - or _)",
+        f"sergio-kit.toml has unknown key 'base_ulr': did you mean 'base_url'? expected one of {FILE_KEYS} "
+        "(spelled with - or _)",
         id="file-unknown-key-did-you-mean",
     ),
     pytest.param(
@@ -340,9 +364,7 @@ ERRORS = [
         {},
         {"pyproject.toml": "[tool.sergio-kit]\nmax-exampels = 3\n"},
         "pyproject.toml [tool.sergio-kit] has unknown key 'max-exampels': did you mean 'max_examples'? "
-        "expected one of base_url, ca_bundle, email, password, other_email, other_password, api_key, "
-        "jwt_secret, http_url, clock_url, clock_token, receiver_cert, max_examples, tier_limits, only, "
-        "cassettes, report_dir (spelled with - or _)",
+        f"expected one of {FILE_KEYS} (spelled with - or _)",
         id="pyproject-unknown-key",
     ),
     pytest.param(
@@ -526,6 +548,79 @@ ERRORS = [
         "http://sergio.example.com",
         id="file-http-url-not-http",
     ),
+    pytest.param(
+        {"check_levels": ["auth.login.shape=ignore", "auth.jwt.alg_none=warm"]},
+        {},
+        {},
+        f"--check-level has value 'auth.jwt.alg_none=warm': unknown level 'warm' (did you mean 'warn'?); "
+        f"{LEVEL_PAIRS}",
+        id="cli-check-level-did-you-mean",
+    ),
+    pytest.param(
+        {"check_levels": ["auth.login.shape"]},
+        {},
+        {},
+        f"--check-level has value 'auth.login.shape': the level is missing; {LEVEL_PAIRS}",
+        id="cli-check-level-without-level",
+    ),
+    pytest.param(
+        {"check_levels": ["auth.login.shape=warn", "auth.login.shape=fail"]},
+        {},
+        {},
+        "--check-level sets the level of 'auth.login.shape' twice: keep one",
+        id="cli-check-level-twice",
+    ),
+    pytest.param(
+        {},
+        {"SERGIO_CHECK_LEVELS": "auth.login.shape=warn,login=fail"},
+        {},
+        f"SERGIO_CHECK_LEVELS has value 'login=fail': 'login' is not a check id (group.name); {LEVEL_PAIRS}",
+        id="env-check-level-not-an-id",
+    ),
+    pytest.param(
+        {},
+        {},
+        {"sergio-kit.toml": '[checks]\n"auht.login.shape" = "warn"\n'},
+        "sergio-kit.toml: checks has value 'auht.login.shape=warn': unknown group 'auht' (did you mean "
+        f"'auth'?) in check 'auht.login.shape'; {LEVEL_PAIRS}",
+        id="file-checks-unknown-group",
+    ),
+    pytest.param(
+        {},
+        {},
+        {"sergio-kit.toml": '[checks]\n"auth.login.shape" = true\n'},
+        f"sergio-kit.toml: checks has value 'auth.login.shape=True': unknown level True; {LEVEL_PAIRS}",
+        id="file-checks-level-not-a-string",
+    ),
+    pytest.param(
+        {},
+        {},
+        {"pyproject.toml": "[tool.sergio-kit]\nchecks = 5\n"},
+        f"pyproject.toml [tool.sergio-kit]: checks has value 5: {LEVEL_PAIRS}",
+        id="pyproject-checks-not-a-table",
+    ),
+    pytest.param(
+        {},
+        {},
+        {"sergio-kit.toml": "check = 'auth.login.shape=warn'\n"},
+        f"sergio-kit.toml has unknown key 'check': did you mean 'checks'? expected one of {FILE_KEYS} "
+        "(spelled with - or _)",
+        id="file-checks-misspelt",
+    ),
+    pytest.param(
+        {},
+        {"SERGIO_STRICT": "maybe"},
+        {},
+        f"SERGIO_STRICT has value 'maybe': {TRUE_OR_FALSE}",
+        id="env-strict-not-a-boolean",
+    ),
+    pytest.param(
+        {},
+        {},
+        {"sergio-kit.toml": "strict = 1\n"},
+        f"sergio-kit.toml: strict has value 1: {TRUE_OR_FALSE}",
+        id="file-strict-a-number",
+    ),
 ]
 
 
@@ -636,11 +731,103 @@ def test_tier_limits_as_a_toml_table(tmp_path: Path) -> None:
     assert "tier limits (per 60 s): auth 10, read 90, write 60, webhook 10, bulk 4" in settings.summary()
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[checks]\n"auth.login.shape" = "ignore"\n"ratelimit.window" = "FAIL"\n',
+        '[checks]\nauth.login.shape = "ignore"\nratelimit.window = "fail"\n',
+        'check-levels = "auth.login.shape=ignore, ratelimit.window=fail"\n',
+        'checks = ["auth.login.shape=ignore", "ratelimit.window=fail"]\n',
+    ],
+    ids=["quoted-ids", "dotted-ids", "dashed-key-string", "list"],
+)
+def test_check_levels_in_the_config_file(tmp_path: Path, text: str) -> None:
+    """``[checks]`` with quoted or dotted ids (or ``check-levels`` as a string or list) sets the levels;
+    a level may be written in any case."""
+    (tmp_path / "sergio-kit.toml").write_text("strict = true\n" + text)
+    settings = load_config({}, {}, tmp_path)
+    assert settings.check_levels == {"auth.login.shape": "ignore", "ratelimit.window": "fail"}
+    assert settings.strict is True
+    assert settings.sources["check_levels"].startswith("sergio-kit.toml: check")
+
+
+def test_check_levels_in_pyproject(tmp_path: Path) -> None:
+    """In pyproject.toml the levels are the ``[tool.sergio-kit.checks]`` table."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.sergio-kit]\nstrict = false\n\n'
+        '[tool.sergio-kit.checks]\n"auth.login.enumeration" = "fail"\n'
+    )
+    settings = load_config({}, {}, tmp_path)
+    assert (dict(settings.check_levels), settings.strict) == ({"auth.login.enumeration": "fail"}, False)
+    assert settings.sources["check_levels"] == "pyproject.toml [tool.sergio-kit]: checks"
+
+
+def test_check_levels_of_the_highest_layer_replace_the_others(tmp_path: Path) -> None:
+    """The levels are one setting: the highest layer's replace the lower ones', they are not merged."""
+    write_toml(tmp_path / "sergio-kit.toml", {"checks": {"auth.login.shape": "ignore"}})
+    environ = {"SERGIO_CHECK_LEVELS": "ratelimit.window=fail"}
+    assert load_config({}, environ, tmp_path).check_levels == {"ratelimit.window": "fail"}
+    settings = load_config({"check_levels": ["auth.jwt.alg_none=warn"]}, environ, tmp_path)
+    assert settings.check_levels == {"auth.jwt.alg_none": "warn"}
+    assert settings.sources["check_levels"] == "--check-level"
+
+
+def test_summary_shows_changed_levels_and_strict(tmp_path: Path) -> None:
+    """The header lists the levels the user changed and says when a warning fails the run."""
+    settings = load_config(
+        {"check_levels": ["auth.login.shape=ignore,ratelimit.window=fail"]},
+        {"SERGIO_STRICT": "yes"},
+        tmp_path,
+    )
+    assert "check levels changed: auth.login.shape ignore, ratelimit.window fail" in settings.summary()
+    assert "strict: a warning fails the run (exit 1)" in settings.summary()
+    plain = "\n".join(load_config({}, {"SERGIO_STRICT": "no"}, tmp_path).summary())
+    assert "check levels" not in plain and "strict" not in plain
+
+
+@pytest.mark.parametrize(
+    ("levels", "message"),
+    [
+        (
+            "auth.jwt.alg_nun=warn",
+            "--check-level has unknown check 'auth.jwt.alg_nun': did you mean 'auth.jwt.alg_none'? see "
+            "sergio-kit check --list-checks",
+        ),
+        (
+            "webhook.nothing_like_it=fail",
+            "--check-level has unknown check 'webhook.nothing_like_it': see sergio-kit check --list-checks",
+        ),
+        (
+            "contract.coverage=warn",
+            "--check-level sets a level for 'contract.coverage', but the contract checks have none: a breach "
+            "of the contract always fails; see sergio-kit check --list-checks",
+        ),
+    ],
+    ids=["did-you-mean", "no-close-id", "contract-check"],
+)
+def test_check_level_ids_are_checked_against_the_registry(tmp_path: Path, levels: str, message: str) -> None:
+    """An id of the right shape that names no registered check is one line, with a did-you-mean."""
+    settings = load_config({"check_levels": ["auth.login.shape=ignore", levels]}, {}, tmp_path)
+    with pytest.raises(SergioKitError) as raised:
+        refuse_unknown_check_levels(settings)
+    assert str(raised.value) == message
+    refuse_unknown_check_levels(load_config({"check_levels": ["auth.login.shape=ignore"]}, {}, tmp_path))
+
+
+def test_check_command_collects_levels_and_takes_strict_as_a_flag() -> None:
+    """``--check-level`` is repeatable (a list) and ``--strict`` a flag; neither given means ``None``."""
+    args = _check_args(
+        "--check-level", "auth.login.shape=ignore", "--check-level=ratelimit.window=fail", "--strict"
+    )
+    assert (args.check_levels, args.strict) == (["auth.login.shape=ignore", "ratelimit.window=fail"], True)
+    assert (_check_args().check_levels, _check_args().strict) == (None, None)
+
+
 # --- the settings table: the one source of every command line, the plugin and the README --------
 
 #: Each subcommand's own options, outside the settings table.
 OWN_OPTIONS = {
-    "check": {"--fault"},
+    "check": {"--fault", "--list-checks"},
     "load": {
         "--profile",
         "--users",
@@ -727,10 +914,12 @@ def test_plugin_offers_exactly_the_tables_options() -> None:
     assert {s.name for s in SETTINGS} - {s.name for s in command_settings("pytest")} == {"only", "report_dir"}
     for setting in command_settings("pytest"):
         assert options[setting.option("pytest")] == {
-            "default": None,
-            "metavar": setting.metavar,
-            "help": setting.help,
+            "dest": "sergio_" + setting.name,
+            **setting.option_arguments(),
         }
+        assert options[setting.option("pytest")]["default"] is None
+    assert options["--sergio-check-level"]["action"] == "append"
+    assert options["--sergio-strict"]["action"] == "store_true"
 
 
 def readme_row(setting: Setting) -> str:
@@ -763,6 +952,15 @@ def _argv(command: str, *options: str) -> list[str]:
     return [command, *options, *(["."] if command == "scan-cassettes" else [])]
 
 
+def _cli_arguments(option: str, value: Any) -> list[str]:
+    """``value`` on a command line: a flag alone, each item of a list after its own option."""
+    if value is True:
+        return [option]
+    if isinstance(value, list):
+        return [argument for item in value for argument in (option, item)]
+    return [option, str(value)]
+
+
 COMMAND_SETTINGS = [
     (command, setting.name)
     for command in SUBCOMMANDS
@@ -786,7 +984,7 @@ def test_command_precedence_matrix(
     if use_file:
         write_toml(tmp_path / "sergio-kit.toml", {name: case.file})
     isolate_settings(monkeypatch, tmp_path, environ)
-    options = [setting.option(command), str(case.cli)] if use_cli else []
+    options = _cli_arguments(setting.option(command), case.cli) if use_cli else []
     settings = resolve_settings(build_parser().parse_args(_argv(command, *options)), command)
     labels = (setting.option(command), setting.env, f"sergio-kit.toml: {name}")
     winners = [
@@ -910,8 +1108,8 @@ COMMAND_ERRORS = [
         ["scan-cassettes", "."],
         {},
         {"sergio-kit.toml": "pasword = 'x'\n"},
-        "sergio-kit.toml has unknown key 'pasword': did you mean 'password'? expected one of "
-        f"{', '.join(FIELDS)} (spelled with - or _)",
+        f"sergio-kit.toml has unknown key 'pasword': did you mean 'password'? expected one of {FILE_KEYS} "
+        "(spelled with - or _)",
         id="scan-file-unknown-key",
     ),
     pytest.param(

@@ -10,7 +10,9 @@ from pathlib import Path
 from types import ModuleType
 
 from sergio_kit.checks.registry import all_checks
+from sergio_kit.reports.findings import BASES
 from sergio_kit.server.faults import FAULTS, caught_by
+from sergio_kit.suite.test_contract import BASIS as CONTRACT_BASIS
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOGUE = REPO / "docs" / "checks.md"
@@ -27,11 +29,17 @@ def _generator() -> ModuleType:
     return module
 
 
+def _catalogue_table() -> list[tuple[str, str, str]]:
+    """``(check id, basis column, fault column)`` of every row of docs/checks.md's tables."""
+    row = re.compile(r"^\| `([^`]+)` \| ([a-z]+) \| .* \| (.*) \|$", re.MULTILINE)
+    return row.findall(CATALOGUE.read_text(encoding="utf-8"))
+
+
 def _catalogue_rows() -> dict[str, str]:
     """Check id -> the fault column of its row in docs/checks.md (each id listed once)."""
-    rows = re.findall(r"^\| `([^`]+)` \| .* \| (.*) \|$", CATALOGUE.read_text(encoding="utf-8"), re.MULTILINE)
-    assert len(rows) == len(dict(rows)), "a check id is listed twice"
-    return dict(rows)
+    rows = {check_id: fault for check_id, _, fault in _catalogue_table()}
+    assert len(rows) == len(_catalogue_table()), "a check id is listed twice"
+    return rows
 
 
 def test_catalogue_is_up_to_date() -> None:
@@ -57,6 +65,16 @@ def test_catalogue_lists_every_check_and_fault() -> None:
         assert fault_id == caught_by(fault_id) or f"`{fault_id}`" in cell, fault_id
     without_fault = set(rows) - {caught_by(fault_id) for fault_id in FAULTS}
     assert all(rows[check_id].startswith("none: ") for check_id in without_fault), without_fault
+
+
+def test_catalogue_shows_every_checks_basis() -> None:
+    """Each registered check's row shows the basis it declares; each contract check's, ``contract``."""
+    shown = {check_id: basis for check_id, basis, _ in _catalogue_table()}
+    assert set(shown.values()) <= set(BASES)
+    for spec in all_checks():
+        assert shown[spec.check_id] == spec.basis, spec.check_id
+    contract_ids = set(shown) - {spec.check_id for spec in all_checks()}
+    assert contract_ids and all(shown[check_id] == CONTRACT_BASIS for check_id in contract_ids)
 
 
 def test_nothing_points_outside_the_repository() -> None:

@@ -99,3 +99,55 @@ def test_sergio_client_reaches_the_embedded_server(pytester: pytest.Pytester) ->
         """
     )
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+@pytest.fixture
+def check_modules_imported() -> None:
+    """Import the check modules here first: an in-process pytester run drops the modules it imported
+    when it ends, while the registry keeps their checks, so a later import would register them twice."""
+    from sergio_kit.checks.registry import all_checks
+
+    all_checks()
+
+
+@pytest.mark.usefixtures("check_modules_imported")
+def test_check_levels_and_strict_through_the_plugin(pytester: pytest.Pytester) -> None:
+    """``--sergio-check-level`` (repeatable) reaches ``sergio_config`` and the header; a check that warned
+    passes the run, unless ``--sergio-strict``."""
+    pytester.makepyfile(
+        """
+        def test_levels(sergio_config, record_property):
+            levels = {"auth.login.shape": "ignore", "ratelimit.window": "warn"}
+            assert dict(sergio_config.check_levels) == levels
+            record_property("verdict", "warned")  # as the kit's checks do on a warning
+        """
+    )
+    levels = ["--sergio-check-level", "auth.login.shape=ignore", "--sergio-check-level=ratelimit.window=warn"]
+    result = pytester.runpytest(*levels)
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        [
+            "sergio-kit check levels changed: auth.login.shape ignore, ratelimit.window warn",
+            "sergio-kit: 1 check(s) warned; warnings alone pass (strict fails them)",
+        ]
+    )
+    strict = pytester.runpytest(*levels, "--sergio-strict")
+    strict.assert_outcomes(passed=1)
+    assert strict.ret == pytest.ExitCode.TESTS_FAILED
+    strict.stdout.fnmatch_lines(["sergio-kit: 1 check(s) warned; strict: the run fails"])
+
+
+@pytest.mark.usefixtures("check_modules_imported")
+def test_an_unknown_check_level_id_is_one_line(pytester: pytest.Pytester) -> None:
+    """A level for a check that does not exist: one header line with a did-you-mean; the tests that need
+    the settings error, the others run."""
+    pytester.makepyfile("def test_needs(sergio_config):\n    pass\n\n\ndef test_plain():\n    pass\n")
+    result = pytester.runpytest("--sergio-check-level", "auth.jwt.alg_nun=warn")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "sergio-kit: configuration error: --sergio-check-level has unknown check 'auth.jwt.alg_nun': "
+            "did you mean 'auth.jwt.alg_none'? see sergio-kit check --list-checks"
+        ]
+    )

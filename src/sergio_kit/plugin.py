@@ -10,6 +10,7 @@ reference server (TLS on loopback, test clock on) for the session. Settings come
 
 from __future__ import annotations
 
+import difflib
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -61,7 +62,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     (``--sergio-<name>``), plus ``--sergio-embedded-fault``; every option defaults to ``None`` (not given)."""
     group = parser.getgroup("sergio", "sergio-kit: the Sergio API target")
     for setting in command_settings("pytest"):
-        group.addoption(OPTIONS[setting.name], default=None, metavar=setting.metavar, help=setting.help)
+        group.addoption(OPTIONS[setting.name], dest="sergio_" + setting.name, **setting.option_arguments())
     group.addoption(
         "--sergio-embedded-fault",
         action="append",
@@ -72,10 +73,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Declare the check-id and group markers; pass on the example budget of the settings in force."""
+    """Declare the check-id and group markers; count the checks that warn; pass on the example budget
+    of the settings in force."""
     config.addinivalue_line("markers", f"{CHECK_MARKER}(check_id): the sergio-kit check id a test implements")
     for group in MARKERS:
         config.addinivalue_line("markers", f"{group}: a sergio-kit check of the {group} group")
+    config.stash[WARNED_KEY] = warned = WarnedChecks()
+    config.pluginmanager.register(warned, "sergio-kit-warned-checks")
     try:
         settings = resolve_config(config)
     except SergioKitError:
@@ -91,8 +95,33 @@ def resolve_config(config: pytest.Config) -> KitConfig:
     if settings is None:
         cli = {name: config.getoption("sergio_" + name) for name in OPTIONS}
         settings = load_config(cli, os.environ, config.invocation_params.dir, cli_labels=OPTIONS)
+        refuse_unknown_check_levels(settings)
         config.stash[CONFIG_KEY] = settings
     return settings
+
+
+def refuse_unknown_check_levels(settings: KitConfig) -> None:
+    """Stop with one line when a check level names no registered check (the checks a level applies to,
+    those of ``sergio-kit check --list-checks``); the config layer checked only the ids' shape."""
+    if not settings.check_levels:
+        return
+    from sergio_kit.checks.registry import all_checks
+
+    known = [spec.check_id for spec in all_checks()]
+    label = settings.sources.get("check_levels", "the check levels")
+    for check_id in settings.check_levels:
+        if check_id in known:
+            continue
+        if check_id.startswith("contract."):
+            raise SergioKitError(
+                f"{label} sets a level for {check_id!r}, but the contract checks have none: a breach of "
+                "the contract always fails; see sergio-kit check --list-checks"
+            )
+        close = difflib.get_close_matches(check_id, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise SergioKitError(
+            f"{label} has unknown check {check_id!r}: {hint}see sergio-kit check --list-checks"
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -130,6 +159,49 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     except SergioKitError as error:
         return [f"sergio-kit: configuration error: {error}"]
     return [f"sergio-kit {line}" for line in lines]
+
+
+class WarnedChecks:
+    """Counts the tests that passed with a warning (user property ``verdict=warned``); with ``strict``
+    in force such a run exits 1, as ``sergio-kit check --strict`` does."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Count a passed test that carries ``verdict=warned``."""
+        if report.when == "call" and report.passed and ("verdict", "warned") in report.user_properties:
+            self.count += 1
+
+
+WARNED_KEY = pytest.StashKey[WarnedChecks]()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """With ``strict`` in force (``--sergio-strict``, ``SERGIO_STRICT``, ``strict = true``), a run whose
+    tests passed but where a check warned exits 1."""
+    warned = session.config.stash.get(WARNED_KEY, None)
+    if warned is None or not warned.count or session.exitstatus != pytest.ExitCode.OK:
+        return
+    if _strict(session.config):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Say how many checks warned, and whether that fails the run."""
+    warned = config.stash.get(WARNED_KEY, None)
+    if warned is not None and warned.count:
+        consequence = (
+            "strict: the run fails" if _strict(config) else "warnings alone pass (strict fails them)"
+        )
+        terminalreporter.write_line(f"sergio-kit: {warned.count} check(s) warned; {consequence}")
+
+
+def _strict(config: pytest.Config) -> bool:
+    try:
+        return resolve_config(config).strict
+    except SergioKitError:
+        return False  # reported by the sergio_config fixture
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

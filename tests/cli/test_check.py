@@ -96,11 +96,11 @@ JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 def test_failure_shows_the_finding_and_never_a_token(tmp_path: Path) -> None:
-    """A failed auth check prints what was sent, what came back, what was expected and a curl line;
-    neither the output nor any report holds a JWT or a seeded password."""
+    """A failed auth check (a standard rule: RFC 8725) prints what was sent, what came back, what was
+    expected and a curl line; neither the output nor any report holds a JWT or a seeded password."""
     result = run_kit("check", "--only", "auth", "--fault", "auth.jwt.alg_none", "--report", str(tmp_path))
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-2000:]
-    block = result.stdout[result.stdout.index("\nauth.jwt.alg_none:") :]
+    block = result.stdout[result.stdout.index("\nauth.jwt.alg_none (failed, standard rule):") :]
     for label in ("expected:", "sent:", "received:", "curl:"):
         assert label in block, block
     written = result.stdout + result.stderr
@@ -108,6 +108,20 @@ def test_failure_shows_the_finding_and_never_a_token(tmp_path: Path) -> None:
     assert not JWT.search(written), JWT.search(written)
     passwords = re.findall(r'password = "([^"]+)"', accounts_path().read_text())
     assert passwords and not any(password in written for password in passwords)
+
+
+def test_recommended_rule_broken_warns_and_exits_0(tmp_path: Path) -> None:
+    """A fault of a recommended rule (login enumeration, an OWASP practice the documentation does not
+    ask for): the run exits 0, counts one warning and prints the finding with the rule's basis."""
+    fault = "auth.login.enumeration"
+    result = run_kit(
+        "check", "--only", "auth", "--max-examples", "5", "--fault", fault, "--report", str(tmp_path)
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert " 1 warned, 0 failed, 0 errors" in result.stdout, result.stdout[-3000:]
+    block = result.stdout[result.stdout.index("\nauth.login.enumeration (warned, recommended rule):") :]
+    for label in ("expected:", "sent:", "received:", "curl:"):
+        assert label in block, block
 
 
 def test_untrusted_certificate_is_one_line_with_the_fix(server: RunningServer, tmp_path: Path) -> None:

@@ -62,11 +62,13 @@ def report_dir(tmp_path: Path) -> Path:
 
 
 def test_json_report_has_the_documented_shape(report_dir: Path) -> None:
-    """report.json: target, times, summary counts and one entry per check with exactly the listed keys."""
+    """report.json: target, times, summary counts, no changed level and one entry per check with exactly
+    the listed keys (a result without a basis or level has neither key)."""
     data = json.loads((report_dir / "report.json").read_text())
-    assert set(data) == {"target", "started_at", "finished_at", "summary", "checks"}
+    assert set(data) == {"target", "started_at", "finished_at", "summary", "checks", "changed_levels"}
     assert data["started_at"] == "2026-01-30T12:00:00Z" and data["finished_at"] == "2026-01-30T12:00:42Z"
-    assert data["summary"] == {"passed": 2, "failed": 1, "skipped": 1, "error": 1}
+    assert data["summary"] == {"passed": 2, "warned": 0, "failed": 1, "skipped": 1, "error": 1}
+    assert data["changed_levels"] == []
     keys = {"id", "group", "subject", "status", "detail", "seconds"}
     assert [set(check) for check in data["checks"]] == [keys, keys | {"finding"}, keys, keys, keys]
     failed = data["checks"][1]

@@ -124,13 +124,13 @@ def expect_works(ctx: CheckContext, key: str, what: str) -> httpx.Response:
     return response
 
 
-@check("apikey.missing")
+@check("apikey.missing", basis="documented")
 def missing(ctx: CheckContext) -> None:
     """Every API-key operation without X-API-Key is 401."""
     refused_everywhere(ctx, {}, "no X-API-Key header")
 
 
-@check("apikey.unknown")
+@check("apikey.unknown", basis="documented")
 def unknown(ctx: CheckContext) -> None:
     """A made-up well-formed key, and a real key with its secret changed, are 401 everywhere."""
     _, real = ctx.api_key(BOTH_SCOPES)
@@ -169,7 +169,7 @@ def malformed_forms(real: str) -> list[tuple[str, str | bytes]]:
     ]
 
 
-@check("apikey.malformed")
+@check("apikey.malformed", basis="documented")
 def malformed(ctx: CheckContext) -> None:
     """Malformed keys (no prefix, too short or long, whitespace, non-ASCII...) are 401 everywhere."""
     _, real = ctx.api_key(BOTH_SCOPES)
@@ -184,7 +184,7 @@ def malformed(ctx: CheckContext) -> None:
         ctx.fail(f"only {sent} malformed key forms could be sent", expected="most forms sent")
 
 
-@check("apikey.surface_separation")
+@check("apikey.surface_separation", basis="documented")
 def surface_separation(ctx: CheckContext) -> None:
     """A JWT in X-API-Key is 401 on every Zapier operation; an API key as bearer is 401 on every /v1 one."""
     refused_everywhere(ctx, {"X-API-Key": ctx.token()}, "a valid bearer JWT in X-API-Key")
@@ -198,7 +198,7 @@ def surface_separation(ctx: CheckContext) -> None:
         )
 
 
-@check("apikey.scope")
+@check("apikey.scope", basis="documented")
 def scope(ctx: CheckContext) -> None:
     """A jobs:read key cannot create a job (403), a jobs:write key can; a jobs:write key cannot read."""
     path = "/zapier/v1/actions/create-job"
@@ -225,7 +225,7 @@ def new_job(ctx: CheckContext, tenant: str) -> str:
     return str(response.json()["id"])
 
 
-@check("apikey.tenant")
+@check("apikey.tenant", basis="documented")
 def tenant(ctx: CheckContext) -> None:
     """The other company's key never sees this company's jobs; its admin gets 404 for this company's job."""
     _, other_key = ctx.api_key(["jobs:read"], OTHER)
@@ -249,6 +249,7 @@ def tenant(ctx: CheckContext) -> None:
                 trigger,
                 "its own new job",
             )
+        forbidden: list[tuple[str, httpx.Response]] = []  # 403: no leak, but it shows the job exists
         for operation in ctx.protected("bearerAuth"):
             if "{job_id}" not in operation.path:
                 continue
@@ -256,20 +257,27 @@ def tenant(ctx: CheckContext) -> None:
             response = ctx.send(
                 operation.method, path, token=ctx.token(OTHER), json=sample_body(operation.operation_id)
             )
-            ctx.expect(
-                response,
-                {404},
-                f"the other company's admin reached this company's job on {operation.label}",
-                "404",
-            )
+            what = f"the other company's admin reached this company's job on {operation.label}"
+            ctx.expect(response, {403, 404}, what, "404")
+            if response.status_code == 403:
+                forbidden.append((operation.label, response))
         still = ctx.send("GET", f"/v1/jobs/{ours}", token=ctx.token())
         ctx.expect(still, {200}, "this company's job is gone after the other company's attempts", "200")
+        if forbidden:
+            label, response = forbidden[0]
+            ctx.fail(
+                f"the other company's admin got 403, not 404, for this company's job on {label}: "
+                "the answer tells the job exists",
+                response,
+                "404 (another company's job is not found)",
+                basis="recommended",
+            )
     finally:
         ctx.send("DELETE", f"/v1/jobs/{ours}", token=ctx.token())
         ctx.send("DELETE", f"/v1/jobs/{theirs}", token=ctx.token(OTHER))
 
 
-@check("apikey.revoked")
+@check("apikey.revoked", basis="documented")
 def revoked(ctx: CheckContext) -> None:
     """A revoked key is 401 on every API-key operation at once."""
     with own_key(ctx, ["jobs:read"], "sergio-kit revoke probe") as (_, key_id, key):
@@ -279,7 +287,7 @@ def revoked(ctx: CheckContext) -> None:
         refused_everywhere(ctx, {"X-API-Key": key}, "a key revoked a moment ago")
 
 
-@check("apikey.rotated")
+@check("apikey.rotated", basis="documented")
 def rotated(ctx: CheckContext) -> None:
     """After rotation the old key is 401 on every API-key operation and the new key works."""
     with own_key(ctx, ["jobs:read"], "sergio-kit rotate probe") as (_, key_id, old):
@@ -332,7 +340,7 @@ class EchoScanner:
             self.send(method, path, f"{operation.label} with {what}", api_key=key, json=body)
 
 
-@check("apikey.no_echo")
+@check("apikey.no_echo", basis="recommended")
 def no_echo(ctx: CheckContext) -> None:
     """No Zapier or key-management response shows a full key after the one that created it."""
     scanner = EchoScanner(ctx)

@@ -218,18 +218,32 @@ class CheckContext:
         return WebhookReceiver(cert).start()
 
     # -- verdicts --------------------------------------------------------------------------------
-    def fail(self, message: str, response: httpx.Response | None = None, expected: str = "") -> NoReturn:
-        """Fail the check with a finding built from ``response`` (masked)."""
+    def fail(
+        self,
+        message: str,
+        response: httpx.Response | None = None,
+        expected: str = "",
+        *,
+        basis: str | None = None,
+    ) -> NoReturn:
+        """Fail the check with a finding built from ``response`` (masked); ``basis`` names the broken
+        rule's basis when it is not the check's own (see :class:`CheckFailed`)."""
         if response is None:
-            raise CheckFailed(Finding(message=message, expected=expected))
-        raise CheckFailed(finding_from_response(message, response, expected=expected))
+            raise CheckFailed(Finding(message=message, expected=expected), basis=basis)
+        raise CheckFailed(finding_from_response(message, response, expected=expected), basis=basis)
 
     def expect(
-        self, response: httpx.Response, statuses: Collection[int], message: str, expected: str
+        self,
+        response: httpx.Response,
+        statuses: Collection[int],
+        message: str,
+        expected: str,
+        *,
+        basis: str | None = None,
     ) -> None:
-        """Fail unless ``response``'s status is one of ``statuses``."""
+        """Fail unless ``response``'s status is one of ``statuses`` (``basis`` as for :meth:`fail`)."""
         if response.status_code not in statuses:
-            self.fail(f"{message}: got {response.status_code}", response, expected)
+            self.fail(f"{message}: got {response.status_code}", response, expected, basis=basis)
 
     def close(self) -> None:
         """Remove what this context created and close its connections."""

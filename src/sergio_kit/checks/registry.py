@@ -7,6 +7,7 @@ the rule and :class:`~sergio_kit.reports.findings.CheckSkipped` when it needs so
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -42,10 +43,11 @@ class CheckSpec:
 _REGISTRY: dict[str, CheckSpec] = {}
 
 
-def check(check_id: str, *, basis: str = "documented") -> Callable[[CheckFunction], CheckFunction]:
-    """Register the decorated function as the check ``check_id`` (its docstring is the summary) whose
-    main rule has ``basis`` (see :data:`~sergio_kit.reports.findings.BASES`): a breach of it fails,
-    or warns when the basis is ``recommended``."""
+def check(check_id: str, *, basis: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Register the decorated function as the check ``check_id`` (its docstring's first paragraph is
+    the summary) whose main rule has ``basis`` (see :data:`~sergio_kit.reports.findings.BASES`): a
+    breach of it fails, or warns when the basis is ``recommended``. A rule of the check with another
+    basis names it in its :class:`~sergio_kit.reports.findings.CheckFailed`."""
     group = check_id.split(".", 1)[0]
     if group not in GROUPS:
         raise ValueError(f"check {check_id!r}: unknown group {group!r}")
@@ -53,19 +55,28 @@ def check(check_id: str, *, basis: str = "documented") -> Callable[[CheckFunctio
         raise ValueError(f"check {check_id!r}: unknown basis {basis!r}; expected one of {', '.join(BASES)}")
 
     def register(function: CheckFunction) -> CheckFunction:
-        if check_id in _REGISTRY:
+        known = _REGISTRY.get(check_id)
+        if known is not None and _origin(known.function) != _origin(function):
             raise ValueError(f"check {check_id!r} is registered twice")
-        summary = (function.__doc__ or "").strip().splitlines()[0] if function.__doc__ else check_id
+        # the same function again: its module was imported anew (a pytester run drops imported modules)
+        summary = " ".join((inspect.getdoc(function) or check_id).split("\n\n")[0].split())
         _REGISTRY[check_id] = CheckSpec(check_id, function, summary, basis)
         return function
 
     return register
 
 
+def _origin(function: CheckFunction) -> tuple[str, str]:
+    """Where a check function is defined: its module and qualified name."""
+    return function.__module__, function.__qualname__
+
+
 def all_checks() -> list[CheckSpec]:
-    """Every registered check, in registration order (importing the check modules first)."""
+    """Every registered check, in catalogue order: by module as :data:`CHECK_MODULES` lists them, in
+    registration order within one (importing the check modules first, whatever was imported before)."""
     _load_check_modules()
-    return list(_REGISTRY.values())
+    order = {module: index for index, module in enumerate(CHECK_MODULES)}
+    return sorted(_REGISTRY.values(), key=lambda spec: order.get(spec.function.__module__, len(order)))
 
 
 def get_check(check_id: str) -> CheckSpec:

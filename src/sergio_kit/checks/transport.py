@@ -24,7 +24,7 @@ def plain_http_url(ctx: CheckContext) -> str:
     return urlunsplit(("http", parts.netloc, parts.path, "", ""))
 
 
-@check("transport.https_only")
+@check("transport.https_only", basis="documented")
 def https_only(ctx: CheckContext) -> None:
     """Every operation over plain HTTP: no 2xx, no redirect, and a valid login issues no token."""
     token = ctx.token()
@@ -47,7 +47,7 @@ def https_only(ctx: CheckContext) -> None:
                 ctx.fail("a login over plain HTTP returned a token", response, "no token")
 
 
-@check("transport.tls_verified")
+@check("transport.tls_verified", basis="standard")
 def tls_verified(ctx: CheckContext) -> None:
     """The kit's client refuses a server whose certificate its CA bundle does not vouch for."""
     context = ctx.target.ssl_context()

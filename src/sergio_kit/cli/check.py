@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from sergio_kit.cli.settings import add_setting_options, refuse_faults_on_a_live_target, resolve_settings
 from sergio_kit.errors import SergioKitError
@@ -16,7 +17,8 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``sergio-kit check``: its settings (from the settings table) and ``--fault``."""
+    """The options of ``sergio-kit check``: its settings (from the settings table), ``--fault`` and
+    ``--list-checks``."""
     add_setting_options(parser, "check")
     parser.add_argument(
         "--fault",
@@ -25,10 +27,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="CHECK_ID",
         help="start the embedded server with this fault (to see a check fail); repeatable",
     )
+    parser.add_argument(
+        "--list-checks",
+        action="store_true",
+        help="list every check with its rule's basis and the level in force, and exit (starts no server)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the suite; exit 0 when every check passed (skips allowed), 1 on a failure, 2 on misuse."""
+    """Run the suite; exit 0 when every check passed (skips allowed), 1 on a failure, 2 on misuse.
+    With ``--list-checks``, list the checks instead (exit 0)."""
+    if args.list_checks:
+        return list_checks(args)
     settings = resolve_settings(args, "check")
     refuse_faults_on_a_live_target(settings, args.fault)
     if args.fault:
@@ -41,3 +51,14 @@ def run(args: argparse.Namespace) -> int:
     from sergio_kit.suite.runner import run_suite
 
     return run_suite(settings, args.fault)
+
+
+def list_checks(args: argparse.Namespace) -> int:
+    """Print the check catalogue with the levels of the resolved settings; 0."""
+    from sergio_kit.checks.catalogue import print_catalogue
+    from sergio_kit.plugin import refuse_unknown_check_levels
+
+    settings = resolve_settings(args, "check", require_login=False)
+    refuse_unknown_check_levels(settings)
+    print_catalogue(settings.check_levels, sys.stdout, levels_source=settings.sources.get("check_levels", ""))
+    return 0

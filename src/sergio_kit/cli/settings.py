@@ -18,15 +18,10 @@ from sergio_kit.errors import SergioKitError
 
 
 def add_setting_options(parser: argparse.ArgumentParser, command: str) -> None:
-    """Add the options the settings table offers on ``command``; each defaults to ``None`` (not given)."""
+    """Add the options the settings table offers on ``command``; each defaults to ``None`` (not given);
+    a repeatable one collects a list, a flag is ``True`` when given."""
     for setting in command_settings(command):
-        parser.add_argument(
-            setting.option(command),
-            dest=setting.name,
-            default=None,
-            metavar=setting.metavar,
-            help=setting.help,
-        )
+        parser.add_argument(setting.option(command), dest=setting.name, **setting.option_arguments())
 
 
 def resolve_settings(args: argparse.Namespace, command: str, *, require_login: bool = True) -> KitConfig:

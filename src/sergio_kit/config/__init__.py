@@ -3,7 +3,9 @@
 CLI > environment (``SERGIO_*``) > config file > defaults. The config file is ``--config FILE`` /
 ``SERGIO_CONFIG`` when given, else ``sergio-kit.toml`` in the working directory, else the
 ``[tool.sergio-kit]`` table of its ``pyproject.toml``. File keys are the field names, spelled with
-``-`` or ``_``. Every bad value ends in one :class:`~sergio_kit.errors.SergioKitError` line saying
+``-`` or ``_``; the check levels are a ``[checks]`` table. A setting given in several layers is taken
+whole from the highest (the check levels too: ``--check-level`` replaces ``[checks]``, not merges
+into it). Every bad value ends in one :class:`~sergio_kit.errors.SergioKitError` line saying
 where it came from, what was given, what is allowed and how to fix it. Secrets (passwords, the
 API key, the signing secret, the test-clock token) are never shown: not in ``repr()``, not in errors.
 The environment is the preferred home for secrets; a config file may hold them but is easy to commit.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 from sergio_kit.config._load import load_config
 from sergio_kit.config._model import (
+    CHECK_LEVELS,
     CONFIG_FILE,
     DEFAULT_MAX_EXAMPLES,
     FIELDS,
@@ -30,6 +33,7 @@ from sergio_kit.config._values import tier_limits_environment, tier_limits_from_
 from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS
 
 __all__ = [
+    "CHECK_LEVELS",
     "COMMANDS",
     "CONFIG_FILE",
     "DEFAULT_MAX_EXAMPLES",

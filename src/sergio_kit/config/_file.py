@@ -1,5 +1,6 @@
 """The config file layer: ``--config`` / ``SERGIO_CONFIG``, else ``sergio-kit.toml``, else the
-``[tool.sergio-kit]`` table of ``pyproject.toml``."""
+``[tool.sergio-kit]`` table of ``pyproject.toml``. Keys are the field names (``checks`` is the
+``check_levels`` table), spelled with ``-`` or ``_``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sergio_kit.config._model import CONFIG_FILE, ENV_PREFIX, FIELDS, PYPROJECT
+from sergio_kit.config._model import CONFIG_FILE, ENV_PREFIX, FIELDS, FILE_ALIASES, FILE_KEYS, PYPROJECT
 from sergio_kit.config._values import Given
 from sergio_kit.errors import SergioKitError
 
@@ -67,11 +68,12 @@ def _file_settings(table: Mapping[str, Any], prefix: str, base_dir: Path) -> dic
     settings: dict[str, Given] = {}
     for key, value in table.items():
         name = key.replace("-", "_")
+        name = FILE_ALIASES.get(name, name)
         if name not in FIELDS:
-            close = difflib.get_close_matches(name, FIELDS, n=1)
+            close = difflib.get_close_matches(name, FILE_KEYS, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise SergioKitError(
-                f"{prefix} has unknown key {key!r}: {hint}expected one of {', '.join(FIELDS)} "
+                f"{prefix} has unknown key {key!r}: {hint}expected one of {', '.join(FILE_KEYS)} "
                 "(spelled with - or _)"
             )
         if name in settings:

@@ -10,6 +10,9 @@ from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS, WINDOW_SECONDS
 
 GROUPS = ("contract", "auth", "refresh", "apikey", "transport", "webhook", "ratelimit", "cassette")
 MARKERS = (*GROUPS, "replay")  # pytest markers; `only` selects among GROUPS
+#: What a check's level may be: ``fail`` or ``warn`` on a breach whatever the rule's basis, or ``ignore``
+#: (not run); a check without a level is judged by its rule's basis.
+CHECK_LEVELS = ("fail", "warn", "ignore")
 CONFIG_FILE = "sergio-kit.toml"
 PYPROJECT = "pyproject.toml"
 ENV_PREFIX = "SERGIO_"
@@ -70,9 +73,18 @@ class KitConfig:
         if dict(self.tier_limits) != dict(DEFAULT_TIER_LIMITS):
             limits = ", ".join(f"{tier} {n}" for tier, n in self.tier_limits.items())
             lines.append(f"tier limits (per {WINDOW_SECONDS} s): {limits}")
+        if self.check_levels:
+            levels = ", ".join(f"{check_id} {level}" for check_id, level in self.check_levels.items())
+            lines.append(f"check levels changed: {levels}")
+        if self.strict:
+            lines.append("strict: a warning fails the run (exit 1)")
         if self.config_file is not None:
             lines.append(f"config file: {self.config_file}")
         return lines
 
 
 FIELDS = tuple(f.name for f in fields(KitConfig) if f.name not in ("config_file", "sources"))
+#: Config-file keys spelled other than their field: ``[checks]`` is the ``check_levels`` table.
+FILE_ALIASES = {"checks": "check_levels"}
+#: The keys a config file may hold (with ``-`` or ``_``), the way the README spells them.
+FILE_KEYS = tuple(next((key for key, name in FILE_ALIASES.items() if name == f), f) for f in FIELDS)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from sergio_kit.config._model import CONFIG_FILE, DEFAULT_MAX_EXAMPLES, ENV_PREFIX, GROUPS, PYPROJECT
 from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS, WINDOW_SECONDS
 
 #: Where settings can be given on a command line: the ``sergio-kit`` subcommands and the pytest plugin.
 COMMANDS = ("check", "load", "record", "scan-cassettes", "pytest")
+
+#: How an option takes its setting: one value, a value per use (a list), or no value (a flag).
+Kind = Literal["value", "repeatable", "flag"]
 
 
 @dataclass(frozen=True)
@@ -19,10 +23,11 @@ class Setting:
     name: str  # the KitConfig field, or "config" (the config file itself)
     meaning: str  # what it is, for --help and the README
     default: str  # what holds when it is not given, in words ("" when it is simply not set)
-    metavar: str
+    metavar: str  # "" for a flag
     commands: frozenset[str]  # the COMMANDS offering it as an option
     secret: bool = False  # never shown; best kept in the environment
-    spelling: str = ""  # how the sergio-kit subcommands spell the option, when not --<name>
+    spelling: str = ""  # how the option is spelled, when not --<name> (in pytest: --sergio-<spelling>)
+    kind: Kind = "value"
 
     @property
     def env(self) -> str:
@@ -31,10 +36,19 @@ class Setting:
 
     def option(self, command: str) -> str:
         """Its option on ``command``'s command line: ``--sergio-<name>`` in pytest, else ``--<name>``."""
-        dashed = self.name.replace("_", "-")
-        if command == "pytest":
-            return "--sergio-" + dashed
-        return self.spelling or "--" + dashed
+        option = self.spelling or "--" + self.name.replace("_", "-")
+        return "--sergio-" + option[2:] if command == "pytest" else option
+
+    def option_arguments(self) -> dict[str, Any]:
+        """Its option's keyword arguments but ``dest``, for argparse's ``add_argument`` and pytest's
+        ``addoption`` alike: ``None`` when not given, else the value, a list of the values of a
+        repeatable option, or ``True`` for a flag."""
+        if self.kind == "flag":
+            return {"action": "store_true", "default": None, "help": self.help}
+        arguments: dict[str, Any] = {"default": None, "metavar": self.metavar, "help": self.help}
+        if self.kind == "repeatable":
+            arguments["action"] = "append"
+        return arguments
 
     @property
     def help(self) -> str:
@@ -55,8 +69,9 @@ def _setting(
     *,
     secret: bool = False,
     spelling: str = "",
+    kind: Kind = "value",
 ) -> Setting:
-    return Setting(name, meaning, default, metavar, frozenset(commands), secret, spelling)
+    return Setting(name, meaning, default, metavar, frozenset(commands), secret, spelling, kind)
 
 
 def limits_text(limits: Mapping[str, int]) -> str:
@@ -151,6 +166,25 @@ SETTINGS: tuple[Setting, ...] = (
         "all",
         "GROUP[,GROUP]",
         ("check",),
+    ),
+    _setting(
+        "check_levels",
+        "a check's level: ID=fail or ID=warn (on a breach, whatever the rule's basis) or ID=ignore "
+        "(not run); repeatable; ID=LEVEL,... in the environment, a [checks] table in a config file; the "
+        "highest layer's levels replace the lower ones",
+        "each rule's basis decides: recommended rules warn, the others fail",
+        "ID=LEVEL",
+        _CHECKS,
+        spelling="--check-level",
+        kind="repeatable",
+    ),
+    _setting(
+        "strict",
+        "exit 1 when a check warned, as on a failure; the variable takes 1, true, yes or 0, false, no",
+        "warnings alone exit 0",
+        "",
+        _CHECKS,
+        kind="flag",
     ),
     _setting(
         "cassettes",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sergio_kit.config._model import DEFAULT_MAX_EXAMPLES, ENV_PREFIX, EXAMPLE_URL, GROUPS
+from sergio_kit.config._model import CHECK_LEVELS, DEFAULT_MAX_EXAMPLES, ENV_PREFIX, EXAMPLE_URL, GROUPS
 from sergio_kit.config._table import SECRETS, limits_text
 from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS
 from sergio_kit.errors import SergioKitError
@@ -149,6 +150,90 @@ def parse_tier_limits(given: Given) -> Mapping[str, int]:
     return types.MappingProxyType(limits)
 
 
+LEVELS_EXPECTED = (
+    f"ID=LEVEL pairs such as auth.login.shape=ignore, with LEVEL one of {', '.join(CHECK_LEVELS)} "
+    "(the ids: sergio-kit check --list-checks)"
+)
+CHECK_ID = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
+
+
+def parse_check_levels(given: Given) -> Mapping[str, str]:
+    """Check id -> level, from ``"ID=LEVEL,ID=LEVEL"`` (the environment), a list of ``ID=LEVEL`` (a
+    repeated option) or a TOML table (``[checks]``, quoted or dotted ids). Ids are checked here for
+    their shape (``group.name``, a known group); whether such a check exists is checked where the
+    suite starts, against the check registry."""
+    levels: dict[str, str] = {}
+    for raw_id, raw_level, shown in _level_entries(given):
+        check_id, level = raw_id.strip().lower(), raw_level
+        if not isinstance(level, str) or level.strip().lower() not in CHECK_LEVELS:
+            close = difflib.get_close_matches(str(level).strip().lower(), CHECK_LEVELS, n=1)
+            problem = f"unknown level {level!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            raise _bad_entry(given, shown, problem)
+        if not CHECK_ID.fullmatch(check_id):
+            raise _bad_entry(given, shown, f"{raw_id.strip()!r} is not a check id (group.name)")
+        group = check_id.split(".", 1)[0]
+        if group not in GROUPS:
+            close = difflib.get_close_matches(group, GROUPS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise _bad_entry(given, shown, f"unknown group {group!r}{hint} in check {check_id!r}")
+        if check_id in levels:
+            raise SergioKitError(f"{given.label} sets the level of {check_id!r} twice: keep one")
+        levels[check_id] = level.strip().lower()
+    return types.MappingProxyType(levels)
+
+
+def _level_entries(given: Given) -> list[tuple[str, Any, str]]:
+    """``(check id, level, the entry as given)`` for every entry of a check-levels value."""
+    value = given.value
+    if isinstance(value, dict):
+        return [(check_id, level, f"{check_id}={level}") for check_id, level in _flatten(value).items()]
+    texts = [value] if isinstance(value, str) else value
+    if not isinstance(texts, list | tuple) or not all(isinstance(text, str) for text in texts):
+        raise bad_value(given, LEVELS_EXPECTED)
+    entries: list[tuple[str, Any, str]] = []
+    for part in (part.strip() for text in texts for part in text.split(",")):
+        if not part:
+            continue
+        check_id, equals, level = part.partition("=")
+        if not equals:
+            raise _bad_entry(given, part, "the level is missing")
+        entries.append((check_id, level, part))
+    if not entries:
+        raise bad_value(given, LEVELS_EXPECTED)
+    return entries
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A TOML table with its dotted keys (``auth.login.shape = "warn"`` nests) joined again."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _bad_entry(given: Given, entry: str, problem: str) -> SergioKitError:
+    return SergioKitError(f"{given.label} has value {entry!r}: {problem}; expected {LEVELS_EXPECTED}")
+
+
+TRUE_WORDS = ("1", "true", "yes")
+FALSE_WORDS = ("0", "false", "no")
+
+
+def _boolean(given: Given) -> bool:
+    value = given.value
+    if isinstance(value, bool):
+        return value
+    word = value.strip().lower() if isinstance(value, str) else None
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise bad_value(
+        given, f"true or false (in the environment {', '.join(TRUE_WORDS)} or {', '.join(FALSE_WORDS)})"
+    )
+
+
 def tier_limits_from_environment(environ: Mapping[str, str]) -> Mapping[str, int]:
     """The tier limits ``SERGIO_TIER_LIMITS`` sets in ``environ`` (the published ones when unset).
 
@@ -184,4 +269,6 @@ PARSERS: dict[str, Callable[[Given], Any]] = {
     "only": _groups,
     "cassettes": _cassette_folder,
     "report_dir": _directory,
+    "check_levels": parse_check_levels,
+    "strict": _boolean,
 }

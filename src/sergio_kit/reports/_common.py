@@ -1,4 +1,5 @@
-"""What every report shares: the status vocabulary, grouping, totals and the last masking pass."""
+"""What every report shares: the status vocabulary, grouping, totals, changed levels and the last
+masking pass."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sergio_kit.reports.redaction import mask_text
-from sergio_kit.reports.results import STATUSES, CheckResult, tally
+from sergio_kit.reports.results import STATUSES, CheckResult, attention_rank, tally
 
 __all__ = ["STATUSES", "tally"]  # re-exported for the report writers
 
@@ -53,9 +54,17 @@ def grouped(results: Iterable[CheckResult]) -> dict[str, list[CheckResult]]:
 
 
 def failures_first(results: Iterable[CheckResult]) -> list[CheckResult]:
-    """Results ordered failed, error, skipped, passed; in run order within a status."""
-    order = {"failed": 0, "error": 1, "skipped": 2, "passed": 3}
-    return sorted(results, key=lambda r: order.get(r.status, 4))
+    """Results ordered failed, error, warned, skipped, passed; in run order within a status."""
+    return sorted(results, key=lambda r: attention_rank(r.status))
+
+
+def changed_levels(results: Iterable[CheckResult]) -> dict[str, str]:
+    """The levels the user set, as the results recorded them: check id -> level, in run order."""
+    levels: dict[str, str] = {}
+    for result in results:
+        if result.level:
+            levels.setdefault(result.check_id, result.level)
+    return levels
 
 
 def iso_utc(moment: datetime) -> str:

@@ -1,7 +1,8 @@
 """An inline SVG chart: one horizontal stacked bar per check group, so red groups stand out.
 
-Each bar is the group's checks as 100 %, split into passed / failed / skipped / error segments
-with their counts; a group with any failure or error gets a red label and a cross. Pure SVG
+Each bar is the group's checks as 100 %, split into passed / warned / failed / skipped / error
+segments with their counts; a group with any failure or error gets a red label and a cross, a group
+with warnings (and no failure) an amber label and an exclamation mark. Pure SVG
 markup: no script, no external font or stylesheet, so it can sit inside a self-contained page.
 """
 
@@ -19,7 +20,15 @@ COLOURS = {
     "skipped": "#b0bec5",
     "error": "#ef6c00",
 }
-TEXT_ON = {"passed": "#ffffff", "warned": "#263238", "failed": "#ffffff", "skipped": "#263238", "error": "#ffffff"}
+#: Amber dark enough to read as text on white (``COLOURS["warned"]`` is for fills).
+WARNED_INK = "#8a6300"
+TEXT_ON = {
+    "passed": "#ffffff",
+    "warned": "#263238",
+    "failed": "#ffffff",
+    "skipped": "#263238",
+    "error": "#ffffff",
+}
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 WIDTH = 800
@@ -87,13 +96,16 @@ def _bar(row: int, group: str, counts: Mapping[str, int]) -> list[str]:
     total = sum(counts.get(s, 0) for s in STATUSES)
     passed, skipped = counts.get("passed", 0), counts.get("skipped", 0)
     broken = counts.get("failed", 0) + counts.get("error", 0)
+    warned = counts.get("warned", 0)
     if broken:
         mark, colour, verdict = "\N{BALLOT X} ", "#c62828", f"{broken} of {total} failing"
+    elif warned:
+        mark, colour, verdict = "! ", WARNED_INK, f"{warned} warned, {passed} passed"
     elif skipped:
         mark, colour, verdict = "\N{EN DASH} ", "#546e7a", f"{passed} passed, {skipped} skipped"
     else:
         mark, colour, verdict = "\N{CHECK MARK} ", "#2e7d32", f"all {passed} passed"
-    weight = "700" if broken else "400"
+    weight = "700" if broken or warned else "400"
     parts = [
         f'<a href="#group-{escape(group)}">',
         f'<text x="{LABEL_WIDTH - 10}" y="{middle}" text-anchor="end" fill="{colour}" '

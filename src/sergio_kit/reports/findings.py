@@ -43,6 +43,23 @@ class Finding:
 #: fail; ``recommended`` (a best practice, or one of the kit's assumptions) warns.
 BASES = ("documented", "standard", "contract", "recommended")
 
+#: What each basis means, as the reports and ``--list-checks`` explain it.
+BASIS_MEANINGS = {
+    "documented": "the published Sergio API documentation asks for it",
+    "standard": "a MUST of an RFC",
+    "contract": "the OpenAPI contract in use declares it",
+    "recommended": "a best practice or an assumption of the kit; a correct deployment may differ",
+}
+
+
+def describe_basis(basis: str, level: str = "") -> str:
+    """``basis`` explained for a report ("recommended rule: a best practice ..."), with the level the
+    user set when there is one; empty when the basis is unknown and no level was set."""
+    parts = [f"{basis} rule: {BASIS_MEANINGS[basis]}"] if basis in BASIS_MEANINGS else []
+    if level:
+        parts.append(f"its level is set to {level}")
+    return "; ".join(parts)
+
 
 class CheckFailed(AssertionError):
     """A check found the target breaking its rule. ``basis`` names the rule's basis when it differs

@@ -1,8 +1,9 @@
 """``report.html``: one self-contained page (inline CSS and SVG, no script, no external asset).
 
-A header with the target and the totals, the per-group chart, the per-tier rate-limit timelines
-when the run recorded rate-limited traffic, then a table per group with
-failures first and expanded: what was expected, sent, received, and a curl line to reproduce.
+A header with the target, the totals and the levels the user changed, the per-group chart, the
+per-tier rate-limit timelines when the run recorded rate-limited traffic, then a table per group with
+failures first, then warnings (in amber), each expanded with its rule's basis: what was expected,
+sent, received, and a curl line to reproduce.
 Every text passes through ``mask_text`` (again) and ``html.escape`` before it is written.
 """
 
@@ -18,6 +19,7 @@ from sergio_kit.reports._common import (
     FINDING_FIELDS,
     FINDING_LABELS,
     STATUSES,
+    changed_levels,
     failures_first,
     grouped,
     iso_utc,
@@ -25,7 +27,8 @@ from sergio_kit.reports._common import (
     printable,
     tally,
 )
-from sergio_kit.reports.chart import COLOURS, TEXT_ON, group_chart
+from sergio_kit.reports.chart import COLOURS, TEXT_ON, WARNED_INK, group_chart
+from sergio_kit.reports.findings import describe_basis
 from sergio_kit.reports.redaction import mask_text
 from sergio_kit.reports.results import CheckResult
 from sergio_kit.reports.timeline import TierTraffic, timelines_html
@@ -66,9 +69,16 @@ td code { font-size: 13px; }
 .status { display: inline-block; border-radius: 10px; padding: 0 9px; font-size: 12px;
           font-weight: 600; white-space: nowrap; }
 tr.failed > td, tr.error > td { background: #fff5f5; }
+tr.warned > td { background: #fffbea; }
 tr.finding > td { padding: 0 10px 10px 10px; }
 details { border-left: 3px solid #c62828; padding: 4px 0 4px 12px; }
 details.error { border-left-color: #ef6c00; }
+details.warned { border-left-color: #f9a825; }
+summary .basis { text-transform: none; letter-spacing: 0; font-size: 13px; color: #1b1f23; }
+details.warned summary .basis { color: #8a6300; }
+.levels { margin: 12px 0 0; color: #57606a; }
+.levels ul { display: inline; list-style: none; padding: 0; margin: 0; }
+.levels li { display: inline; margin-right: 14px; }
 summary { cursor: pointer; color: #57606a; font-size: 12px; text-transform: uppercase;
           letter-spacing: .04em; margin-bottom: 4px; }
 dl { margin: 0; display: grid; grid-template-columns: 90px 1fr; gap: 4px 10px; }
@@ -95,10 +105,12 @@ def render_html(
     groups = grouped(safe)
     totals = tally(safe)
     broken = totals["failed"] + totals["error"]
-    verdict_colour = COLOURS["failed"] if broken else COLOURS["passed"]
+    verdict_colour = (
+        COLOURS["failed"] if broken else COLOURS["warned"] if totals["warned"] else COLOURS["passed"]
+    )
     target_text = _text(target)
     body = [
-        _header(target_text, totals, started_at, finished_at),
+        _header(target_text, totals, started_at, finished_at, changed_levels(safe)),
         '<section class="chart-box" aria-label="checks by group">',
         group_chart({group: tally(members) for group, members in groups.items()}),
         "</section>",
@@ -162,20 +174,32 @@ def _status_style() -> str:
 
 
 def _header(
-    target: str, totals: dict[str, int], started_at: datetime | None, finished_at: datetime | None
+    target: str,
+    totals: dict[str, int],
+    started_at: datetime | None,
+    finished_at: datetime | None,
+    levels: dict[str, str],
 ) -> str:
     total = sum(totals.values())
     broken = totals["failed"] + totals["error"]
+    warned = f"{totals['warned']} warned" if totals["warned"] else ""
+    skipped = f"{totals['skipped']} skipped" if totals["skipped"] else ""
     if broken:
         problems = [f"{totals['failed']} failed"] if totals["failed"] else []
         problems += [_plural(totals["error"], "error")] if totals["error"] else []
-        verdict = f"FAILED: {' and '.join(problems)} out of {total} checks"
+        aside = ", ".join(filter(None, [warned, skipped]))
+        verdict = f"FAILED: {' and '.join(problems)} out of {total} checks" + (f" ({aside})" if aside else "")
+    elif warned:
+        verdict = f"PASSED WITH WARNINGS: {warned}, {totals['passed']} passed out of {total} checks" + (
+            f" ({skipped})" if skipped else ""
+        )
     elif total:
         verdict = f"PASSED: all {totals['passed']} of {total} checks passed" + (
-            f" ({totals['skipped']} skipped)" if totals["skipped"] else ""
+            f" ({skipped})" if skipped else ""
         )
     else:
         verdict = "no checks ran"
+    ink = f' style="color: {WARNED_INK}"' if warned and not broken else ""  # amber text, readable on white
     meta = ""
     if started_at is not None and finished_at is not None:
         seconds = (finished_at - started_at).total_seconds()
@@ -184,7 +208,7 @@ def _header(
             f"finished {escape(iso_utc(finished_at))} &middot; {seconds:.1f} s</p>"
         )
     boxes = "".join(
-        f'<li><b style="color: {COLOURS[s] if totals[s] or s == "passed" else "#8c959f"}">{totals[s]}</b>'
+        f'<li><b style="color: {_ink(s) if totals[s] or s == "passed" else "#8c959f"}">{totals[s]}</b>'
         f"{s}</li>"
         for s in STATUSES
     )
@@ -193,10 +217,26 @@ def _header(
         "<h1>sergio-kit check</h1>"
         f'<p class="target">Target: <code>{target}</code></p>'
         f"{meta}"
-        f'<p class="verdict">{escape(verdict)}</p>'
+        f'<p class="verdict"{ink}>{escape(verdict)}</p>'
         f'<ul class="totals">{boxes}</ul>'
+        f"{_levels(levels)}"
         "</header>"
     )
+
+
+def _ink(status: str) -> str:
+    """The colour of a status as text on white (the fill colour, but a darker amber)."""
+    return WARNED_INK if status == "warned" else COLOURS[status]
+
+
+def _levels(levels: dict[str, str]) -> str:
+    """The "Levels changed" line: each check whose level the user set, and the level."""
+    if not levels:
+        return ""
+    items = "".join(
+        f"<li><code>{_text(check_id)}</code> {escape(level)}</li>" for check_id, level in levels.items()
+    )
+    return f'<div class="levels">Levels changed: <ul>{items}</ul></div>'
 
 
 def _group_table(group: str, members: list[CheckResult]) -> str:
@@ -213,7 +253,7 @@ def _group_table(group: str, members: list[CheckResult]) -> str:
             f'<td class="time">{result.seconds:.2f} s</td>'
             "</tr>"
         )
-        if result.status in ("failed", "error") and result.finding:
+        if result.status in ("failed", "error", "warned") and result.finding:
             rows.append(_finding_row(result))
     return (
         f'<section id="group-{escape(group)}">'
@@ -233,7 +273,14 @@ def _finding_row(result: CheckResult) -> str:
         for name in FINDING_FIELDS
         if finding.get(name)
     )
+    basis = describe_basis(result.basis, result.level)
+    heading = (
+        "warning: what was sent and what came back"
+        if result.status == "warned"
+        else ("what was sent and what came back")
+    )
+    basis_note = f' &middot; <span class="basis">{escape(basis)}</span>' if basis else ""
     return (
         f'<tr class="finding"><td colspan="5"><details class="{escape(result.status)}" open>'
-        f"<summary>what was sent and what came back</summary><dl>{items}</dl></details></td></tr>"
+        f"<summary>{heading}{basis_note}</summary><dl>{items}</dl></details></td></tr>"
     )

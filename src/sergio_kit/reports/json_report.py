@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sergio_kit.reports._common import iso_utc, masked, tally
+from sergio_kit.reports._common import changed_levels, iso_utc, masked, tally
 from sergio_kit.reports.redaction import mask_text
 from sergio_kit.reports.results import CheckResult
 from sergio_kit.reports.timeline import TierTraffic, traffic_totals
@@ -22,7 +22,9 @@ def report_data(
     *,
     traffic: Sequence[TierTraffic] = (),
 ) -> dict[str, Any]:
-    """The JSON report as a dict: target, times, summary counts and the checks in run order.
+    """The JSON report as a dict: target, times, summary counts (``warned`` among them), the checks in
+    run order (each with its rule's ``basis`` and the ``level`` the user set, when known) and
+    ``changed_levels``: the checks whose level the user changed, ``[{"id", "level"}]``.
 
     With ``traffic``, also ``ratelimit_traffic``: per tier its limit, window, principals and the
     admitted / throttled / failed totals (not the raw events).
@@ -37,6 +39,10 @@ def report_data(
             "detail": result.detail,
             "seconds": round(result.seconds, 3),
         }
+        if result.basis:
+            check["basis"] = result.basis
+        if result.level:
+            check["level"] = result.level
         if result.finding is not None:
             check["finding"] = result.finding
         checks.append(check)
@@ -46,6 +52,9 @@ def report_data(
         "finished_at": iso_utc(finished_at),
         "summary": tally(results),
         "checks": checks,
+        "changed_levels": [
+            {"id": mask_text(check_id), "level": level} for check_id, level in changed_levels(results).items()
+        ],
     }
     if traffic:
         data["ratelimit_traffic"] = [traffic_data(tier) for tier in traffic]

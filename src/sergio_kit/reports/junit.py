@@ -1,7 +1,9 @@
 """``junit.xml``: one ``<testsuite>`` per check group, the check id as the test name.
 
 CI servers (Jenkins, GitLab, GitHub test reporters) show ``name`` as the test, so a failing check
-appears under its own id (``auth.jwt.alg_none GET /v1/jobs``), not under a pytest node id.
+appears under its own id (``auth.jwt.alg_none GET /v1/jobs``), not under a pytest node id. A warned
+check is a passing test case (warnings are not failures) with the warning in its ``<system-out>`` and
+the properties ``verdict=warned`` and ``basis``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sergio_kit.reports._common import (
     printable,
     tally,
 )
+from sergio_kit.reports.findings import describe_basis
 from sergio_kit.reports.redaction import mask_text
 from sergio_kit.reports.results import CheckResult
 
@@ -38,6 +41,12 @@ def failure_text(result: CheckResult) -> str:
         if finding.get(name):
             lines.append(f"{FINDING_LABELS[name] + ':':<10} {finding[name]}")
     return "\n".join(lines)
+
+
+def warning_text(result: CheckResult) -> str:
+    """The ``<system-out>`` of a warned check: the warning and its rule's basis, then the finding."""
+    basis = describe_basis(result.basis, result.level)
+    return f"warning ({basis})\n{failure_text(result)}" if basis else f"warning\n{failure_text(result)}"
 
 
 def junit_tree(target: str, results: Sequence[CheckResult]) -> ET.ElementTree[ET.Element]:
@@ -63,7 +72,8 @@ def write_junit(path: Path, target: str, results: Sequence[CheckResult]) -> Path
 
 
 def validate(path: Path, expected: dict[str, int]) -> None:
-    """Parse ``path`` and raise :class:`ReportError` unless its counts match ``expected``."""
+    """Parse ``path`` and raise :class:`ReportError` unless its counts match ``expected`` (warned
+    checks: passing test cases with the property ``verdict=warned``)."""
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as error:
@@ -87,6 +97,9 @@ def validate(path: Path, expected: dict[str, int]) -> None:
             f"{path}: counts do not add up: elements {found}, results {wanted}, "
             f"<testsuites> {declared}, sum of <testsuite> {suites}"
         )
+    warned = root.findall("./testsuite/testcase/properties/property[@name='verdict'][@value='warned']")
+    if len(warned) != expected.get("warned", 0):
+        raise ReportError(f"{path}: {len(warned)} warned test cases, {expected.get('warned', 0)} results")
 
 
 def _testcase(suite: ET.Element, group: str, result: CheckResult) -> None:
@@ -99,6 +112,10 @@ def _testcase(suite: ET.Element, group: str, result: CheckResult) -> None:
     )
     properties = ET.SubElement(case, "properties")
     ET.SubElement(properties, "property", name="check_id", value=printable(result.check_id))
+    if result.basis:
+        ET.SubElement(properties, "property", name="basis", value=result.basis)
+    if result.level:
+        ET.SubElement(properties, "property", name="level", value=result.level)
     message = printable(result.detail)
     if result.status == "failed":
         ET.SubElement(case, "failure", message=message).text = printable(failure_text(result))
@@ -106,6 +123,9 @@ def _testcase(suite: ET.Element, group: str, result: CheckResult) -> None:
         ET.SubElement(case, "error", message=message).text = printable(failure_text(result))
     elif result.status == "skipped":
         ET.SubElement(case, "skipped", message=message)
+    elif result.status == "warned":
+        ET.SubElement(properties, "property", name="verdict", value="warned")
+        ET.SubElement(case, "system-out").text = printable(warning_text(result))
 
 
 def _counts(results: Sequence[CheckResult]) -> dict[str, str]:

@@ -16,6 +16,8 @@ from sergio_kit.reports.findings import CheckFailed, Finding
 from sergio_kit.reports.redaction import mask_text
 
 STATUSES = ("passed", "warned", "failed", "skipped", "error")
+#: The order the reports list results in: what needs attention first.
+ATTENTION_ORDER = ("failed", "error", "warned", "skipped", "passed")
 
 
 @dataclass
@@ -37,6 +39,11 @@ class CheckResult:
     def group(self) -> str:
         """The check group: the first part of the id (``auth`` for ``auth.jwt.alg_none``)."""
         return self.check_id.split(".", 1)[0]
+
+
+def attention_rank(status: str) -> int:
+    """Where a result with ``status`` goes in a report (:data:`ATTENTION_ORDER`): failed first."""
+    return ATTENTION_ORDER.index(status) if status in ATTENTION_ORDER else len(ATTENTION_ORDER)
 
 
 def tally(results: Iterable[CheckResult]) -> dict[str, int]:
@@ -147,21 +154,23 @@ def _detail(report: pytest.TestReport) -> str:
 
 
 def print_table(results: list[CheckResult], stream: TextIO) -> None:
-    """The summary: one row per check, failures first, details cut to fit a terminal."""
-    order = {"failed": 0, "error": 1, "warned": 2, "skipped": 3, "passed": 4}
-    rows = sorted(results, key=lambda r: (order.get(r.status, 4), r.check_id, r.subject))
+    """The summary: one row per check, failures first, details masked and cut to fit a terminal (a
+    warned row's detail starts with its rule's basis)."""
+    rows = sorted(results, key=lambda r: (attention_rank(r.status), r.check_id, r.subject))
     width = max([len("CHECK"), *(len(r.check_id) for r in rows)])
     subject_width = max([len("OPERATION"), *(len(r.subject) for r in rows)])
     stream.write(f"\n{'CHECK':<{width}}  {'OPERATION':<{subject_width}}  {'STATUS':<7}  DETAIL\n")
     for row in rows:
-        detail = row.detail if len(row.detail) <= 160 else row.detail[:157] + "..."
+        detail = mask_text(row.detail)
+        detail = f"{row.basis} rule: {detail}" if row.status == "warned" and row.basis else detail
+        detail = detail if len(detail) <= 160 else detail[:157] + "..."
         stream.write(f"{row.check_id:<{width}}  {row.subject:<{subject_width}}  {row.status:<7}  {detail}\n")
     print_findings(rows, stream)
 
 
 def print_findings(results: list[CheckResult], stream: TextIO) -> None:
-    """Under the table, each failure's finding: what was sent, what came back, what was expected,
-    and a curl line to reproduce it (all masked)."""
+    """Under the table, each failure's and warning's finding: what was sent, what came back, what was
+    expected, and a curl line to reproduce it (all masked)."""
     for result in results:
         finding = result.finding
         if result.status not in ("failed", "warned") or not finding:

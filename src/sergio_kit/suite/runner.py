@@ -11,7 +11,7 @@ import pytest
 
 from sergio_kit.config import KitConfig
 from sergio_kit.errors import SergioKitError
-from sergio_kit.plugin import CONFIG_KEY, TRAFFIC_KEY
+from sergio_kit.plugin import CONFIG_KEY, TRAFFIC_KEY, refuse_unknown_check_levels
 from sergio_kit.reports.results import ResultCollector, print_table
 from sergio_kit.reports.timeline import TierTraffic
 from sergio_kit.reports.writer import write_reports
@@ -65,7 +65,9 @@ def pytest_arguments(settings: KitConfig, faults: Sequence[str] = ()) -> list[st
 
 def run_suite(settings: KitConfig, faults: Sequence[str] = ()) -> int:
     """Run the suite with ``settings`` (the embedded server with ``faults``); print the table and the
-    counts, write the reports; 0 when every check passed (skips allowed), 1 on a failure."""
+    counts, write the reports; 0 when every check passed (skips allowed), 1 on a failure (or, strict, a
+    warning). A check level naming no check stops it before it starts."""
+    refuse_unknown_check_levels(settings)
     report_dir = settings.report_dir
     report_dir.mkdir(parents=True, exist_ok=True)
     target = settings.base_url or "the embedded reference server"

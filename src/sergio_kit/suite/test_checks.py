@@ -54,8 +54,8 @@ def test_check(
         pytest.skip(str(reason))
     except CheckFailed as failure:
         basis = failure.basis or spec.basis
+        record_property("rule_basis", basis)
         if verdict(basis, level) == "failed":
             raise
         record_property("verdict", "warned")
-        record_property("rule_basis", basis)
         record_property("finding", json.dumps(failure.finding.as_dict()))

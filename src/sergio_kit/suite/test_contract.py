@@ -21,6 +21,13 @@ pytestmark = pytest.mark.contract
 schema = load_contract()
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 UNTESTED_LIMIT = 0.10
+BASIS = "contract"  # what these tests judge is what the contract declares: a breach fails
+
+
+@pytest.fixture(autouse=True)
+def contract_basis(record_property: Any) -> None:
+    """Record the rule's basis, ``contract``, on every contract test, for the reports."""
+    record_property("basis", BASIS)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -15,6 +15,7 @@ import pytest
 
 from sergio_kit.checks.contract.wiring import load_contract
 from sergio_kit.contract.samples import example_job
+from sergio_kit.suite.test_contract import contract_basis  # noqa: F401  (autouse: basis "contract")
 from sergio_kit.target.session import TokenSession
 from sergio_kit.target.target import Target
 from sergio_kit.target.throttling import Throttle

@@ -2,9 +2,9 @@
 the live plan probes every tier at once, so each run takes about one real window.
 
 Three runs go at the same time, each against its own server: a clean one (everything passes, nothing
-skipped), one with faults whose checks must fail while every other check passes, and one with the
-fixed-window fault (whose clock-aligned side effects may fail neighbours too, so only its own check
-and the faults beside it are asserted).
+skipped), one with faults whose checks must fail (a documented rule) or warn (a recommended one) while
+every other check passes, and one with the fixed-window fault (whose clock-aligned side effects may
+fail neighbours too, so only its own check and the faults beside it are asserted).
 """
 
 from __future__ import annotations
@@ -28,15 +28,16 @@ FAULTS_EXACT = (
     "ratelimit.concurrency",
     "ratelimit.webhook.body",
 )
-FAILS_EXACT = {
-    "ratelimit.read.boundary",
+#: The broken rules whose basis is documented (the quotas, 429 with an honest Retry-After) fail...
+FAILS_EXACT = {"ratelimit.read.boundary", "ratelimit.auth.retry_after_honest", "ratelimit.concurrency"}
+#: ... and those the documentation leaves open (RateLimit fields, the 429's body, buckets per user) warn.
+WARNS_EXACT = {
     "ratelimit.read.headers",  # the variant's extra admission also shows in RateLimit's remaining
-    "ratelimit.auth.retry_after_honest",
     "ratelimit.relogin_bypass",
-    "ratelimit.concurrency",
     "ratelimit.webhook.body",
 }
 FAULTS_WINDOW = ("ratelimit.window", "ratelimit.bulk.boundary", "ratelimit.write.retry_after")
+FAILS_WINDOW = {"ratelimit.bulk.boundary", "ratelimit.write.retry_after"}  # the rolling window warns
 RUNS = {"clean": (), "exact": FAULTS_EXACT, "window": FAULTS_WINDOW}
 
 
@@ -93,21 +94,25 @@ def test_clean_live_target_passes_every_ratelimit_check(live_reports: dict[str, 
 
 
 def test_live_plan_fails_exactly_the_broken_rules(live_reports: dict[str, Any]) -> None:
-    """Each fault's check fails in the live plan, and every other check still passes."""
+    """Each fault's check fails in the live plan, or warns when its rule is recommended, and every
+    other check still passes."""
     run = live_reports["exact"]
     statuses = _statuses(run)
     assert run["code"] == 1
     failed = {check_id for check_id, status in statuses.items() if status == "failed"}
-    assert failed == FAILS_EXACT, run["output"][-3000:]
-    assert {status for check_id, status in statuses.items() if check_id not in failed} == {"passed"}
+    warned = {check_id for check_id, status in statuses.items() if status == "warned"}
+    assert (failed, warned) == (FAILS_EXACT, WARNS_EXACT), run["output"][-3000:]
+    assert {status for check_id, status in statuses.items() if check_id not in failed | warned} == {"passed"}
 
 
 def test_live_plan_catches_a_fixed_window(live_reports: dict[str, Any]) -> None:
-    """The window probe (aligned to the target's Date header) catches a fixed window, live."""
+    """The window probe (aligned to the target's Date header) catches a fixed window, live: a warning,
+    since a rolling window is the kit's assumption; the documented rules broken beside it fail."""
     run = live_reports["window"]
     statuses = _statuses(run)
     assert run["code"] == 1
-    assert {check_id for check_id in FAULTS_WINDOW if statuses[check_id] == "failed"} == set(FAULTS_WINDOW)
+    assert {check_id for check_id in FAULTS_WINDOW if statuses[check_id] == "failed"} == FAILS_WINDOW
+    assert statuses["ratelimit.window"] == "warned"
     window = next(c for c in run["report"]["checks"] if c["id"] == "ratelimit.window")
     assert "admitted 1 s into the next" in window["detail"]
 

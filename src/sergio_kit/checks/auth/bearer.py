@@ -14,7 +14,7 @@ from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.registry import check
 
 
-@check("auth.bearer.missing")
+@check("auth.bearer.missing", basis="documented")
 def bearer_missing(ctx: CheckContext) -> None:
     """Every bearer-protected operation without Authorization is 401 with a Bearer challenge."""
     for call in bearer_calls(ctx):
@@ -26,10 +26,11 @@ def bearer_missing(ctx: CheckContext) -> None:
                 f"{call.label} without Authorization: 401 without a Bearer challenge ({challenge!r})",
                 response,
                 "WWW-Authenticate: Bearer ... (RFC 6750 §3)",
+                basis="standard",  # a 401 MUST carry a challenge (RFC 9110 §15.5.2)
             )
 
 
-@check("auth.bearer.malformed")
+@check("auth.bearer.malformed", basis="recommended")
 def bearer_malformed(ctx: CheckContext) -> None:
     """A valid token in a malformed Authorization header ('Basic <t>', a bare token, ...) is 400/401."""
     token = ctx.token()

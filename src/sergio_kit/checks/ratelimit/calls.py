@@ -129,6 +129,7 @@ class TierCaller:
                 {self.expected},
                 f"{self.label}: request {index} of one window was neither admitted nor throttled",
                 f"{self.expected}, or 429 once {limit} were admitted",
+                basis="documented",  # every rule of the tier reports it: the published quota is broken
             )
             admitted.append(response)
         quota = f"quota {limit} per {WINDOW_SECONDS} s"
@@ -136,6 +137,7 @@ class TierCaller:
             f"{self.label}: {limit + 3} requests in one window and no 429 ({quota})",
             admitted[-1],
             f"429 after {limit} admitted",
+            basis="documented",
         )
 
     def cleanup(self) -> None:
@@ -248,17 +250,22 @@ def spending(
 
 
 def retry_after(ctx: CheckContext, response: httpx.Response, what: str) -> int:
-    """The 429's Retry-After in seconds (delta-seconds or HTTP-date); fails unless valid and 1..60."""
+    """The 429's Retry-After in seconds (delta-seconds or HTTP-date); fails unless valid and 1..60.
+
+    Its presence is published, its syntax is RFC 9110's, its range is the kit's assumption."""
     value = response.headers.get("Retry-After")
     expected = f"Retry-After: delta-seconds or an HTTP-date, 1..{WINDOW_SECONDS} s away"
     if value is None:
-        ctx.fail(f"{what}: a 429 without Retry-After", response, expected)
+        ctx.fail(f"{what}: a 429 without Retry-After", response, expected, basis="documented")
     try:
         seconds = math.ceil(parse_retry_after(value, response.headers.get("Date"), ctx.target.now()))
     except ValueError as problem:
-        ctx.fail(f"{what}: Retry-After {value!r} is {problem}", response, expected)
+        ctx.fail(f"{what}: Retry-After {value!r} is {problem}", response, expected, basis="standard")
     if not 1 <= seconds <= WINDOW_SECONDS:
         ctx.fail(
-            f"{what}: Retry-After {value!r} means {seconds} s, not 1..{WINDOW_SECONDS}", response, expected
+            f"{what}: Retry-After {value!r} means {seconds} s, not 1..{WINDOW_SECONDS}",
+            response,
+            expected,
+            basis="recommended",
         )
     return seconds

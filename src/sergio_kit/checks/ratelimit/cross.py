@@ -30,7 +30,7 @@ from sergio_kit.target.clock import TestClock
 CONCURRENCY_TIER = "read"
 
 
-@check("ratelimit.isolation.keys")
+@check("ratelimit.isolation.keys", basis="documented")
 def isolation_keys(ctx: CheckContext) -> None:
     """Exhausting one user's bulk quota leaves another user's untouched; exhausting one API key's read
     quota leaves another key of the same company untouched."""
@@ -62,7 +62,7 @@ def isolation_keys(ctx: CheckContext) -> None:
         )
 
 
-@check("ratelimit.isolation.tiers")
+@check("ratelimit.isolation.tiers", basis="documented")
 def isolation_tiers(ctx: CheckContext) -> None:
     """Exhausting a user's bulk quota leaves the same user's webhook, write and read quotas untouched."""
     if (plan := live_plan(ctx)) is not None:
@@ -79,7 +79,7 @@ def isolation_tiers(ctx: CheckContext) -> None:
                 )
 
 
-@check("ratelimit.relogin_bypass")
+@check("ratelimit.relogin_bypass", basis="recommended")
 def relogin_bypass(ctx: CheckContext) -> None:
     """A fresh login does not reset the user's quota: the new token is refused too."""
     if (plan := live_plan(ctx)) is not None:
@@ -97,7 +97,7 @@ def relogin_bypass(ctx: CheckContext) -> None:
         )
 
 
-@check("ratelimit.concurrency")
+@check("ratelimit.concurrency", basis="documented")
 def concurrency(ctx: CheckContext) -> None:
     """3N simultaneous reads at a fresh window admit exactly N (three rounds on warm connections)."""
     if (plan := live_plan(ctx)) is not None:
@@ -115,7 +115,7 @@ def concurrency(ctx: CheckContext) -> None:
     return None
 
 
-@check("ratelimit.window")
+@check("ratelimit.window", basis="recommended")
 def window(ctx: CheckContext) -> None:
     """No 60-s span admits more than N: a bulk quota spent at :59 is still spent at :01."""
     if (plan := live_plan(ctx)) is not None:

@@ -131,12 +131,18 @@ def judge_retry_after_honest(ctx: CheckContext, run: TierRun) -> None:
         raise run.wait_problem
     assert run.wait is not None and run.before_room is not None and run.after_room is not None
     label, wait = run.caller.label, run.wait
-    ctx.expect(run.before_room, {429}, f"{label}: {wait - 1} s into a Retry-After of {wait} s", "429")
     ctx.expect(
         run.after_room,
         {run.caller.expected},
         f"{label}: still refused once the Retry-After of {wait} s had elapsed",
         f"{run.caller.expected}: the Retry-After promised room by then",
+    )
+    ctx.expect(  # a Retry-After longer than needed is cautious, not wrong: the kit prefers it exact
+        run.before_room,
+        {429},
+        f"{label}: {wait - 1} s into a Retry-After of {wait} s",
+        "429",
+        basis="recommended",
     )
 
 

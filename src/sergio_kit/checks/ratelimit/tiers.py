@@ -22,6 +22,16 @@ from sergio_kit.reports.findings import CheckSkipped
 
 RUNS = "ratelimit.runs"  # ctx.memo key: {(tier, surface): TierRun | CheckSkipped}
 
+#: The basis of each per-tier rule: the quotas, the 429 and its Retry-After are published; the
+#: RateLimit header fields and the 429's body (error shape, ``Cache-Control: no-store``) are not.
+RULE_BASES = {
+    "boundary": "documented",
+    "retry_after": "documented",
+    "retry_after_honest": "documented",
+    "headers": "recommended",
+    "body": "recommended",
+}
+
 
 def tier_runs(ctx: CheckContext, tier: str) -> list[TierRun | CheckSkipped]:
     """The probes of ``tier``, one per surface, each made once per context."""
@@ -59,7 +69,7 @@ def _register(tier: str, rule: str, judge: Callable[[CheckContext, TierRun], Non
     run.__name__ = run.__qualname__ = f"{tier}_{rule}"
     keyed = " (bearer and per API key)" if len(surfaces(tier)) > 1 else ""
     run.__doc__ = f"{tier} tier{keyed}: {judge.__doc__}"
-    check(f"ratelimit.{tier}.{rule}")(run)
+    check(f"ratelimit.{tier}.{rule}", basis=RULE_BASES[rule])(run)
 
 
 for _tier in TIERS:
