@@ -153,6 +153,17 @@ def test_html_with_only_warnings_passes_with_warnings() -> None:
     )
 
 
+def test_html_with_warnings_under_strict_says_failed() -> None:
+    """Under ``--strict`` a run with warnings exits 1, and its page says so in red."""
+    results = [
+        CheckResult("auth.login.shape", "", "passed", "", 0.1),
+        CheckResult("auth.login.enumeration", "", "warned", "different bodies", 0.2, warned_finding()),
+    ]
+    page = render_html("https://sergio.test", results, strict=True)
+    assert f'<body style="--verdict: {COLOURS["failed"]}">' in page
+    assert "FAILED (--strict): 1 warned, 1 passed out of 2 checks" in page
+
+
 def test_chart_marks_warned_groups_amber() -> None:
     """A group with warnings and no failure gets an amber label and count, and an amber segment."""
     svg = group_chart({"auth": {"passed": 19, "warned": 1}, "refresh": {"passed": 5}})

@@ -99,18 +99,20 @@ def render_html(
     started_at: datetime | None = None,
     finished_at: datetime | None = None,
     traffic: Sequence[TierTraffic] = (),
+    strict: bool = False,
 ) -> str:
-    """The report page for ``results`` as one HTML string; rate-limit timelines when ``traffic`` is given."""
+    """The report page for ``results`` as one HTML string; rate-limit timelines when ``traffic`` is given;
+    ``strict``: warnings made the run fail (``--strict``)."""
     safe = [masked(result) for result in results]
     groups = grouped(safe)
     totals = tally(safe)
-    broken = totals["failed"] + totals["error"]
+    broken = totals["failed"] + totals["error"] + (totals["warned"] if strict else 0)
     verdict_colour = (
         COLOURS["failed"] if broken else COLOURS["warned"] if totals["warned"] else COLOURS["passed"]
     )
     target_text = _text(target)
     body = [
-        _header(target_text, totals, started_at, finished_at, changed_levels(safe)),
+        _header(target_text, totals, started_at, finished_at, changed_levels(safe), strict=strict),
         '<section class="chart-box" aria-label="checks by group">',
         group_chart({group: tally(members) for group, members in groups.items()}),
         "</section>",
@@ -153,9 +155,12 @@ def write_html(
     started_at: datetime | None = None,
     finished_at: datetime | None = None,
     traffic: Sequence[TierTraffic] = (),
+    strict: bool = False,
 ) -> Path:
     """Write ``report.html`` to ``path`` and return ``path``."""
-    page = render_html(target, results, started_at=started_at, finished_at=finished_at, traffic=traffic)
+    page = render_html(
+        target, results, started_at=started_at, finished_at=finished_at, traffic=traffic, strict=strict
+    )
     path.write_text(page, encoding="utf-8")
     return path
 
@@ -179,6 +184,8 @@ def _header(
     started_at: datetime | None,
     finished_at: datetime | None,
     levels: dict[str, str],
+    *,
+    strict: bool = False,
 ) -> str:
     total = sum(totals.values())
     broken = totals["failed"] + totals["error"]
@@ -189,6 +196,10 @@ def _header(
         problems += [_plural(totals["error"], "error")] if totals["error"] else []
         aside = ", ".join(filter(None, [warned, skipped]))
         verdict = f"FAILED: {' and '.join(problems)} out of {total} checks" + (f" ({aside})" if aside else "")
+    elif warned and strict:
+        verdict = f"FAILED (--strict): {warned}, {totals['passed']} passed out of {total} checks" + (
+            f" ({skipped})" if skipped else ""
+        )
     elif warned:
         verdict = f"PASSED WITH WARNINGS: {warned}, {totals['passed']} passed out of {total} checks" + (
             f" ({skipped})" if skipped else ""

@@ -25,11 +25,13 @@ def write_reports(
     finished_at: datetime,
     *,
     traffic: Sequence[TierTraffic] = (),
+    strict: bool = False,
 ) -> list[Path]:
     """Write ``report.json``, ``junit.xml`` and ``report.html`` into ``report_dir``; return their paths.
 
     ``traffic`` (per-tier rate-limited requests of the run) adds the "Rate limits over time" charts
-    to ``report.html`` and the per-tier totals (``ratelimit_traffic``) to ``report.json``.
+    to ``report.html`` and the per-tier totals (``ratelimit_traffic``) to ``report.json``; ``strict``
+    (``--strict``) makes ``report.html`` call a run with warnings failed, as its exit code does.
     """
     report_dir.mkdir(parents=True, exist_ok=True)
     return [
@@ -42,5 +44,6 @@ def write_reports(
             started_at=started_at,
             finished_at=finished_at,
             traffic=traffic,
+            strict=strict,
         ),
     ]

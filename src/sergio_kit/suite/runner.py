@@ -83,7 +83,13 @@ def run_suite(settings: KitConfig, faults: Sequence[str] = ()) -> int:
     print_table(collector.results, sys.stdout)
     traffic = tier_traffic(plugin.traffic, settings.tier_limits)
     paths = write_reports(
-        report_dir, target, collector.results, started_at, datetime.now(UTC), traffic=traffic
+        report_dir,
+        target,
+        collector.results,
+        started_at,
+        datetime.now(UTC),
+        traffic=traffic,
+        strict=settings.strict,
     )
     counts = collector.counts()
     print(
