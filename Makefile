@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 ## test: the project's own tests (starts its own reference servers on loopback); most of them wait
-## (rate-limit windows, Locust runs), so four pytest-xdist workers share the cores
-test: $(STAMP)
+## (rate-limit windows, Locust runs), so four pytest-xdist workers share the cores; lint first
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 4 --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 ## check: the conformance suite; against the embedded server unless BASE_URL is set
@@ -34,6 +34,7 @@ record: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/sergio-kit serve $(SERVE_ARGS)
 
+## lint: ruff and mypy (also the first step of make test, so CI runs them)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples load docs
 	$(BIN)/ruff format --check src tests bench examples load docs
