@@ -23,12 +23,12 @@ import psutil  # type: ignore[import-untyped]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sergio_kit.config import DEFAULT_TIER_LIMITS
+from sergio_kit.config import tier_limits_environment
+from sergio_kit.load.run import LIFTED_LIMITS
 from sergio_kit.target.embedded import RunningServer, clean_environment, start_server
 from server import free_port, seed_jobs
 
 USERS_FILE = Path(__file__).resolve().parent / "locust_users.py"
-LIFTED = dict.fromkeys(DEFAULT_TIER_LIMITS, 1_000_000)
 SAMPLE_EVERY = 0.2
 
 
@@ -59,7 +59,7 @@ def bench_server(work: Path) -> tuple[RunningServer, dict[str, str]]:
 
     Both the kit's users and the bare user act as the Acme admin, so they read the same 5 jobs.
     """
-    server = start_server(work / "server", limits=LIFTED, test_clock=False, plain_http=False)
+    server = start_server(work / "server", limits=LIFTED_LIMITS, test_clock=False, plain_http=False)
     admin = server.credentials()["companies"][0]["users"][0]
     with httpx.Client(base_url=server.base_url, verify=server.ssl_context()) as client:
         response = client.post(
@@ -73,7 +73,7 @@ def bench_server(work: Path) -> tuple[RunningServer, dict[str, str]]:
         {
             "SERGIO_CA_BUNDLE": str(server.ca_cert),
             "SERGIO_LOAD_ACCOUNTS": json.dumps([{"email": admin["email"], "password": admin["password"]}]),
-            "SERGIO_TIER_LIMITS": ",".join(f"{tier}={n}" for tier, n in LIFTED.items()),
+            **tier_limits_environment(LIFTED_LIMITS),
             "SERGIO_LOAD_PROFILE": "capacity",
             "SERGIO_BENCH_TOKEN": token,
         }

@@ -1,9 +1,9 @@
 """Write docs/checks.md, the catalogue of check ids, from the code that defines them.
 
-The rows come from the kit: the check registry (each check's id, its rule's basis and the first
-line of its docstring), the contract checks of the suite (``@pytest.mark.sergio_check`` on a test
-with a docstring; their basis is ``contract``) and the reference server's fault catalogue. The
-prose around them is written here. ``tests/test_docs.py`` fails when the file is out of date:
+The rows come from the kit: the check registry (each check's id, its rule's basis and its summary,
+the first paragraph of its docstring), the contract checks of the suite (``@pytest.mark.sergio_check``
+on a test with a docstring; their basis is ``contract``) and the reference server's fault catalogue.
+The prose around them is written here. ``tests/test_docs.py`` fails when the file is out of date:
 
     .venv/bin/python docs/generate_checks.py          # rewrite docs/checks.md
     .venv/bin/python docs/generate_checks.py --check  # exit 1 when docs/checks.md is out of date
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import inspect
 import sys
 import textwrap
 from dataclasses import dataclass
@@ -28,7 +27,9 @@ from sergio_kit.server.faults import FAULTS, caught_by
 
 CATALOGUE = Path(__file__).resolve().with_name("checks.md")
 SUITE = Path(sergio_kit.suite.__file__).resolve().parent
-CONTRACT_BASIS = "contract"  # the basis every contract test of the suite records (test_contract.BASIS)
+#: The basis every contract test of the suite records (``test_contract.BASIS``, which tests/test_docs.py
+#: compares; importing the suite's modules here would load the contract into Schemathesis).
+CONTRACT_BASIS = "contract"
 
 #: How the checks without a server fault are shown to fail instead.
 WITHOUT_FAULT = {
@@ -153,15 +154,13 @@ def _marked_check_id(decorator: ast.expr) -> str | None:
 
 
 def _summary(docstring: str | None) -> str:
-    """The first paragraph of a docstring, on one line."""
+    """The first paragraph of a docstring, on one line (as :attr:`CheckSpec.summary` is a check's)."""
     return " ".join((docstring or "").strip().split("\n\n")[0].split())
 
 
 def catalogue_rows() -> list[Row]:
     """Every check, contract checks first, then the registry's, in the order of the groups."""
-    rows = contract_rows() + [
-        Row(spec.check_id, _summary(inspect.getdoc(spec.function)), spec.basis) for spec in all_checks()
-    ]
+    rows = contract_rows() + [Row(spec.check_id, spec.summary, spec.basis) for spec in all_checks()]
     return sorted(rows, key=lambda row: GROUPS.index(row.group))
 
 

@@ -14,8 +14,8 @@ import pytest
 
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer, start_server
-from tests.support.api import login, seeded_accounts
-from tests.support.clock import start_fresh_windows
+from tests.support.api import client_for, login, seeded_accounts
+from tests.support.clock import clock_of, start_fresh_windows
 from tests.support.fault_servers import FaultServers, fault_of, grouped_by_fault
 from tests.support.scheduling import FileOrFaultScheduling, slowest_first
 
@@ -51,10 +51,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, server_template: Path) -> I
 @pytest.fixture(scope="session")
 def clock(server: RunningServer) -> Iterator[TestClock]:
     """The clean server's test clock."""
-    assert server.clock_url and server.clock_token
-    test_clock = TestClock(server.clock_url, server.clock_token, server.ssl_context())
-    yield test_clock
-    test_clock.close()
+    with clock_of(server) as test_clock:
+        yield test_clock
 
 
 @pytest.fixture
@@ -64,7 +62,7 @@ def api(server: RunningServer, clock: TestClock) -> Iterator[httpx.Client]:
     Every test therefore starts with full quotas; tokens from earlier tests may have expired.
     """
     start_fresh_windows(clock)
-    with httpx.Client(base_url=server.base_url, verify=server.ssl_context(), timeout=15.0) as client:
+    with client_for(server) as client:
         yield client
 
 

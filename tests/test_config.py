@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from sergio_kit.checks.registry import refuse_unknown_check_levels
 from sergio_kit.cli.main import COMMANDS as CLI_COMMANDS
 from sergio_kit.cli.main import build_parser, main
 from sergio_kit.cli.settings import resolve_settings
@@ -31,11 +32,9 @@ from sergio_kit.config import (
     tier_limits_from_environment,
 )
 from sergio_kit.errors import SergioKitError
-from sergio_kit.plugin import pytest_addoption, refuse_unknown_check_levels
+from sergio_kit.plugin import pytest_addoption
 from sergio_kit.suite.runner import SettingsPlugin, pytest_arguments
 from tests.support.environment import isolate_settings
-
-pytest_plugins = ["pytester"]
 
 LIVE_LOGIN = {"SERGIO_EMAIL": "qa@acme.example", "SERGIO_PASSWORD": "pw-env"}
 #: The keys a config file may hold, as the unknown-key error lists them (``checks``: the check levels).
@@ -678,51 +677,6 @@ def test_check_cli_layer_beats_environment(tmp_path: Path) -> None:
     assert (settings.max_examples, settings.report_dir) == (4, tmp_path / "out")
 
 
-def test_plugin_fixture_and_header_follow_the_precedence(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """In a user repo ``sergio_config`` resolves options > env > sergio-kit.toml; the header hides secrets."""
-    monkeypatch.delenv("SERGIO_MAX_EXAMPLES", raising=False)
-    monkeypatch.setenv("SERGIO_ONLY", "auth")
-    monkeypatch.setenv("SERGIO_JWT_SECRET", "s3cret-jwt")
-    pytester.makefile(".toml", **{"sergio-kit": "only = 'webhook'\nmax-examples = 6\n"})
-    pytester.makepyfile(
-        '''
-        def test_settings(sergio_config):
-            """The fixture returns the resolved settings."""
-            assert sergio_config.only == ("auth",)
-            assert sergio_config.max_examples == 3
-            assert sergio_config.jwt_secret == "s3cret-jwt"
-            assert sergio_config.base_url is None
-        '''
-    )
-    result = pytester.runpytest("--sergio-max-examples", "3", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(
-        ["sergio-kit target: embedded reference server*", "sergio-kit groups: auth; max examples: 3"]
-    )
-    assert "s3cret-jwt" not in result.stdout.str()
-
-
-def test_plugin_reports_a_config_error_once_a_test_needs_the_target(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A bad SERGIO_* value shows in the header and errors the tests that use ``sergio_config``."""
-    monkeypatch.setenv("SERGIO_MAX_EXAMPLES", "lots")
-    pytester.makepyfile(
-        '''
-        def test_needs_settings(sergio_config):
-            """Errors: the settings are invalid."""
-
-        def test_plain():
-            """Unaffected by sergio settings."""
-        '''
-    )
-    result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(["sergio-kit: configuration error: SERGIO_MAX_EXAMPLES has value 'lots'*"])
-
-
 def test_tier_limits_as_a_toml_table(tmp_path: Path) -> None:
     """``[tier_limits]`` as a TOML table overrides only the tiers it names."""
     (tmp_path / "sergio-kit.toml").write_text("[tier_limits]\nread = 90\nbulk = 4\n")
@@ -1160,6 +1114,21 @@ def test_scan_cassettes_looks_for_the_passwords_in_force(
     assert "file-password-123" not in out and "env-password-456" not in out
     isolate_settings(monkeypatch, tmp_path / "tapes", {})  # no config file there, no variables: nothing known
     assert main(["scan-cassettes", "."]) == 0
+
+
+def test_scan_cassettes_needs_no_login_for_a_live_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """scan-cassettes reaches no target: a live base URL in the config file (a lint job has no
+    passwords) is no reason to refuse the scan; the commands that reach the target still need a login."""
+    write_toml(tmp_path / "sergio-kit.toml", {"base_url": "https://staging.example"})
+    (tmp_path / "tapes").mkdir()
+    (tmp_path / "tapes" / "a.yaml").write_text("body: nothing secret\n")
+    isolate_settings(monkeypatch, tmp_path, {})
+    assert main(["scan-cassettes", "tapes"]) == 0
+    assert "no secrets in tapes" in capsys.readouterr().out
+    assert main(["record"]) == 2
+    assert "needs a login" in capsys.readouterr().err
 
 
 def test_tier_limits_reach_processes_through_the_environment() -> None:

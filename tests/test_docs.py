@@ -37,8 +37,9 @@ def _catalogue_table() -> list[tuple[str, str, str]]:
 
 def _catalogue_rows() -> dict[str, str]:
     """Check id -> the fault column of its row in docs/checks.md (each id listed once)."""
-    rows = {check_id: fault for check_id, _, fault in _catalogue_table()}
-    assert len(rows) == len(_catalogue_table()), "a check id is listed twice"
+    table = _catalogue_table()
+    rows = {check_id: fault for check_id, _, fault in table}
+    assert len(rows) == len(table), "a check id is listed twice"
     return rows
 
 

@@ -6,22 +6,19 @@ from its ``pytest11`` entry point as in any repository that installs sergio-kit.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from sergio_kit.config import MARKERS
 from sergio_kit.plugin import CHECK_MARKER, OPTIONS
+from tests.support.environment import isolate_settings
 
 pytest_plugins = ["pytester"]
 
 
 @pytest.fixture(autouse=True)
-def no_sergio_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_sergio_environment(monkeypatch: pytest.MonkeyPatch, pytester: pytest.Pytester) -> None:
     """No ``SERGIO_*`` variable of this session (the plugin exports one) reaches the inner runs."""
-    for name in list(os.environ):
-        if name.startswith("SERGIO_"):
-            monkeypatch.delenv(name)
+    isolate_settings(monkeypatch, pytester.path, {})
 
 
 def test_help_lists_the_sergio_options(pytester: pytest.Pytester) -> None:
@@ -72,18 +69,52 @@ def test_sergio_config_sees_the_settings_in_force(
     pytester.runpytest(*arguments).assert_outcomes(passed=1)
 
 
-def test_a_configuration_error_is_one_line_in_the_header(
+def test_plugin_fixture_and_header_follow_the_precedence(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A bad setting is named on one header line, without a traceback; tests that do not need the
-    target still run."""
-    monkeypatch.setenv("SERGIO_BASE_URL", "ftp://sergio.example.com")
-    pytester.makepyfile("def test_without_target():\n    pass\n")
-    result = pytester.runpytest()
+    """In a user repo ``sergio_config`` resolves options > env > sergio-kit.toml; the header hides secrets."""
+    monkeypatch.setenv("SERGIO_ONLY", "auth")
+    monkeypatch.setenv("SERGIO_JWT_SECRET", "s3cret-jwt")
+    pytester.makefile(".toml", **{"sergio-kit": "only = 'webhook'\nmax-examples = 6\n"})
+    pytester.makepyfile(
+        '''
+        def test_settings(sergio_config):
+            """The fixture returns the resolved settings."""
+            assert sergio_config.only == ("auth",)
+            assert sergio_config.max_examples == 3
+            assert sergio_config.jwt_secret == "s3cret-jwt"
+            assert sergio_config.base_url is None
+        '''
+    )
+    result = pytester.runpytest("--sergio-max-examples", "3", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
-        ["sergio-kit: configuration error: *SERGIO_BASE_URL*ftp://sergio.example.com*"]
+        ["sergio-kit target: embedded reference server*", "sergio-kit groups: auth; max examples: 3"]
     )
+    assert "s3cret-jwt" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("SERGIO_BASE_URL", "ftp://sergio.example.com"), ("SERGIO_MAX_EXAMPLES", "lots")]
+)
+def test_a_configuration_error_is_one_line_in_the_header(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    """A bad setting is named on one header line, without a traceback; the tests that use
+    ``sergio_config`` error, the ones that do not need the target still run."""
+    monkeypatch.setenv(variable, value)
+    pytester.makepyfile(
+        '''
+        def test_needs_settings(sergio_config):
+            """Errors: the settings are invalid."""
+
+        def test_without_target():
+            """Unaffected by sergio settings."""
+        '''
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines([f"sergio-kit: configuration error: {variable} has value '{value}'*"])
     assert "Traceback" not in result.stdout.str()
 
 

@@ -2,9 +2,10 @@
 environment outside it, every command run from another folder.
 
 This is the test that catches package data left out of the wheel (``sergio-kit load`` from a pip
-install once could not find its locustfile). The new environment gets no pip of its own: the pip
-running these tests installs into it (``pip --python``) without compiling bytecode, about 10 s
-instead of 30 s; the commands then take about 25 s. Deselect it locally with ``-m "not wheel"``.
+install once could not find its locustfile), and a pytest plugin its entry point does not register.
+The new environment gets no pip of its own: the pip running these tests installs into it
+(``pip --python``) without compiling bytecode, about 10 s instead of 30 s; the commands then take
+about 25 s. Deselect it locally with ``-m "not wheel"``.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ import pytest
 
 from sergio_kit import __version__
 from sergio_kit.cassettes.tour import FLOWS
+from sergio_kit.checks.registry import all_checks
 from sergio_kit.server.faults import FAULTS
 from sergio_kit.target.embedded import clean_environment
 
 pytestmark = pytest.mark.wheel
 
 REPO = Path(__file__).resolve().parents[1]
+SRC = REPO / "src"
 #: Files the commands need at run time, beside the modules: each must be in the wheel.
 PACKAGE_DATA = (
     "sergio_kit/py.typed",
@@ -105,10 +108,12 @@ def installed_kit(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Inst
 
 
 def test_wheel_holds_the_package_data(wheel: Path) -> None:
-    """The contract, seeded accounts, suite settings, Locust scenarios and py.typed are in the wheel,
-    and no bytecode or test of the checkout's own came along."""
+    """Every module of ``src/sergio_kit``, the contract, seeded accounts, suite settings, Locust
+    scenarios and py.typed are in the wheel, and no bytecode or test of the checkout's own came along."""
     names = zipfile.ZipFile(wheel).namelist()
     assert [name for name in PACKAGE_DATA if name not in names] == []
+    modules = sorted(path.relative_to(SRC).as_posix() for path in (SRC / "sergio_kit").rglob("*.py"))
+    assert [name for name in modules if name not in names] == []
     assert [name for name in names if "__pycache__" in name or name.startswith("tests/")] == []
 
 
@@ -126,6 +131,13 @@ def test_installed_kit_is_the_wheel(installed_kit: InstalledKit) -> None:
     assert version.returncode == 0 and version.stdout.strip() == f"sergio-kit {__version__}"
 
 
+def test_wheel_registers_the_pytest_plugin(installed_kit: InstalledKit) -> None:
+    """pytest in the new environment loads the plugin from its entry point: ``--sergio-*`` options."""
+    result = installed_kit.run("python", "-m", "pytest", "--help", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "--sergio-base-url" in result.stdout and "--sergio-strict" in result.stdout, result.stdout[-3000:]
+
+
 def test_serve_lists_every_fault(installed_kit: InstalledKit) -> None:
     """``sergio-kit serve --list-faults`` prints the whole fault catalogue, one fault per line."""
     result = installed_kit.run("sergio-kit", "serve", "--list-faults", timeout=60)
@@ -134,8 +146,8 @@ def test_serve_lists_every_fault(installed_kit: InstalledKit) -> None:
 
 
 def test_check_runs_the_auth_group(installed_kit: InstalledKit) -> None:
-    """A short ``sergio-kit check --only auth`` passes against the embedded server and writes its
-    reports into the working folder."""
+    """A short ``sergio-kit check --only auth`` runs every auth check against the embedded server, each
+    passes, and the reports are written into the working folder."""
     result = installed_kit.run(
         "sergio-kit", "check", "--only", "auth", "--max-examples", "2", "--report", "R"
     )
@@ -143,6 +155,10 @@ def test_check_runs_the_auth_group(installed_kit: InstalledKit) -> None:
     assert "0 failed, 0 errors" in result.stdout
     report = installed_kit.workdir / "R"
     assert {"report.json", "junit.xml", "report.html"} <= {p.name for p in report.iterdir()}
+    data = json.loads((report / "report.json").read_text())
+    auth_checks = {spec.check_id for spec in all_checks() if spec.group == "auth"}
+    assert {check["id"] for check in data["checks"]} == auth_checks
+    assert data["summary"]["passed"] == len(data["checks"]), data["summary"]
 
 
 def test_load_runs_the_packaged_scenarios(installed_kit: InstalledKit) -> None:
@@ -159,8 +175,11 @@ def test_load_runs_the_packaged_scenarios(installed_kit: InstalledKit) -> None:
 
 
 def test_record_writes_cassettes(installed_kit: InstalledKit) -> None:
-    """``sergio-kit record --out FOLDER`` records every flow of the tour into a cassette in that folder."""
+    """``sergio-kit record --out FOLDER`` records every flow of the tour into a cassette in that folder,
+    and ``sergio-kit scan-cassettes FOLDER`` finds no secret left in them."""
     result = installed_kit.run("sergio-kit", "record", "--out", "cassettes")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     cassettes = {c.stem: c.stat().st_size for c in (installed_kit.workdir / "cassettes").glob("*.yaml")}
     assert set(cassettes) == {name for name, _ in FLOWS} and all(cassettes.values()), cassettes
+    scan = installed_kit.run("sergio-kit", "scan-cassettes", "cassettes", timeout=60)
+    assert scan.returncode == 0 and "no secrets" in scan.stdout, scan.stdout[-3000:] + scan.stderr[-2000:]

@@ -21,7 +21,7 @@ from tests.support.kit_process import run_kit
 
 CLOCK_DEPENDENT = {"auth.expiry.live"}
 # The ratelimit group needs the documented tiers (lifted here): it runs live against its own servers
-# in tests/kit/test_live_ratelimit.py.
+# in tests/checks/ratelimit/test_live.py.
 NOT_RATELIMIT = "contract,auth,refresh,apikey,transport,webhook"
 LIFTED = dict.fromkeys(DEFAULT_TIER_LIMITS, 10_000)
 

@@ -81,8 +81,16 @@ def test_explains_bases_and_how_to_change_a_level() -> None:
     assert "--check-level ID=fail|warn|ignore" in text and "level changed" not in text
 
 
-def test_a_bad_level_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A level that does not exist is a usage error (exit 2), not a listing."""
+def test_a_bad_level_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A level that does not exist is a usage error (exit 2, one line naming it), not a listing."""
     (tmp_path / "sergio-kit.toml").write_text('[checks]\n"auth.login.shape" = "loud"\n')
     isolate_settings(monkeypatch, tmp_path, {})
     assert main(["check", "--list-checks"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(
+        "sergio-kit: error: sergio-kit.toml: checks has value 'auth.login.shape=loud': unknown level 'loud'; "
+    )
+    assert captured.err.count("\n") == 1

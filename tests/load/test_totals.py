@@ -6,6 +6,7 @@ run, within a tolerance that still catches a server admitting twice its limit or
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from sergio_kit.errors import SergioKitError
-from sergio_kit.load.run import judge, summarize
+from sergio_kit.load.run import judge, print_summary, summarize
 from sergio_kit.load.totals import PLAN_FILE, LoadPlan, admitted_by, expected_range, read_plan
 
 START = 1_800_000_000.0
@@ -160,3 +161,15 @@ def test_read_plan(tmp_path: Path) -> None:
     (tmp_path / PLAN_FILE).write_text(json.dumps({"limits": LIMITS}))
     with pytest.raises(SergioKitError, match=r"load_plan\.json is malformed"):
         read_plan(tmp_path)
+
+
+def test_locust_exiting_non_zero_alone_fails_the_run() -> None:
+    """Without any finding, Locust's own non-zero exit (a user crashed) still makes the verdict FAILED,
+    as it makes the exit code 1 and summary.html say so."""
+    summaries = summarize(_stats(11.5))
+    out = io.StringIO()
+    print_summary(summaries, [], out, locust_exit_code=1)
+    assert out.getvalue().endswith("FAIL Locust exited with code 1\nload: FAILED\n")
+    out = io.StringIO()
+    print_summary(summaries, [], out)
+    assert out.getvalue().endswith("load: passed\n") and "FAIL" not in out.getvalue()

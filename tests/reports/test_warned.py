@@ -1,7 +1,8 @@
 """A broken recommended rule is ``warned`` in every report: counted, amber, its finding and basis shown,
 and never a failure to CI; the levels the user changed are listed.
 
-The warned result carries raw secrets on purpose, like the failure of ``test_writer``.
+The warned result carries raw secrets on purpose (:mod:`tests.support.reports`), like the failure of
+``test_writer``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sergio_kit.reports.html import render_html
 from sergio_kit.reports.junit import validate
 from sergio_kit.reports.results import CheckResult, ResultCollector, print_table
 from sergio_kit.reports.writer import write_reports
-from tests.reports.test_writer import API_KEY, JWT, JWT_SHAPE, PASSWORD, REPORT_NAMES, SECRETS
+from tests.support.reports import API_KEY, JWT, JWT_SHAPE, PASSWORD, REPORT_NAMES, SECRETS
 
 RECOMMENDED = "recommended rule: a best practice or an assumption of the kit; a correct deployment may differ"
 
@@ -161,7 +162,7 @@ def test_html_with_warnings_under_strict_says_failed() -> None:
     ]
     page = render_html("https://sergio.test", results, strict=True)
     assert f'<body style="--verdict: {COLOURS["failed"]}">' in page
-    assert "FAILED (--strict): 1 warned, 1 passed out of 2 checks" in page
+    assert '<p class="verdict">FAILED (--strict): 1 warned, 1 passed out of 2 checks</p>' in page  # not amber
 
 
 def test_chart_marks_warned_groups_amber() -> None:
@@ -205,10 +206,9 @@ def test_collector_turns_a_warned_verdict_into_a_warned_result(tmp_path: Path) -
     (tmp_path / "test_warned_sample.py").write_text(  # not test_sample.py: test_writer imports that name
         "def test_warns(record_property):\n"
         "    record_property('check_id', 'auth.login.enumeration')\n"
-        "    record_property('basis', 'documented')\n"
         "    record_property('level', 'warn')\n"
         "    record_property('verdict', 'warned')\n"
-        "    record_property('rule_basis', 'recommended')\n"
+        "    record_property('basis', 'recommended')\n"
         f"    record_property('finding', {finding!r})\n"
     )
     collector = ResultCollector(stream=io.StringIO())

@@ -24,14 +24,7 @@ from sergio_kit.reports.results import CheckResult, ResultCollector
 from sergio_kit.reports.timeline import TierTraffic
 from sergio_kit.reports.writer import write_reports
 from tests.support.kit_process import run_kit
-
-JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"
-API_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
-WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLSQ2"
-PASSWORD = "hunter2-correct-horse"
-SECRETS = (JWT, API_KEY, WEBHOOK_SECRET, PASSWORD)
-JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]*\.eyJ")
-REPORT_NAMES = ("report.json", "junit.xml", "report.html")
+from tests.support.reports import API_KEY, JWT, JWT_SHAPE, PASSWORD, REPORT_NAMES, SECRETS, WEBHOOK_SECRET
 
 
 def sample_results() -> list[CheckResult]:

@@ -3,14 +3,14 @@ a server with that fault switched on (and on that server only the fault named in
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from sergio_kit.server.faults import FAULTS
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer
 from tests.server.fault_probes.registry import PROBES
-from tests.support.clock import start_fresh_windows
+from tests.support.api import client_for
+from tests.support.clock import clock_of, start_fresh_windows
 from tests.support.fault_servers import FaultServers
 
 FAULT_IDS = sorted(FAULTS)
@@ -27,14 +27,9 @@ def test_probe_passes_on_clean_server(fault_id: str, server: RunningServer, cloc
 def test_fault_breaks_its_rule(fault_id: str, fault_server: FaultServers) -> None:
     """With the fault switched on, its probe fails, and the server says which fault is on."""
     with fault_server.use(fault_id) as running:
-        assert running.clock_url and running.clock_token
-        clock = TestClock(running.clock_url, running.clock_token, running.ssl_context())
-        try:
-            with pytest.raises(AssertionError):
-                PROBES[fault_id](running, clock)
-        finally:
-            clock.close()
-        with httpx.Client(base_url=running.base_url, verify=running.ssl_context(), timeout=15.0) as client:
+        with clock_of(running) as clock, pytest.raises(AssertionError):
+            PROBES[fault_id](running, clock)
+        with client_for(running) as client:
             response = client.get("/v1/health")
         assert response.headers.get("X-Sergio-Faults", "").split(",") == [fault_id], response.headers
 

@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import httpx
-
-from sergio_kit.target.embedded import RunningServer, start_server
-from tests.support.api import JOB, bearer, login
-
-
-def _admin(server: RunningServer) -> dict[str, Any]:
-    company = next(c for c in server.credentials()["companies"] if c["id"] == "cmp_acme")
-    user: dict[str, Any] = next(u for u in company["users"] if u["role"] == "admin")
-    return user
-
-
-def _client(server: RunningServer) -> httpx.Client:
-    return httpx.Client(base_url=server.base_url, verify=server.ssl_context(), timeout=15.0)
+from sergio_kit.target.embedded import start_server
+from tests.support.api import JOB, bearer, client_for, login, seeded_accounts
 
 
 def test_a_restarted_server_keeps_its_data(tmp_path: Path, server_template: Path) -> None:
@@ -28,8 +15,8 @@ def test_a_restarted_server_keeps_its_data(tmp_path: Path, server_template: Path
     first = start_server(data_dir, template=server_template)
     try:
         ca_before = first.ca_cert.read_bytes()
-        with _client(first) as client:
-            session = login(client, _admin(first))
+        with client_for(first) as client:
+            session = login(client, seeded_accounts(first)["acme"]["admin"])
             headers = bearer(session["token"])
             job = client.post("/v1/jobs", json=JOB, headers=headers)
             assert job.status_code == 201
@@ -42,8 +29,8 @@ def test_a_restarted_server_keeps_its_data(tmp_path: Path, server_template: Path
     second = start_server(data_dir)  # no template: nothing is copied over the folder
     try:
         assert second.ca_cert.read_bytes() == ca_before
-        with _client(second) as client:  # trusts the CA read from the kept file
-            fresh = login(client, _admin(second))
+        with client_for(second) as client:  # trusts the CA read from the kept file
+            fresh = login(client, seeded_accounts(second)["acme"]["admin"])
             fetched = client.get(f"/v1/jobs/{job.json()['id']}", headers=bearer(fresh["token"]))
             assert fetched.status_code == 200 and fetched.json() == job.json()
             me = client.get("/zapier/v1/me", headers={"X-API-Key": key.json()["key"]})

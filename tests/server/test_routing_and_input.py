@@ -17,7 +17,7 @@ from sergio_kit.contract.document import operations
 from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import start_server
-from tests.support.api import JOB, bearer, login
+from tests.support.api import JOB, bearer, client_for, login, seeded_accounts
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 PATH_VALUES = {
@@ -316,8 +316,8 @@ def test_paging_with_limit_2_returns_each_job_once(tmp_path: Path, server_templa
     oldest first, with next_cursor null on the last page."""
     fresh = start_server(tmp_path / "paging", template=server_template)
     try:
-        admin = next(c for c in fresh.credentials()["companies"] if c["id"] == "cmp_acme")["users"][0]
-        with httpx.Client(base_url=fresh.base_url, verify=fresh.ssl_context(), timeout=15.0) as client:
+        admin = seeded_accounts(fresh)["acme"]["admin"]
+        with client_for(fresh) as client:
             headers = bearer(login(client, admin)["token"])
             created = [client.post("/v1/jobs", json=JOB, headers=headers).json()["id"] for _ in range(5)]
             seen: list[list[str]] = []

@@ -1,4 +1,4 @@
-"""Talking to a reference server as its seeded users: logins, bearer headers, a sample job."""
+"""Talking to a reference server as its seeded users: a client, logins, bearer headers, a sample job."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ from sergio_kit.contract.samples import example_job
 from sergio_kit.target.embedded import RunningServer
 
 JOB = example_job(address={"street": "1 High St", "city": "Springfield", "state": "IL", "zip": "62701"})
+
+
+def client_for(server: RunningServer) -> httpx.Client:
+    """A keep-alive HTTPS client for ``server`` that trusts only its test CA."""
+    return httpx.Client(base_url=server.base_url, verify=server.ssl_context(), timeout=15.0)
 
 
 def seeded_accounts(server: RunningServer) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 A test asks for a fault's server through the ``fault_server`` fixture and is parametrised by
 ``fault_id``; the session plans from its collected tests which faults come when, runs the tests of one
 fault one after the other (:func:`grouped_by_fault`), starts each server ahead of its first test and
-stops it after its last one.
+stops it after its last one (or, on an xdist worker that runs only part of the plan, once the worker
+has moved past it).
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer, start_server
-from tests.support.clock import start_fresh_windows
+from tests.support.clock import clock_of, start_fresh_windows
 
 FIXTURE = "fault_server"
 AHEAD = 2  # servers started while the current one is in use
@@ -54,14 +54,17 @@ def grouped_by_fault(items: Sequence[pytest.Item]) -> list[pytest.Item]:
 class FaultServers:
     """One server per fault id for the session. ``plan``: the fault ids in the order the tests will ask
     for them, once per test. The next servers of the plan start ahead on a small thread pool, so their
-    start-up overlaps the test running now; each server stops after the last test of the plan that
-    uses it, and between two tests its clock moves past every rate-limit window."""
+    start-up overlaps the test running now; between two tests of a fault its clock moves past every
+    rate-limit window. A server stops after the last test of the plan that uses it, or as soon as a
+    test of a later fault starts: under ``-n`` without ``--dist loadscope`` a worker runs only some of
+    the plan, so a fault it left behind (or one started ahead for another worker) is not needed again.
+    """
 
     def __init__(self, tmp_path_factory: pytest.TempPathFactory, template: Path, plan: Sequence[str]) -> None:
         self._tmp = tmp_path_factory
         self._template = template
         self._uses_left = Counter(plan)
-        self._order = list(dict.fromkeys(plan))  # each fault id once, in the order of its first use
+        self._order = {fault_id: index for index, fault_id in enumerate(dict.fromkeys(plan))}
         self._pool = ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="fault-server")
         self._servers: dict[str, Future[RunningServer]] = {}
 
@@ -73,9 +76,19 @@ class FaultServers:
             )
         return self._servers[fault_id]
 
-    def _start_ahead(self, fault_id: str) -> None:
-        index = self._order.index(fault_id) if fault_id in self._order else len(self._order)
-        for upcoming in self._order[index + 1 : index + 1 + AHEAD]:
+    def _stop(self, fault_id: str) -> None:
+        future = self._servers.pop(fault_id)
+        if not future.cancel() and future.exception() is None:  # one that failed has nothing to stop
+            future.result().stop()
+
+    def _move_to(self, fault_id: str) -> None:
+        """Stop the servers of the faults before ``fault_id`` in the plan; start the next ones ahead."""
+        position = self._order.get(fault_id)
+        if position is None:  # a fault the plan does not know: leave the plan's servers alone
+            return
+        for passed in [other for other in self._servers if self._order.get(other, position) < position]:
+            self._stop(passed)
+        for upcoming in list(self._order)[position + 1 : position + 1 + AHEAD]:
             self._start(upcoming)
 
     @contextmanager
@@ -83,31 +96,20 @@ class FaultServers:
         """The server with ``fault_id`` switched on, for the block; stopped after the block when no
         later test of the plan needs it, else left with fresh rate-limit windows for the next one."""
         future = self._start(fault_id)
-        self._start_ahead(fault_id)
+        self._move_to(fault_id)
         running = future.result()
         try:
             yield running
         finally:
             self._uses_left[fault_id] -= 1
             if self._uses_left[fault_id] > 0:
-                _fresh_windows(running)
+                with clock_of(running) as clock:
+                    start_fresh_windows(clock)
             else:
-                del self._servers[fault_id]
-                running.stop()
+                self._stop(fault_id)
 
     def close(self) -> None:
         """Stop every server still running, including those started ahead and never used."""
+        for fault_id in list(self._servers):
+            self._stop(fault_id)
         self._pool.shutdown()
-        for future in self._servers.values():
-            if future.exception() is None:  # one that failed to start has nothing to stop
-                future.result().stop()
-        self._servers.clear()
-
-
-def _fresh_windows(server: RunningServer) -> None:
-    assert server.clock_url and server.clock_token
-    clock = TestClock(server.clock_url, server.clock_token, server.ssl_context())
-    try:
-        start_fresh_windows(clock)
-    finally:
-        clock.close()

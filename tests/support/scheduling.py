@@ -5,7 +5,8 @@ Most of the suite waits (live rate-limit windows, paced Locust runs, servers sta
 workers share the two cores well. A test file is one unit of work, so its module fixtures (a live
 server, a built wheel) are made once; the tests of the fault-server files form one unit, so each
 fault's server is started once (see :mod:`tests.support.fault_servers`). The slowest units go out
-first (the collection order, which ``--no-loadscope-reorder`` keeps).
+first (the collection order, which ``--no-loadscope-reorder`` keeps). Both lists name files by hand:
+``tests/test_scheduling.py`` fails when one is renamed or a new file uses the fault servers.
 """
 
 from __future__ import annotations

@@ -191,18 +191,23 @@ class CheckContext:
         and revoked at close; skips when the target's key endpoints are not available to us."""
         wanted = tuple(sorted(scopes))
         if (tenant, wanted) not in self._keys:
-            body = {"name": "sergio-kit " + "+".join(wanted), "scopes": list(wanted)}
-            response = self.send("POST", "/v1/api-keys", token=self.token(tenant), json=body)
-            if response.status_code in (403, 404, 405):
-                raise CheckSkipped(
-                    f"needs API-key management (POST /v1/api-keys answered {response.status_code}): "
-                    "log in as a company admin"
-                )
-            self.expect(response, {201}, "could not create an API key to test with", "201")
-            created = response.json()
+            created = self.create_api_key(wanted, "sergio-kit " + "+".join(wanted), tenant).json()
             self._keys[(tenant, wanted)] = (str(created["id"]), str(created["key"]))
             self._cleanup.append((tenant, "DELETE", f"/v1/api-keys/{created['id']}"))
         return self._keys[(tenant, wanted)]
+
+    def create_api_key(self, scopes: Collection[str], name: str, tenant: str = PRIMARY) -> httpx.Response:
+        """``POST /v1/api-keys`` as ``tenant``: the 201 response (the caller revokes the key); skips
+        when the target's key endpoints are not available to us."""
+        body = {"name": name, "scopes": list(scopes)}
+        response = self.send("POST", "/v1/api-keys", token=self.token(tenant), json=body)
+        if response.status_code in (403, 404, 405):
+            raise CheckSkipped(
+                f"needs API-key management (POST /v1/api-keys answered {response.status_code}): "
+                "log in as a company admin"
+            )
+        self.expect(response, {201}, "could not create an API key to test with", "201")
+        return response
 
     def remove_later(self, tenant: str, path: str) -> None:
         """Delete ``path`` as ``tenant`` when the context closes (for resources made outside ``send``)."""

@@ -45,9 +45,8 @@ def send_logout(ctx: CheckContext, access_token: str, refresh_token: str) -> htt
     return ctx.send("POST", LOGOUT, token=access_token, json={"refresh_token": refresh_token})
 
 
-def rotated_pair(ctx: CheckContext, response: httpx.Response, old_refresh: str, what: str) -> dict[str, Any]:
-    """The token response of a successful refresh, checked: 200, a JWT (the published refresh), and a
-    new refresh token (rotation, recommended by RFC 9700)."""
+def refreshed(ctx: CheckContext, response: httpx.Response, what: str) -> dict[str, Any]:
+    """The token response of a successful refresh, checked as published: 200, a JSON object, a JWT."""
     expected = "200 with a new token and a rotated refresh_token"
     ctx.expect(response, {200}, what, expected, basis="documented")
     body: Any = response.json()
@@ -55,9 +54,17 @@ def rotated_pair(ctx: CheckContext, response: httpx.Response, old_refresh: str, 
         ctx.fail(
             f"{what}: the response is not a JSON object", response, "{token, expires_at}", basis="documented"
         )
-    token, new_refresh = body.get("token"), body.get("refresh_token")
+    token = body.get("token")
     if not isinstance(token, str) or token.count(".") != 2:
         ctx.fail(f"{what}: no JWT in 'token'", response, "a new access token (a JWT)", basis="documented")
+    return body
+
+
+def expect_rotated(
+    ctx: CheckContext, response: httpx.Response, body: dict[str, Any], old_refresh: str, what: str
+) -> None:
+    """The refresh's ``body`` carries a new refresh token (rotation, recommended by RFC 9700)."""
+    new_refresh = body.get("refresh_token")
     if not isinstance(new_refresh, str) or not new_refresh:
         ctx.fail(
             f"{what}: no rotated refresh_token",
@@ -72,6 +79,13 @@ def rotated_pair(ctx: CheckContext, response: httpx.Response, old_refresh: str, 
             "a new refresh_token (rotation)",
             basis="recommended",
         )
+
+
+def rotated_pair(ctx: CheckContext, response: httpx.Response, old_refresh: str, what: str) -> dict[str, Any]:
+    """The token response of a successful refresh, checked: :func:`refreshed` (the published refresh),
+    then :func:`expect_rotated` (a new refresh token)."""
+    body = refreshed(ctx, response, what)
+    expect_rotated(ctx, response, body, old_refresh, what)
     return body
 
 
@@ -84,10 +98,12 @@ def expect_refused(ctx: CheckContext, refresh_token: str, what: str) -> None:
 def rotation(ctx: CheckContext) -> None:
     """Refresh returns a new access token and a new refresh token, and the new token works."""
     first = ctx.login()
-    second = rotated_pair(ctx, send_refresh(ctx, first["refresh_token"]), first["refresh_token"], "refresh")
-    probe = ctx.send("GET", PROBE, token=second["token"])
+    response = send_refresh(ctx, first["refresh_token"])
+    second = refreshed(ctx, response, "refresh")
+    probe = ctx.send("GET", PROBE, token=second["token"])  # published: before the recommended rotation
     what = f"the access token issued by refresh was refused on GET {PROBE}"
     ctx.expect(probe, {200}, what, "200", basis="documented")
+    expect_rotated(ctx, response, second, first["refresh_token"], "refresh")
     if second["token"] == first["token"]:
         ctx.fail("refresh returned the same access token as the login", expected="a new access token")
     send_logout(ctx, second["token"], second["refresh_token"])  # tidy up the family (best effort)

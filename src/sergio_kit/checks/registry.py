@@ -7,12 +7,14 @@ the rule and :class:`~sergio_kit.reports.findings.CheckSkipped` when it needs so
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sergio_kit.config import GROUPS
+from sergio_kit.config import GROUPS, KitConfig
+from sergio_kit.errors import SergioKitError
 from sergio_kit.reports.findings import BASES
 
 if TYPE_CHECKING:
@@ -107,3 +109,25 @@ def _load_check_modules() -> None:
 
     for module in CHECK_MODULES:
         importlib.import_module(module)
+
+
+def refuse_unknown_check_levels(settings: KitConfig) -> None:
+    """Stop with one line when a check level names no registered check (the checks a level applies to,
+    those of ``sergio-kit check --list-checks``); the config layer checked only the ids' shape."""
+    if not settings.check_levels:
+        return
+    known = [spec.check_id for spec in all_checks()]
+    label = settings.sources.get("check_levels", "the check levels")
+    for check_id in settings.check_levels:
+        if check_id in known:
+            continue
+        if check_id.startswith("contract."):
+            raise SergioKitError(
+                f"{label} sets a level for {check_id!r}, but the contract checks have none: a breach of "
+                "the contract always fails; see sergio-kit check --list-checks"
+            )
+        close = difflib.get_close_matches(check_id, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise SergioKitError(
+            f"{label} has unknown check {check_id!r}: {hint}see sergio-kit check --list-checks"
+        )

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sergio_kit.config import CHECK_LEVELS
-
-LEVELS = CHECK_LEVELS  # the settings parse and check the levels, so they own the list
 FAILING_BASES = frozenset({"documented", "standard", "contract"})
 
 

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 def list_checks(args: argparse.Namespace) -> int:
     """Print the check catalogue with the levels of the resolved settings; 0."""
     from sergio_kit.checks.catalogue import print_catalogue
-    from sergio_kit.plugin import refuse_unknown_check_levels
+    from sergio_kit.checks.registry import refuse_unknown_check_levels
 
     settings = resolve_settings(args, "check", require_login=False)
     refuse_unknown_check_levels(settings)

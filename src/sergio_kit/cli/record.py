@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sergio_kit.cassettes.record import Recorded, record_tour
 from sergio_kit.cli.settings import add_setting_options, resolve_settings
 from sergio_kit.config import KitConfig
 from sergio_kit.errors import SergioKitError
-from sergio_kit.target.embedded import embedded_target, start_server
-from sergio_kit.target.live import live_target
+
+if TYPE_CHECKING:  # vcrpy and the targets load only when recording, not with every sergio-kit command
+    from sergio_kit.cassettes.record import Recorded
 
 DEFAULT_OUT = Path("fixtures/cassettes")
 
@@ -71,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _record_embedded(out: Path) -> list[Recorded]:
+    from sergio_kit.cassettes.record import record_tour
+    from sergio_kit.target.embedded import embedded_target, start_server
+
     with tempfile.TemporaryDirectory(prefix="sergio-record-") as data:
         server = start_server(Path(data), plain_http=False)
         target = None
@@ -94,6 +98,9 @@ def _record_embedded(out: Path) -> list[Recorded]:
 
 
 def _record_live(settings: KitConfig, out: Path) -> list[Recorded]:
+    from sergio_kit.cassettes.record import record_tour
+    from sergio_kit.target.live import live_target
+
     target = live_target(settings)
     if target.receiver_cert is None:
         print("  note: no SERGIO_RECEIVER_CERT, so the webhook delivery is not recorded")

@@ -26,10 +26,16 @@ def add_setting_options(parser: argparse.ArgumentParser, command: str) -> None:
 
 def resolve_settings(args: argparse.Namespace, command: str, *, require_login: bool = True) -> KitConfig:
     """The settings in force for ``command``: its options in ``args`` over ``SERGIO_*`` over the config
-    file of the working directory (or ``--config``) over the defaults (see :func:`load_config` for
-    ``require_login``)."""
+    file of the working directory (or ``--config``) over the defaults. A live target needs a login
+    (:func:`load_config`'s ``require_login``) only on a command that reaches the target, one offering
+    ``--base-url``: ``scan-cassettes`` scans files, whatever target the environment or file names."""
+    labels = command_labels(command)
     return load_config(
-        vars(args), os.environ, Path.cwd(), cli_labels=command_labels(command), require_login=require_login
+        vars(args),
+        os.environ,
+        Path.cwd(),
+        cli_labels=labels,
+        require_login=require_login and "base_url" in labels,
     )
 
 

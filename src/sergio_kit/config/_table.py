@@ -60,114 +60,101 @@ class Setting:
         return text
 
 
-def _setting(
-    name: str,
-    meaning: str,
-    default: str,
-    metavar: str,
-    commands: tuple[str, ...],
-    *,
-    secret: bool = False,
-    spelling: str = "",
-    kind: Kind = "value",
-) -> Setting:
-    return Setting(name, meaning, default, metavar, frozenset(commands), secret, spelling, kind)
-
-
 def limits_text(limits: Mapping[str, int]) -> str:
     """``auth=10,read=120,...``: tier limits as ``--tier-limits`` / ``SERGIO_TIER_LIMITS`` take them."""
     return ",".join(f"{tier}={limit}" for tier, limit in limits.items())
 
 
-_TARGET = ("check", "load", "record", "pytest")  # the commands that aim at a target
-_CHECKS = ("check", "pytest")  # the commands that run checks
+_TARGET = frozenset({"check", "load", "record", "pytest"})  # the commands that aim at a target
+_CHECKS = frozenset({"check", "pytest"})  # the commands that run checks
+_PYTEST = frozenset({"pytest"})
 
 #: Every setting, in the order of ``--help`` and the README: one row per KitConfig field, plus the
 #: config file. ``load`` and ``record`` take the login from the environment or the config file.
 SETTINGS: tuple[Setting, ...] = (
-    _setting(
+    Setting(
         "config",
         "TOML settings file; precedence: options > SERGIO_* environment > file > defaults",
         f"{CONFIG_FILE}, else [tool.sergio-kit] in {PYPROJECT}",
         "FILE",
-        COMMANDS,
+        frozenset(COMMANDS),
     ),
-    _setting(
+    Setting(
         "base_url",
         "HTTPS base URL of a live target, e.g. https://staging.sergio.example",
         "start the embedded reference server on loopback",
         "URL",
         _TARGET,
     ),
-    _setting(
+    Setting(
         "ca_bundle",
         "PEM CA bundle that signed the target's certificate; certificates are always verified",
         "the system trust store",
         "PEM",
         _TARGET,
     ),
-    _setting("email", "admin login email; required with a base URL", "", "EMAIL", _CHECKS),
-    _setting(
+    Setting("email", "admin login email; required with a base URL", "", "EMAIL", _CHECKS),
+    Setting(
         "password", "that admin's password; required with a base URL", "", "PASSWORD", _CHECKS, secret=True
     ),
-    _setting(
+    Setting(
         "other_email",
         "admin email of a second tenant, for cross-tenant checks; needs its password too",
         "those checks skip",
         "EMAIL",
         _CHECKS,
     ),
-    _setting("other_password", "the second tenant's admin password", "", "PASSWORD", _CHECKS, secret=True),
-    _setting(
-        "api_key", "an API key for the API-key checks", "one the kit creates", "KEY", ("pytest",), secret=True
+    Setting("other_password", "the second tenant's admin password", "", "PASSWORD", _CHECKS, secret=True),
+    Setting(
+        "api_key", "an API key for the API-key checks", "one the kit creates", "KEY", _PYTEST, secret=True
     ),
-    _setting(
+    Setting(
         "jwt_secret",
         "the target's JWT signing secret; enables the forged-token checks",
         "those checks skip",
         "SECRET",
-        ("pytest",),
+        _PYTEST,
         secret=True,
     ),
-    _setting("http_url", "plain-HTTP address to probe", "the base URL with http://", "URL", ("pytest",)),
-    _setting(
+    Setting("http_url", "plain-HTTP address to probe", "the base URL with http://", "URL", _PYTEST),
+    Setting(
         "clock_url",
         "the target's test-clock URL, for clock-dependent checks; needs the clock token too",
         "those checks skip",
         "URL",
-        ("pytest",),
+        _PYTEST,
     ),
-    _setting("clock_token", "the target's test-clock token", "", "TOKEN", ("pytest",), secret=True),
-    _setting(
+    Setting("clock_token", "the target's test-clock token", "", "TOKEN", _PYTEST, secret=True),
+    Setting(
         "receiver_cert",
         "key + certificate chain the target trusts, for the kit's webhook receiver on this machine",
         "the embedded server issues one; else the webhook checks skip",
         "PEM",
         _CHECKS,
     ),
-    _setting(
+    Setting(
         "max_examples",
         "Hypothesis examples per operation in the contract run",
         str(DEFAULT_MAX_EXAMPLES),
         "N",
         _CHECKS,
     ),
-    _setting(
+    Setting(
         "tier_limits",
         f"the target's quotas per {WINDOW_SECONDS} s where they differ from the published "
         f"{limits_text(DEFAULT_TIER_LIMITS)}, e.g. read=100; the embedded server is started with them",
         "the published ones",
         "TIER=N,...",
-        ("check", "load", "pytest"),
+        frozenset({"check", "load", "pytest"}),
     ),
-    _setting(
+    Setting(
         "only",
         f"check groups to run, comma-separated: {', '.join(GROUPS)}; in pytest, select them with -m",
         "all",
         "GROUP[,GROUP]",
-        ("check",),
+        frozenset({"check"}),
     ),
-    _setting(
+    Setting(
         "check_levels",
         "a check's level: ID=fail or ID=warn (on a breach, whatever the rule's basis) or ID=ignore "
         "(not run); repeatable; ID=LEVEL,... in the environment, a [checks] table in a config file; the "
@@ -178,7 +165,7 @@ SETTINGS: tuple[Setting, ...] = (
         spelling="--check-level",
         kind="repeatable",
     ),
-    _setting(
+    Setting(
         "strict",
         "exit 1 when a check warned, as on a failure; the variable takes 1, true, yes or 0, false, no",
         "warnings alone exit 0",
@@ -186,14 +173,16 @@ SETTINGS: tuple[Setting, ...] = (
         _CHECKS,
         kind="flag",
     ),
-    _setting(
+    Setting(
         "cassettes",
         "recorded cassettes the cassette group replays against the contract and scans for secrets",
         "fixtures/cassettes",
         "FOLDER",
         _CHECKS,
     ),
-    _setting("report_dir", "folder for the reports", "reports", "FOLDER", ("check",), spelling="--report"),
+    Setting(
+        "report_dir", "folder for the reports", "reports", "FOLDER", frozenset({"check"}), spelling="--report"
+    ),
 )
 SECRETS = frozenset(setting.name for setting in SETTINGS if setting.secret)
 

@@ -35,6 +35,12 @@ def bad_value(given: Given, expected: str) -> SergioKitError:
     return SergioKitError(f"{given.label} has value {shown!r}: expected {expected}")
 
 
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the choice closest to ``word``, or ``""`` when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _text(given: Given, what: str) -> str:
     if isinstance(given.value, Path):
         return str(given.value)
@@ -106,10 +112,9 @@ def _groups(given: Given) -> tuple[str, ...]:
         if not group:
             continue
         if group not in GROUPS:
-            close = difflib.get_close_matches(group, GROUPS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise SergioKitError(
-                f"{given.label} has value {value!r}: unknown group {group!r}{hint}; expected {what}"
+                f"{given.label} has value {value!r}: unknown group {group!r}{did_you_mean(group, GROUPS)}; "
+                f"expected {what}"
             )
         chosen.append(group)
     if not chosen:
@@ -136,8 +141,7 @@ def parse_tier_limits(given: Given) -> Mapping[str, int]:
     for tier, count in pairs:
         name = str(tier).lower()
         if name not in DEFAULT_TIER_LIMITS:
-            close = difflib.get_close_matches(name, DEFAULT_TIER_LIMITS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(name, DEFAULT_TIER_LIMITS)
             raise SergioKitError(
                 f"{given.label} has value {value!r}: unknown tier {tier!r}{hint}; expected {what}"
             )
@@ -164,21 +168,19 @@ def parse_check_levels(given: Given) -> Mapping[str, str]:
     suite starts, against the check registry."""
     levels: dict[str, str] = {}
     for raw_id, raw_level, shown in _level_entries(given):
-        check_id, level = raw_id.strip().lower(), raw_level
-        if not isinstance(level, str) or level.strip().lower() not in CHECK_LEVELS:
-            close = difflib.get_close_matches(str(level).strip().lower(), CHECK_LEVELS, n=1)
-            problem = f"unknown level {level!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+        check_id, level = raw_id.strip().lower(), str(raw_level).strip().lower()
+        if not isinstance(raw_level, str) or level not in CHECK_LEVELS:
+            problem = f"unknown level {raw_level!r}{did_you_mean(level, CHECK_LEVELS)}"
             raise _bad_entry(given, shown, problem)
         if not CHECK_ID.fullmatch(check_id):
             raise _bad_entry(given, shown, f"{raw_id.strip()!r} is not a check id (group.name)")
         group = check_id.split(".", 1)[0]
         if group not in GROUPS:
-            close = difflib.get_close_matches(group, GROUPS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise _bad_entry(given, shown, f"unknown group {group!r}{hint} in check {check_id!r}")
+            problem = f"unknown group {group!r}{did_you_mean(group, GROUPS)} in check {check_id!r}"
+            raise _bad_entry(given, shown, problem)
         if check_id in levels:
             raise SergioKitError(f"{given.label} sets the level of {check_id!r} twice: keep one")
-        levels[check_id] = level.strip().lower()
+        levels[check_id] = level
     return types.MappingProxyType(levels)
 
 

@@ -24,22 +24,25 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from sergio_kit.config import DEFAULT_TIER_LIMITS, KitConfig, tier_limits_environment
+from sergio_kit.config import DEFAULT_TIER_LIMITS, KitConfig, command_settings, tier_limits_environment
 from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.contract.resources import locustfile_path
 from sergio_kit.errors import SergioKitError
-from sergio_kit.load.summary import render_summary_html
+from sergio_kit.load.summary import load_failed, render_summary_html
 from sergio_kit.load.timeline import account_count, load_principals, traffic_from_history
 from sergio_kit.load.totals import PLAN_FILE, LoadPlan, is_current, read_plan, totals_findings
-from sergio_kit.load.workers import WORKER_ENV_FILE, write_worker_env
+from sergio_kit.load.workers import LOAD_PREFIX, TARGET_KEYS, WORKER_ENV_FILE, write_worker_env
 from sergio_kit.target.embedded import RunningServer, clean_environment, start_server
 
 LIFTED_LIMITS = dict.fromkeys(DEFAULT_TIER_LIMITS, 1_000_000)  # capacity runs: quotas never cap throughput
-LOAD_PREFIX = "SERGIO_LOAD_"  # the load-only settings, read from the environment by the Locust processes
 #: The pacing options and the variables that carry them to the Locust processes.
 PACING = {"users": "SERGIO_LOAD_USERS", "duration": "SERGIO_LOAD_DURATION", "window": "SERGIO_LOAD_WINDOW"}
-#: What a --worker would ignore on its command line, and where it reads that from instead.
-WORKER_IGNORES = {**PACING, "ca_bundle": "SERGIO_CA_BUNDLE", "tier_limits": "SERGIO_TIER_LIMITS"}
+#: What a --worker would ignore on its command line, and where it reads that from instead: the pacing,
+#: and each setting of ``load`` that the Locust processes read from their environment.
+WORKER_IGNORES = {
+    **PACING,
+    **{setting.name: setting.env for setting in command_settings("load") if setting.env in TARGET_KEYS},
+}
 
 
 @dataclass
@@ -120,7 +123,7 @@ def run_load(args: argparse.Namespace, settings: KitConfig) -> int:
     stats = json.loads((report_dir / "stats.json").read_text())
     summaries = summarize(stats)
     findings = judge(summaries, args.profile, plan=read_plan(report_dir))
-    print_summary(summaries, findings, sys.stdout)
+    print_summary(summaries, findings, sys.stdout, locust_exit_code=exit_code)
     tiers = [{**asdict(s), "failed": s.failed} for s in summaries.values()]
     (report_dir / "summary.json").write_text(
         json.dumps(
@@ -151,7 +154,7 @@ def run_load(args: argparse.Namespace, settings: KitConfig) -> int:
         f"reports: {report_dir}/summary.html, {report_dir}/summary.json, {report_dir}/report.html, "
         f"{report_dir}/locust_stats.csv, {report_dir}/locust_stats_history.csv"
     )
-    return 1 if findings or exit_code != 0 else 0
+    return int(load_failed(findings, exit_code))
 
 
 def _check_locustfile(args: argparse.Namespace) -> None:
@@ -251,15 +254,16 @@ def _run_locust(
         command += ["--csv", str(report_dir / "locust"), "--csv-full-history"]
         command += ["--html", str(report_dir / "report.html")]
         command += ["--json-file", str(report_dir / "stats")]
-    timeout = _run_length(env, env.get(LOAD_PREFIX + "PROFILE") or args.profile) + 180
+    timeout = _run_length(env) + 180
     try:
         return subprocess.run(command, env=env, timeout=timeout, check=False).returncode
     except subprocess.TimeoutExpired:
         raise SergioKitError(f"locust did not finish within {timeout:.0f} s") from None
 
 
-def _run_length(env: Mapping[str, str], profile: str) -> float:
+def _run_length(env: Mapping[str, str]) -> float:
     """Seconds the scenarios run for, as ``load/locustfile.py`` reads them from ``env``."""
+    profile = env.get(LOAD_PREFIX + "PROFILE", "conformance")
     window = float(env.get(PACING["window"]) or WINDOW_SECONDS)
     return float(env.get(PACING["duration"]) or (2 * window if profile == "conformance" else 120))
 
@@ -325,11 +329,15 @@ def judge(summaries: dict[str, TierSummary], profile: str, *, plan: LoadPlan | N
     return findings
 
 
-def print_summary(summaries: dict[str, TierSummary], findings: list[str], out: TextIO) -> None:
-    """The per-tier table, then each finding on its own line."""
+def print_summary(
+    summaries: dict[str, TierSummary], findings: list[str], out: TextIO, *, locust_exit_code: int = 0
+) -> None:
+    """The per-tier table, each finding on its own line, then the verdict (:func:`load_failed`)."""
     out.write(f"{'tier':<9} {'admitted':>9} {'throttled':>10} {'failures':>9}\n")
     for s in summaries.values():
         out.write(f"{s.tier:<9} {s.admitted:>9} {s.throttled:>10} {s.failed:>9}\n")
     for finding in findings:
         out.write(f"FAIL {finding}\n")
-    out.write("load: " + ("FAILED" if findings else "passed") + "\n")
+    if locust_exit_code and not findings:
+        out.write(f"FAIL Locust exited with code {locust_exit_code}\n")
+    out.write("load: " + ("FAILED" if load_failed(findings, locust_exit_code) else "passed") + "\n")

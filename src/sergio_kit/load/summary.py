@@ -22,6 +22,12 @@ ul.findings { margin: 8px 0 0; padding-left: 20px; color: #c62828; }
 """
 
 
+def load_failed(findings: Sequence[str], locust_exit_code: int) -> bool:
+    """Whether a load run failed: a finding, or Locust itself exiting non-zero (the exit code, the
+    terminal's last line and ``summary.html`` all say this)."""
+    return bool(findings) or locust_exit_code != 0
+
+
 def render_summary_html(
     *,
     profile: str,
@@ -32,7 +38,7 @@ def render_summary_html(
     traffic: Sequence[TierTraffic] = (),
 ) -> str:
     """The page: verdict, findings, per-tier admitted / throttled / failures table, timelines."""
-    failed = bool(findings) or locust_exit_code != 0
+    failed = load_failed(findings, locust_exit_code)
     verdict = "FAILED" if failed else "passed"
     colour = COLOURS["failed"] if failed else COLOURS["passed"]
     limits = {t.tier: t for t in traffic}

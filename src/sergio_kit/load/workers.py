@@ -18,20 +18,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 WORKER_ENV_FILE = "worker.env"
-TARGET_KEYS = (
-    "SERGIO_CA_BUNDLE",
-    "SERGIO_LOAD_ACCOUNTS",
-    "SERGIO_EMAIL",
-    "SERGIO_PASSWORD",
-    "SERGIO_OTHER_EMAIL",
-    "SERGIO_OTHER_PASSWORD",
-    "SERGIO_TIER_LIMITS",
-)
+LOAD_PREFIX = "SERGIO_LOAD_"  # the load-only settings, read from the environment by the Locust processes
+#: The kit's settings a Locust process reads from its environment (the logins travel as
+#: ``SERGIO_LOAD_ACCOUNTS``, with the other ``SERGIO_LOAD_*`` variables).
+TARGET_KEYS = ("SERGIO_CA_BUNDLE", "SERGIO_TIER_LIMITS")
 
 
 def worker_environment(env: Mapping[str, str]) -> dict[str, str]:
     """The variables of a master's Locust environment ``env`` that its workers need too."""
-    return {k: v for k, v in env.items() if k in TARGET_KEYS or k.startswith("SERGIO_LOAD_")}
+    return {k: v for k, v in env.items() if k in TARGET_KEYS or k.startswith(LOAD_PREFIX)}
 
 
 def write_worker_env(path: Path, env: Mapping[str, str]) -> Path:

@@ -38,11 +38,6 @@ class Finding:
         return self.message
 
 
-#: Where a rule comes from, which sets the verdict when it is broken: ``documented`` (the published API
-#: documentation), ``standard`` (a MUST of an RFC), ``contract`` (what the user's own contract declares)
-#: fail; ``recommended`` (a best practice, or one of the kit's assumptions) warns.
-BASES = ("documented", "standard", "contract", "recommended")
-
 #: What each basis means, as the reports and ``--list-checks`` explain it.
 BASIS_MEANINGS = {
     "documented": "the published Sergio API documentation asks for it",
@@ -50,6 +45,10 @@ BASIS_MEANINGS = {
     "contract": "the OpenAPI contract in use declares it",
     "recommended": "a best practice or an assumption of the kit; a correct deployment may differ",
 }
+#: Where a rule comes from, which sets the verdict when it is broken: ``documented`` (the published API
+#: documentation), ``standard`` (a MUST of an RFC), ``contract`` (what the user's own contract declares)
+#: fail; ``recommended`` (a best practice, or one of the kit's assumptions) warns.
+BASES = tuple(BASIS_MEANINGS)
 
 
 def describe_basis(basis: str, level: str = "") -> str:

@@ -30,7 +30,7 @@ from sergio_kit.reports._common import (
 from sergio_kit.reports.chart import COLOURS, TEXT_ON, WARNED_INK, group_chart
 from sergio_kit.reports.findings import describe_basis
 from sergio_kit.reports.redaction import mask_text
-from sergio_kit.reports.results import CheckResult
+from sergio_kit.reports.results import CheckResult, run_failed
 from sergio_kit.reports.timeline import TierTraffic, timelines_html
 
 STYLE = """
@@ -106,13 +106,10 @@ def render_html(
     safe = [masked(result) for result in results]
     groups = grouped(safe)
     totals = tally(safe)
-    broken = totals["failed"] + totals["error"] + (totals["warned"] if strict else 0)
-    verdict_colour = (
-        COLOURS["failed"] if broken else COLOURS["warned"] if totals["warned"] else COLOURS["passed"]
-    )
+    verdict, outcome = _verdict(totals, strict=strict)
     target_text = _text(target)
     body = [
-        _header(target_text, totals, started_at, finished_at, changed_levels(safe), strict=strict),
+        _header(target_text, totals, verdict, outcome, started_at, finished_at, changed_levels(safe)),
         '<section class="chart-box" aria-label="checks by group">',
         group_chart({group: tally(members) for group, members in groups.items()}),
         "</section>",
@@ -120,7 +117,7 @@ def render_html(
         *(_group_table(group, members) for group, members in groups.items()),
         f"<footer>sergio-kit {escape(__version__)} &middot; secrets in this report are masked</footer>",
     ]
-    return html_page(f"sergio-kit check: {target_text}", STYLE + _status_style(), verdict_colour, body)
+    return html_page(f"sergio-kit check: {target_text}", STYLE + _status_style(), COLOURS[outcome], body)
 
 
 def html_page(title: str, style: str, verdict_colour: str, body: Sequence[str]) -> str:
@@ -178,39 +175,38 @@ def _status_style() -> str:
     return "".join(f".status.{s} {{ background: {COLOURS[s]}; color: {TEXT_ON[s]}; }}\n" for s in STATUSES)
 
 
+def _verdict(totals: dict[str, int], *, strict: bool) -> tuple[str, str]:
+    """The header's verdict line and the run's outcome, whose colour the page shows: ``failed`` when
+    the run failed (:func:`run_failed`, as the exit code), ``warned`` when it passed with warnings,
+    else ``passed``."""
+    outcome = "failed" if run_failed(totals, strict=strict) else "warned" if totals["warned"] else "passed"
+    total = sum(totals.values())
+    problems = [f"{totals['failed']} failed"] if totals["failed"] else []
+    problems += [_plural(totals["error"], "error")] if totals["error"] else []
+    asides = [f"{totals['warned']} warned"] if totals["warned"] and problems else []
+    asides += [f"{totals['skipped']} skipped"] if totals["skipped"] else []
+    if problems:
+        verdict = f"FAILED: {' and '.join(problems)} out of {total} checks"
+    elif totals["warned"]:
+        label = "FAILED (--strict)" if outcome == "failed" else "PASSED WITH WARNINGS"
+        verdict = f"{label}: {totals['warned']} warned, {totals['passed']} passed out of {total} checks"
+    elif total:
+        verdict = f"PASSED: all {totals['passed']} of {total} checks passed"
+    else:
+        verdict = "no checks ran"
+    return verdict + (f" ({', '.join(asides)})" if asides else ""), outcome
+
+
 def _header(
     target: str,
     totals: dict[str, int],
+    verdict: str,
+    outcome: str,
     started_at: datetime | None,
     finished_at: datetime | None,
     levels: dict[str, str],
-    *,
-    strict: bool = False,
 ) -> str:
-    total = sum(totals.values())
-    broken = totals["failed"] + totals["error"]
-    warned = f"{totals['warned']} warned" if totals["warned"] else ""
-    skipped = f"{totals['skipped']} skipped" if totals["skipped"] else ""
-    if broken:
-        problems = [f"{totals['failed']} failed"] if totals["failed"] else []
-        problems += [_plural(totals["error"], "error")] if totals["error"] else []
-        aside = ", ".join(filter(None, [warned, skipped]))
-        verdict = f"FAILED: {' and '.join(problems)} out of {total} checks" + (f" ({aside})" if aside else "")
-    elif warned and strict:
-        verdict = f"FAILED (--strict): {warned}, {totals['passed']} passed out of {total} checks" + (
-            f" ({skipped})" if skipped else ""
-        )
-    elif warned:
-        verdict = f"PASSED WITH WARNINGS: {warned}, {totals['passed']} passed out of {total} checks" + (
-            f" ({skipped})" if skipped else ""
-        )
-    elif total:
-        verdict = f"PASSED: all {totals['passed']} of {total} checks passed" + (
-            f" ({skipped})" if skipped else ""
-        )
-    else:
-        verdict = "no checks ran"
-    ink = f' style="color: {WARNED_INK}"' if warned and not broken else ""  # amber text, readable on white
+    ink = f' style="color: {_ink(outcome)}"' if outcome == "warned" else ""  # amber text, readable on white
     meta = ""
     if started_at is not None and finished_at is not None:
         seconds = (finished_at - started_at).total_seconds()

@@ -29,8 +29,9 @@ def report_data(
     With ``traffic``, also ``ratelimit_traffic``: per tier its limit, window, principals and the
     admitted / throttled / failed totals (not the raw events).
     """
+    safe = [masked(result) for result in results]
     checks = []
-    for result in map(masked, results):
+    for result in safe:
         check: dict[str, Any] = {
             "id": result.check_id,
             "group": result.group,
@@ -50,10 +51,10 @@ def report_data(
         "target": mask_text(target),
         "started_at": iso_utc(started_at),
         "finished_at": iso_utc(finished_at),
-        "summary": tally(results),
+        "summary": tally(safe),
         "checks": checks,
         "changed_levels": [
-            {"id": mask_text(check_id), "level": level} for check_id, level in changed_levels(results).items()
+            {"id": check_id, "level": level} for check_id, level in changed_levels(safe).items()
         ],
     }
     if traffic:

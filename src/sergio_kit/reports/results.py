@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -29,9 +29,7 @@ class CheckResult:
     status: str  # passed | warned | failed | skipped | error
     detail: str
     seconds: float
-    finding: dict[str, Any] | None = (
-        None  # Finding.as_dict() of a failed or warned check: sent, received, curl
-    )
+    finding: dict[str, Any] | None = None  # Finding.as_dict() of a failed or warned check
     basis: str = ""  # the broken (or checked) rule's basis: documented, standard, contract, recommended
     level: str = ""  # the level the user set for the check, when they set one
 
@@ -52,6 +50,12 @@ def tally(results: Iterable[CheckResult]) -> dict[str, int]:
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
     return counts
+
+
+def run_failed(counts: Mapping[str, int], *, strict: bool) -> bool:
+    """Whether a run with these :func:`tally` counts failed: a check failed or could not run, or
+    (``strict``, ``--strict``) warned. The exit code and ``report.html``'s verdict both say this."""
+    return bool(counts["failed"] or counts["error"] or (strict and counts["warned"]))
 
 
 @dataclass
@@ -100,7 +104,7 @@ class ResultCollector:
             mask_text(detail),
             report.duration,
             finding.as_dict() if finding else None,
-            basis=str(properties.get("rule_basis") or properties.get("basis") or ""),
+            basis=str(properties.get("basis", "")),
             level=str(properties.get("level", "")),
         )
         self.results.append(result)

@@ -23,7 +23,7 @@ from sergio_kit.server.clock import Clock
 from sergio_kit.server.clock_control import CLOCK_PATH
 from sergio_kit.server.ratelimit import RateLimiter
 from sergio_kit.server.seed import seed_if_empty
-from sergio_kit.server.settings import Settings
+from sergio_kit.server.settings import KEEP_ALIVE_SECONDS, Settings
 from sergio_kit.server.state import AppState
 from sergio_kit.server.storage import Database
 from sergio_kit.server.tls import ensure_tls_files
@@ -70,6 +70,9 @@ async def _serve(settings: Settings) -> None:
         clock_token=secrets.token_urlsafe(24) if settings.test_clock else None,
     )
     common: dict[str, Any] = {
+        # uvicorn's 5 s would close connections opened ahead for a burst (races, concurrency
+        # checks) while the burst's next request is already on its way
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         "log_level": "warning",
         "access_log": False,
         "server_header": False,

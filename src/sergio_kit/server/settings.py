@@ -16,6 +16,9 @@ ISSUER = "https://api.sergio.app"
 AUDIENCE = "sergio-api"
 VERSION = "1.0.0"
 MAX_BODY_BYTES = 1024 * 1024
+#: How long an idle keep-alive connection stays open (uvicorn's default of 5 s is shorter than a burst
+#: on a busy machine takes to get going).
+KEEP_ALIVE_SECONDS = 75
 
 
 @dataclass

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from sergio_kit.checks.registry import refuse_unknown_check_levels
 from sergio_kit.config import KitConfig
 from sergio_kit.errors import SergioKitError
-from sergio_kit.plugin import CONFIG_KEY, TRAFFIC_KEY, refuse_unknown_check_levels
-from sergio_kit.reports.results import ResultCollector, print_table
+from sergio_kit.plugin import CONFIG_KEY, TRAFFIC_KEY
+from sergio_kit.reports.results import ResultCollector, print_table, run_failed
 from sergio_kit.reports.timeline import TierTraffic
 from sergio_kit.reports.writer import write_reports
 from sergio_kit.target.traffic import TrafficLog
@@ -99,11 +100,4 @@ def run_suite(settings: KitConfig, faults: Sequence[str] = ()) -> int:
     )
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise SergioKitError(f"the suite could not run (pytest exit code {int(exit_code)})")
-    return exit_status(counts, strict=settings.strict)
-
-
-def exit_status(counts: Mapping[str, int], *, strict: bool) -> int:
-    """1 when a check failed or could not run, or (``strict``) warned; else 0."""
-    if counts["failed"] or counts["error"]:
-        return 1
-    return 1 if strict and counts["warned"] else 0
+    return 1 if run_failed(counts, strict=settings.strict) else 0

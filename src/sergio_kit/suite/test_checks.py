@@ -1,8 +1,9 @@
 """The kit's own checks (auth, refresh, apikey, transport, webhook, ...), one test per check id.
 
-A breach fails the test, or, when the verdict is a warning (:mod:`sergio_kit.checks.verdict`), the
-test passes with ``verdict=warned``, the rule's basis and the finding as properties, which the
-results collector turns into a ``warned`` result.
+Each test records the ``basis`` of the rule it judged (the check's, or on a breach the broken rule's)
+and the ``level`` the user set, as properties. A breach fails the test, or, when the verdict is a
+warning (:mod:`sergio_kit.checks.verdict`), the test passes with ``verdict=warned`` and the
+``finding``, which the results collector turns into a ``warned`` result.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Callable
 
 import pytest
 
-from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.registry import CheckSpec, all_checks
 from sergio_kit.checks.verdict import level_of, verdict
 from sergio_kit.config import KitConfig
@@ -40,22 +40,21 @@ def test_check(
     """Run one registered check against the target; a missing capability is a skip with its reason,
     a breach of a recommended rule (or of a check whose level is ``warn``) a warning."""
     level = level_of(spec.check_id, sergio_config.check_levels)
-    record_property("basis", spec.basis)
     if level is not None:
         record_property("level", level)
-    if level == "ignore":
-        pytest.skip(
-            f"ignored: its level is 'ignore' ({sergio_config.sources.get('check_levels', 'settings')})"
-        )
-    context: CheckContext = request.getfixturevalue("sergio_check_context")
+    basis = spec.basis  # a breach names its own rule's basis when the check enforces rules of several
     try:
-        spec.run(context)
+        if level == "ignore":
+            source = sergio_config.sources.get("check_levels", "settings")
+            pytest.skip(f"ignored: its level is 'ignore' ({source})")
+        spec.run(request.getfixturevalue("sergio_check_context"))
     except CheckSkipped as reason:
         pytest.skip(str(reason))
     except CheckFailed as failure:
-        basis = failure.basis or spec.basis
-        record_property("rule_basis", basis)
+        basis = failure.basis or basis
         if verdict(basis, level) == "failed":
             raise
         record_property("verdict", "warned")
         record_property("finding", json.dumps(failure.finding.as_dict()))
+    finally:
+        record_property("basis", basis)  # the rule judged: the check's, or the broken one's

@@ -10,14 +10,13 @@ from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer
 from tests.server.fault_probes.plumbing import (
     Probe,
-    client_for,
     expect,
     expect_error,
     json_of,
     refused,
     token_of,
 )
-from tests.support.api import JOB, bearer, seeded_accounts
+from tests.support.api import JOB, bearer, client_for, seeded_accounts
 
 
 def _me(client: httpx.Client, key: str | None) -> httpx.Response:

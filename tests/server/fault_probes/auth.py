@@ -30,7 +30,6 @@ from sergio_kit.target.embedded import RunningServer
 from tests.server.fault_probes.plumbing import (
     Probe,
     accepted,
-    client_for,
     expect,
     expect_error,
     frozen,
@@ -40,7 +39,7 @@ from tests.server.fault_probes.plumbing import (
     shown,
     token_of,
 )
-from tests.support.api import login, seeded_accounts
+from tests.support.api import client_for, login, seeded_accounts
 
 TOKEN_LIFETIME = 3600  # seconds an access token lives
 

@@ -10,14 +10,13 @@ from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer
 from tests.server.fault_probes.plumbing import (
     Probe,
-    client_for,
     expect,
     expect_error,
     frozen,
     json_of,
     token_of,
 )
-from tests.support.api import JOB, bearer, seeded_accounts
+from tests.support.api import JOB, bearer, client_for, seeded_accounts
 
 _RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 

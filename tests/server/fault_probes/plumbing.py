@@ -1,5 +1,5 @@
-"""What every group of fault probes shares: clients, a frozen clock, and assertions that say what was
-sent and what came back."""
+"""What every group of fault probes shares: warm async clients, a frozen clock, and assertions that
+say what was sent and what came back (the HTTPS client is :func:`tests.support.api.client_for`)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,6 @@ from tests.support.api import bearer, login
 Probe = Callable[[RunningServer, TestClock], None]
 
 UNREACHABLE_HOOK = "https://127.0.0.1:9/sergio-kit-probe"  # loopback discard port: nothing listens
-
-
-def client_for(server: RunningServer) -> httpx.Client:
-    """A keep-alive HTTPS client for ``server``."""
-    return httpx.Client(base_url=server.base_url, verify=server.ssl_context(), timeout=15.0)
 
 
 @contextmanager

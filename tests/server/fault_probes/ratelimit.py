@@ -30,7 +30,6 @@ from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer, embedded_target
 from tests.server.fault_probes.plumbing import (
     Probe,
-    client_for,
     expect,
     expect_error,
     frozen,
@@ -38,7 +37,7 @@ from tests.server.fault_probes.plumbing import (
     token_of,
     warm_clients,
 )
-from tests.support.api import bearer, seeded_accounts
+from tests.support.api import bearer, client_for, seeded_accounts
 
 TierRule = Callable[[RunningServer, TestClock, str], None]
 

@@ -13,7 +13,6 @@ from sergio_kit.target.embedded import RunningServer
 from tests.server.fault_probes.plumbing import (
     Probe,
     accepted,
-    client_for,
     expect,
     expect_error,
     frozen,
@@ -21,7 +20,7 @@ from tests.server.fault_probes.plumbing import (
     session_of,
     warm_clients,
 )
-from tests.support.api import bearer, seeded_accounts
+from tests.support.api import bearer, client_for, seeded_accounts
 
 
 def _refresh(client: httpx.Client, refresh_token: str) -> httpx.Response:

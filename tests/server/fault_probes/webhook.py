@@ -14,13 +14,12 @@ from sergio_kit.webhooks.signatures import SignatureError, verify
 from tests.server.fault_probes.plumbing import (
     UNREACHABLE_HOOK,
     Probe,
-    client_for,
     expect,
     expect_error,
     json_of,
     token_of,
 )
-from tests.support.api import JOB, bearer, seeded_accounts
+from tests.support.api import JOB, bearer, client_for, seeded_accounts
 
 DELIVERY_TIMEOUT = 5.0
 

@@ -2,14 +2,14 @@
 
 A forgery's first copy goes to every operation the contract protects with ``bearerAuth``, the rest
 to one read operation (the probe); :func:`expect_refused` does both and explores a Hypothesis
-strategy within :func:`hypothesis_budget`. :func:`resign` signs claims with the target's own key,
-:func:`fresh_login` and :func:`log_out` give a check a login of its own.
+strategy within :func:`hypothesis_budget`; :func:`expect_accepted` is the control that a real token
+still works. :func:`fresh_login` and :func:`log_out` give a check a login of its own.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ import httpx
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from sergio_kit.checks.auth.strategies import Forged, sign, unverified_claims, unverified_header
+from sergio_kit.checks.auth.strategies import Forged
 from sergio_kit.checks.context import CheckContext
 
 LOGIN = "/v1/auth/login"
@@ -35,15 +35,6 @@ class ProtectedCall:
     method: str
     path: str
     body: Any
-
-
-@dataclass(frozen=True)
-class RealToken:
-    """The primary tenant's current token, its header and claims."""
-
-    token: str
-    header: dict[str, Any]
-    claims: dict[str, Any]
 
 
 def hypothesis_budget(max_examples: int) -> settings:
@@ -85,12 +76,6 @@ def send_call(ctx: CheckContext, call: ProtectedCall, authorization: str | None)
 
 
 # -- real and forged tokens ---------------------------------------------------------------------
-
-
-def real_token(ctx: CheckContext) -> RealToken:
-    """The primary tenant's current token, with its header and claims decoded without verification."""
-    token = ctx.token()
-    return RealToken(token, unverified_header(token), unverified_claims(token))
 
 
 def expect_accepted(ctx: CheckContext, token: str, what: str) -> None:
@@ -138,43 +123,6 @@ def expect_refused(
 
         explore()
     return timings
-
-
-def signature_attack(ctx: CheckContext, what: str, forge: Callable[[str], tuple[Any, ...]]) -> None:
-    """The real token works; every forgery ``forge(token)`` makes is 401; the real token still works.
-
-    ``forge`` returns the arguments of :func:`expect_refused` after ``ctx`` (known forgeries, then
-    optionally a strategy); ``what`` names the forgeries in the last control's finding.
-    """
-    real = real_token(ctx)
-    expect_accepted(ctx, real.token, "control: the real token")
-    expect_refused(ctx, *forge(real.token))
-    expect_accepted(ctx, real.token, f"the real token after the {what} ones")
-
-
-# -- re-signing with the target's key -----------------------------------------------------------
-
-
-def resign(
-    ctx: CheckContext, real: RealToken, claims: dict[str, Any], header: dict[str, Any] | None = None
-) -> str:
-    """``claims`` signed with the target's own key and algorithm (skips when the key is not configured)."""
-    secret = ctx.jwt_secret()
-    extra = {name: value for name, value in real.header.items() if name != "alg"}
-    return sign(
-        claims, secret, algorithm=str(real.header.get("alg", "HS256")), header={**extra, **(header or {})}
-    )
-
-
-def resignable_real_token(ctx: CheckContext) -> RealToken:
-    """The real token, after checking that its claims re-signed with the configured key are accepted."""
-    real = real_token(ctx)
-    expect_accepted(
-        ctx,
-        resign(ctx, real, real.claims),
-        "control: the real token's claims re-signed with the configured secret (is SERGIO_JWT_SECRET right?)",
-    )
-    return real
 
 
 # -- logins of a check's own --------------------------------------------------------------------

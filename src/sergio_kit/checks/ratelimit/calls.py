@@ -38,6 +38,7 @@ TIER_OPERATIONS: dict[str, tuple[tuple[str, int], ...]] = {
 }
 #: Scopes of the API key the Zapier-surface probes use.
 KEY_SCOPES = ("jobs:read", "jobs:write")
+_RETRY_AFTER = f"Retry-After: delta-seconds or an HTTP-date, 1..{WINDOW_SECONDS} s away"
 
 
 def tier_limit(ctx: CheckContext, tier: str) -> int:
@@ -252,20 +253,32 @@ def spending(
 def retry_after(ctx: CheckContext, response: httpx.Response, what: str) -> int:
     """The 429's Retry-After in seconds (delta-seconds or HTTP-date); fails unless valid and 1..60.
 
-    Its presence is published, its syntax is RFC 9110's, its range is the kit's assumption."""
+    Its presence is published, its syntax is RFC 9110's (:func:`retry_after_seconds`), its range is
+    the kit's assumption (:func:`expect_retry_after_range`)."""
+    seconds = retry_after_seconds(ctx, response, what)
+    expect_retry_after_range(ctx, response, seconds, what)
+    return seconds
+
+
+def retry_after_seconds(ctx: CheckContext, response: httpx.Response, what: str) -> int:
+    """The 429's Retry-After in whole seconds; fails when it is missing (documented) or is neither
+    delta-seconds nor an HTTP-date (RFC 9110)."""
     value = response.headers.get("Retry-After")
-    expected = f"Retry-After: delta-seconds or an HTTP-date, 1..{WINDOW_SECONDS} s away"
     if value is None:
-        ctx.fail(f"{what}: a 429 without Retry-After", response, expected, basis="documented")
+        ctx.fail(f"{what}: a 429 without Retry-After", response, _RETRY_AFTER, basis="documented")
     try:
-        seconds = math.ceil(parse_retry_after(value, response.headers.get("Date"), ctx.target.now()))
+        return math.ceil(parse_retry_after(value, response.headers.get("Date"), ctx.target.now()))
     except ValueError as problem:
-        ctx.fail(f"{what}: Retry-After {value!r} is {problem}", response, expected, basis="standard")
+        ctx.fail(f"{what}: Retry-After {value!r} is {problem}", response, _RETRY_AFTER, basis="standard")
+
+
+def expect_retry_after_range(ctx: CheckContext, response: httpx.Response, seconds: int, what: str) -> None:
+    """A Retry-After of ``seconds`` lies in 1..60 (the kit's assumption: a recommended rule)."""
     if not 1 <= seconds <= WINDOW_SECONDS:
+        value = response.headers.get("Retry-After")
         ctx.fail(
             f"{what}: Retry-After {value!r} means {seconds} s, not 1..{WINDOW_SECONDS}",
             response,
-            expected,
+            _RETRY_AFTER,
             basis="recommended",
         )
-    return seconds
