@@ -16,8 +16,11 @@ REPO = Path(__file__).resolve().parents[1]
 #: Packages that must never load beside pytest: Locust and gevent monkey-patch on import, and
 #: Schemathesis and vcrpy are imported only by the fixtures and checks that use them.
 HEAVY = frozenset({"locust", "gevent", "geventhttpclient", "schemathesis", "vcr"})
-#: What the kit may import of the reference server: the fault catalogue and the test certificates.
-SERVER_FOR_THE_KIT = frozenset({"sergio_kit.server", "sergio_kit.server.faults", "sergio_kit.server.tls"})
+#: What the kit may import of the reference server: the fault and variant catalogues and the test
+#: certificates.
+SERVER_FOR_THE_KIT = frozenset(
+    {"sergio_kit.server", "sergio_kit.server.faults", "sergio_kit.server.variants", "sergio_kit.server.tls"}
+)
 
 
 def _modules_loaded_by(statement: str) -> set[str]:

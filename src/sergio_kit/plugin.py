@@ -58,7 +58,8 @@ def max_examples() -> int:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register the ``sergio`` option group: every setting the settings table offers to pytest
-    (``--sergio-<name>``), plus ``--sergio-embedded-fault``; every option defaults to ``None`` (not given)."""
+    (``--sergio-<name>``), plus ``--sergio-embedded-fault`` and ``--sergio-embedded-variant``; every
+    option defaults to ``None`` (not given)."""
     group = parser.getgroup("sergio", "sergio-kit: the Sergio API target")
     for setting in command_settings("pytest"):
         group.addoption(OPTIONS[setting.name], dest="sergio_" + setting.name, **setting.option_arguments())
@@ -68,6 +69,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="CHECK_ID",
         help="start the embedded server with this fault, to watch a check fail (repeatable).",
+    )
+    group.addoption(
+        "--sergio-embedded-variant",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="start the embedded server taking this allowed choice (see sergio-kit serve --list-variants; "
+        "repeatable).",
     )
 
 
@@ -212,6 +221,7 @@ def sergio_target(request: pytest.FixtureRequest, sergio_config: KitConfig) -> I
         server = start_server(
             data_dir,
             faults=config.getoption("sergio_embedded_fault") or (),
+            variants=config.getoption("sergio_embedded_variant") or (),
             limits=_changed_limits(sergio_config.tier_limits),
         )
         config.stash[EMBEDDED_SERVER_KEY] = server

@@ -17,8 +17,8 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``sergio-kit check``: its settings (from the settings table), ``--fault`` and
-    ``--list-checks``."""
+    """The options of ``sergio-kit check``: its settings (from the settings table), ``--fault``,
+    ``--variant`` and ``--list-checks``."""
     add_setting_options(parser, "check")
     parser.add_argument(
         "--fault",
@@ -26,6 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="CHECK_ID",
         help="start the embedded server with this fault (to see a check fail); repeatable",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="start the embedded server taking this allowed choice, e.g. refresh-without-rotation "
+        "(sergio-kit serve --list-variants); repeatable",
     )
     parser.add_argument(
         "--list-checks",
@@ -40,17 +48,19 @@ def run(args: argparse.Namespace) -> int:
     if args.list_checks:
         return list_checks(args)
     settings = resolve_settings(args, "check")
-    refuse_faults_on_a_live_target(settings, args.fault)
-    if args.fault:
+    refuse_faults_on_a_live_target(settings, args.fault, args.variant)
+    if args.fault or args.variant:
         from sergio_kit.server.faults import Faults, UnknownFaultError
+        from sergio_kit.server.variants import UnknownVariantError, Variants
 
         try:
             Faults(args.fault)
-        except UnknownFaultError as error:
+            Variants(args.variant)
+        except (UnknownFaultError, UnknownVariantError) as error:
             raise SergioKitError(str(error)) from None
     from sergio_kit.suite.runner import run_suite
 
-    return run_suite(settings, args.fault)
+    return run_suite(settings, args.fault, args.variant)
 
 
 def list_checks(args: argparse.Namespace) -> int:

@@ -46,6 +46,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--list-faults", action="store_true", help="list every fault and exit")
     parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="take another choice the published docs allow (not a fault; repeatable); see --list-variants",
+    )
+    parser.add_argument("--list-variants", action="store_true", help="list every variant and exit")
+    parser.add_argument(
         "--limit",
         action="append",
         default=[],
@@ -65,11 +73,17 @@ def run(args: argparse.Namespace) -> int:
     from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS
     from sergio_kit.server.faults import FAULTS, Faults, UnknownFaultError
     from sergio_kit.server.settings import Settings, parse_limit
+    from sergio_kit.server.variants import VARIANTS, UnknownVariantError, Variants
 
     if args.list_faults:
         width = max(map(len, FAULTS))
         for fault_id, description in FAULTS.items():
             print(f"{fault_id:<{width}}  {description}")
+        return 0
+    if args.list_variants:
+        width = max(map(len, VARIANTS))
+        for name, variant in VARIANTS.items():
+            print(f"{name:<{width}}  {variant.description}")
         return 0
     try:
         limits = dict(DEFAULT_TIER_LIMITS)
@@ -84,10 +98,11 @@ def run(args: argparse.Namespace) -> int:
             http_port=args.http_port,
             test_clock=args.test_clock,
             faults=Faults(args.fault),
+            variants=Variants(args.variant),
             limits=limits,
             ready_file=args.ready_file.resolve() if args.ready_file else None,
         )
-    except (ValueError, UnknownFaultError) as error:
+    except (ValueError, UnknownFaultError, UnknownVariantError) as error:
         raise SergioKitError(str(error)) from None
     from sergio_kit.server.runner import serve
 

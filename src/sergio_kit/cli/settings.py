@@ -39,10 +39,16 @@ def resolve_settings(args: argparse.Namespace, command: str, *, require_login: b
     )
 
 
-def refuse_faults_on_a_live_target(settings: KitConfig, faults: Sequence[str]) -> None:
-    """Stop with one line when ``--fault`` (which breaks the embedded server) meets a live target."""
-    if settings.base_url is not None and faults:
-        raise SergioKitError(
-            f"--fault only applies to the embedded server, but {settings.sources['base_url']} sets a live "
-            "target: drop one of them"
-        )
+def refuse_faults_on_a_live_target(
+    settings: KitConfig, faults: Sequence[str], variants: Sequence[str] = ()
+) -> None:
+    """Stop with one line when ``--fault`` or ``--variant`` (which change the embedded server) meets a
+    live target."""
+    if settings.base_url is None:
+        return
+    for option, given in (("--fault", faults), ("--variant", variants)):
+        if given:
+            raise SergioKitError(
+                f"{option} only applies to the embedded server, but {settings.sources['base_url']} sets a "
+                "live target: drop one of them"
+            )

@@ -20,8 +20,11 @@ from sergio_kit.server.state import AppState
 
 
 def build_api(state: AppState) -> ASGIApp:
-    """The HTTPS API: every contract operation, plus the test clock when enabled."""
-    routes = build_routes(operations(load_document()), all_handlers(), state)
+    """The HTTPS API: every contract operation but those the variants in force drop, plus the test
+    clock when enabled."""
+    dropped = state.settings.variants.removed_operations()
+    offered = [operation for operation in operations(load_document()) if operation.label not in dropped]
+    routes = build_routes(offered, all_handlers(), state)
     if state.settings.test_clock:
         routes.append(clock_route(state))
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})

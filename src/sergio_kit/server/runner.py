@@ -158,6 +158,7 @@ def _describe(
         "jwt_secret_file": str(settings.data_dir / "jwt-secret"),
         "data_dir": str(settings.data_dir),
         "faults": sorted(settings.faults.enabled),
+        "variants": sorted(settings.variants.enabled),
         "limits": settings.limits,
         "test_clock": {"url": base_url + CLOCK_PATH, "token": state.clock_token}
         if state.clock_token
@@ -171,6 +172,8 @@ def _announce(info: dict[str, Any], settings: Settings) -> None:
         f"sergio-kit reference server on {info['base_url']}  CA: {info['ca_cert']}  "
         f"credentials: {info['credentials']}  faults: {faults}"
     )
+    if info["variants"]:
+        line += f"  variants: {', '.join(info['variants'])}"
     if info["http_url"]:
         line += f"  plain HTTP: {info['http_url']}"
     if info["test_clock"]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from sergio_kit.contract.document import TIERS
 from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS
 from sergio_kit.server.faults import Faults
+from sergio_kit.server.variants import Variants
 
 ACCESS_TOKEN_SECONDS = 3600
 REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
@@ -31,6 +32,7 @@ class Settings:
     http_port: int | None = None
     test_clock: bool = False
     faults: Faults = field(default_factory=Faults)
+    variants: Variants = field(default_factory=Variants)  # allowed choices, not faults
     limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_TIER_LIMITS))
     ready_file: Path | None = None
     webhook_retry_delays: tuple[float, ...] = (0.5, 2.0, 5.0)

@@ -51,9 +51,11 @@ def tier_traffic(log: TrafficLog, limits: Mapping[str, int]) -> list[TierTraffic
     ]
 
 
-def pytest_arguments(settings: KitConfig, faults: Sequence[str] = ()) -> list[str]:
+def pytest_arguments(
+    settings: KitConfig, faults: Sequence[str] = (), variants: Sequence[str] = ()
+) -> list[str]:
     """The pytest command line for the suite: no settings (see :class:`SettingsPlugin`), only the
-    group selection and the embedded server's faults."""
+    group selection and the embedded server's faults and variants."""
     arguments = [str(SUITE_DIR), "-c", str(SUITE_DIR / "pytest.ini"), "--rootdir", str(SUITE_DIR)]
     arguments += ["-p", "no:terminal"]
     expression = settings.marker_expression()
@@ -61,24 +63,28 @@ def pytest_arguments(settings: KitConfig, faults: Sequence[str] = ()) -> list[st
         arguments += ["-m", expression]
     for fault in faults:
         arguments += ["--sergio-embedded-fault", fault]
+    for variant in variants:
+        arguments += ["--sergio-embedded-variant", variant]
     return arguments
 
 
-def run_suite(settings: KitConfig, faults: Sequence[str] = ()) -> int:
-    """Run the suite with ``settings`` (the embedded server with ``faults``); print the table and the
-    counts, write the reports; 0 when every check passed (skips allowed), 1 on a failure (or, strict, a
-    warning). A check level naming no check stops it before it starts."""
+def run_suite(settings: KitConfig, faults: Sequence[str] = (), variants: Sequence[str] = ()) -> int:
+    """Run the suite with ``settings`` (the embedded server with ``faults`` and ``variants``); print
+    the table and the counts, write the reports; 0 when every check passed (skips allowed), 1 on a
+    failure (or, strict, a warning). A check level naming no check stops it before it starts."""
     refuse_unknown_check_levels(settings)
     report_dir = settings.report_dir
     report_dir.mkdir(parents=True, exist_ok=True)
     target = settings.base_url or "the embedded reference server"
-    print(f"sergio-kit check: target {target}" + (f" (faults: {', '.join(faults)})" if faults else ""))
+    started = [f"faults: {', '.join(faults)}"] if faults else []
+    started += [f"variants: {', '.join(variants)}"] if variants else []
+    print(f"sergio-kit check: target {target}" + (f" ({'; '.join(started)})" if started else ""))
     for line in settings.summary()[1:]:
         print(f"  {line}")
     collector = ResultCollector()
     started_at = datetime.now(UTC)
     plugin = SettingsPlugin(settings)
-    exit_code = pytest.main(pytest_arguments(settings, faults), plugins=[collector, plugin])
+    exit_code = pytest.main(pytest_arguments(settings, faults, variants), plugins=[collector, plugin])
     if collector.usage_error is not None:
         raise collector.usage_error
     print_table(collector.results, sys.stdout)

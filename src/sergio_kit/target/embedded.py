@@ -97,6 +97,7 @@ def start_server(
     data_dir: Path,
     *,
     faults: Sequence[str] = (),
+    variants: Sequence[str] = (),
     test_clock: bool = True,
     limits: dict[str, int] | None = None,
     plain_http: bool = True,
@@ -122,6 +123,8 @@ def start_server(
         command.append("--test-clock")
     for fault in faults:
         command += ["--fault", fault]
+    for variant in variants:
+        command += ["--variant", variant]
     for tier, limit in (limits or {}).items():
         command += ["--limit", f"{tier}={limit}"]
     with open(data_dir / LOG_FILE, "wb") as log:
