@@ -131,6 +131,19 @@ class CheckContext:
         self.throttle.wait(min(wait, FRESH_WINDOW_SECONDS), reason)
         self._quota.pop(tier, None)
 
+    def offers(self, label: str) -> bool:
+        """Whether the contract in force declares ``label`` (``"METHOD /path"``)."""
+        return any(operation.label == label for operation in self.operations)
+
+    def require(self, label: str, why: str = "") -> Operation:
+        """The contract's operation ``label`` (``"METHOD /path"``); skips, naming it, when the contract
+        in force does not declare it (``why``: what the check needed it for)."""
+        for operation in self.operations:
+            if operation.label == label:
+                return operation
+        reason = f"the contract does not declare {label}"
+        raise CheckSkipped(reason + (f" ({why})" if why else ""))
+
     def protected(self, scheme: str) -> list[Operation]:
         """Every contract operation secured by ``scheme`` (``bearerAuth`` or ``apiKeyAuth``)."""
         return [op for op in self.operations if scheme in op.security]
