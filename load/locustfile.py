@@ -11,6 +11,8 @@ Settings come from the environment (never argv, so passwords stay out of ``ps``)
 - ``SERGIO_LOAD_USERS``: capacity users (default 20); conformance users per tier (default 1).
 - ``SERGIO_TIER_LIMITS``: the target's ``tier=N,...`` over the published limits (the kit's setting).
 - ``SERGIO_LOAD_WEIGHTS``: realistic-day task weights, ``read=80,write=15,webhook=1,bulk=4``.
+- ``SERGIO_SAMPLE_*``: the customer id, service type, address and webhook sink of what the users create
+  (the kit's settings); jobs are scheduled a few days after the target's today, from its ``Date`` header.
 
 Every response is classified (see ``sergio_kit.load.ledger``) and reported under ``"<tier> [<class>]"``.
 In conformance runs the master writes ``load_plan.json`` next to ``--json-file``: which principals
@@ -31,15 +33,12 @@ from locust.runners import MasterRunner, WorkerRunner
 from token_pool import Account, TokenPool
 
 # plain modules of the kit, no heavy imports
-from sergio_kit.config import tier_limits_from_environment
+from sergio_kit.config import samples_from_environment, tier_limits_from_environment
 from sergio_kit.contract.ratelimit import WINDOW_SECONDS
-from sergio_kit.contract.samples import example_job
+from sergio_kit.contract.samples import local_today, today_from_http_date
 from sergio_kit.errors import SergioKitError
 from sergio_kit.load.ledger import Ledger
 from sergio_kit.load.plan import build_plan, write_plan
-
-JOB: dict[str, Any] = example_job(customer_id="cust_load")
-WEBHOOK_SINK = "https://127.0.0.1:9/sergio-load"  # nothing listens; only job.deleted, never sent
 
 
 def _accounts() -> list[Account]:
@@ -71,8 +70,10 @@ PROFILE = os.environ.get("SERGIO_LOAD_PROFILE", "conformance")
 WINDOW = float(os.environ.get("SERGIO_LOAD_WINDOW") or WINDOW_SECONDS)  # pacing only; the server's is fixed
 try:
     LIMITS = dict(tier_limits_from_environment(os.environ))
+    SAMPLES = samples_from_environment(os.environ)
 except SergioKitError as error:
     raise SystemExit(f"sergio load: {error}") from None
+WEBHOOK = SAMPLES.webhook(["job.deleted"])  # nothing need listen: job.deleted is never sent
 WEIGHTS = _weights(os.environ.get("SERGIO_LOAD_WEIGHTS"))
 _users_env = os.environ.get("SERGIO_LOAD_USERS")
 USERS = int(_users_env) if _users_env else (1 if PROFILE == "conformance" else 20)
@@ -81,7 +82,18 @@ if PROFILE not in ("conformance", "capacity"):
     raise SystemExit(f"SERGIO_LOAD_PROFILE is {PROFILE!r}: expected conformance or capacity")
 
 LEDGER = Ledger(LIMITS)
-_state: dict[str, Any] = {"pool": None, "worker": 0, "distributed": False}
+_state: dict[str, Any] = {"pool": None, "worker": 0, "distributed": False, "date": None, "today": None}
+
+
+def _note_date(header: str | None) -> None:
+    """Learn the target's today from a response's ``Date`` header (parsed only when it changed)."""
+    if header and header != _state["date"]:
+        _state["date"], _state["today"] = header, today_from_http_date(header) or _state["today"]
+
+
+def _job() -> dict[str, Any]:
+    """A job body scheduled a few days after the target's today (this machine's before any answer)."""
+    return SAMPLES.job(_state["today"] or local_today(), notes="sergio-kit load")
 
 
 @events.test_start.add_listener
@@ -171,6 +183,7 @@ class SergioUser(FastHttpUser):
         with self.client.post(path, json=body, name=name, catch_response=True) as response:
             status = response.status_code or 0
             headers = {k.lower(): v for k, v in (response.headers or {}).items()}
+            _note_date(headers.get("date"))
             kind, problem = LEDGER.classify(
                 "address", "auth", status, headers.get("retry-after"), headers.get("date")
             )
@@ -196,6 +209,7 @@ class SergioUser(FastHttpUser):
         ) as response:
             status = response.status_code or 0
             got = response.headers or {}
+            _note_date(got.get("date"))
             kind, problem = LEDGER.classify(principal, tier, status, got.get("retry-after"), got.get("date"))
             response.request_meta["name"] = f"{tier} [{kind}]"
             if problem:
@@ -233,7 +247,7 @@ class WriteUser(SergioUser):
     @task
     def create_job(self) -> None:
         """POST /v1/jobs."""
-        self.call("write", "POST", "/v1/jobs", JOB)
+        self.call("write", "POST", "/v1/jobs", _job())
 
 
 class WebhookUser(SergioUser):
@@ -244,7 +258,7 @@ class WebhookUser(SergioUser):
     @task
     def register(self) -> None:
         """POST /v1/webhooks."""
-        self.call("webhook", "POST", "/v1/webhooks", {"url": WEBHOOK_SINK, "events": ["job.deleted"]})
+        self.call("webhook", "POST", "/v1/webhooks", WEBHOOK)
 
 
 class BulkUser(SergioUser):
@@ -255,7 +269,7 @@ class BulkUser(SergioUser):
     @task
     def bulk_create(self) -> None:
         """POST /v1/jobs/bulk."""
-        self.call("bulk", "POST", "/v1/jobs/bulk", {"jobs": [JOB]})
+        self.call("bulk", "POST", "/v1/jobs/bulk", {"jobs": [_job()]})
 
 
 class AuthUser(SergioUser):
@@ -286,15 +300,15 @@ class RealisticDayUser(SergioUser):
 
     def write(self) -> None:
         """POST /v1/jobs."""
-        self.call("write", "POST", "/v1/jobs", JOB)
+        self.call("write", "POST", "/v1/jobs", _job())
 
     def webhook(self) -> None:
         """POST /v1/webhooks."""
-        self.call("webhook", "POST", "/v1/webhooks", {"url": WEBHOOK_SINK, "events": ["job.deleted"]})
+        self.call("webhook", "POST", "/v1/webhooks", WEBHOOK)
 
     def bulk(self) -> None:
         """POST /v1/jobs/bulk."""
-        self.call("bulk", "POST", "/v1/jobs/bulk", {"jobs": [JOB, JOB]})
+        self.call("bulk", "POST", "/v1/jobs/bulk", {"jobs": [_job(), _job()]})
 
     tasks: ClassVar[dict[Any, int]] = {
         read: WEIGHTS["read"],

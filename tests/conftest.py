@@ -16,7 +16,7 @@ from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer, start_server
 from tests.support.api import client_for, login, seeded_accounts
 from tests.support.clock import clock_of, start_fresh_windows
-from tests.support.fault_servers import FaultServers, fault_of, grouped_by_fault
+from tests.support.fault_servers import VARIANT_FIXTURE, FaultServers, fault_of, grouped_by_fault
 from tests.support.scheduling import FileOrFaultScheduling, slowest_first
 
 
@@ -86,6 +86,18 @@ def fault_server(
     """Servers with one fault each: ``with fault_server.use(fault_id) as running:``. A test using it is
     parametrised by ``fault_id``; the tests of one fault share its server, started ahead of them."""
     plan = [fault_id for item in request.session.items if (fault_id := fault_of(item)) is not None]
+    servers = FaultServers(tmp_path_factory, server_template, plan)
+    yield servers
+    servers.close()
+
+
+@pytest.fixture(scope="session")
+def variant_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, server_template: Path
+) -> Iterator[FaultServers]:
+    """Servers with variants (and faults), one per ``server_key`` (``tests.support.fault_servers``):
+    ``with variant_server.use(server_key) as running:``; the tests of one key share its server."""
+    plan = [key for item in request.session.items if (key := fault_of(item, VARIANT_FIXTURE)) is not None]
     servers = FaultServers(tmp_path_factory, server_template, plan)
     yield servers
     servers.close()

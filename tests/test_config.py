@@ -39,9 +39,10 @@ from tests.support.environment import isolate_settings
 LIVE_LOGIN = {"SERGIO_EMAIL": "qa@acme.example", "SERGIO_PASSWORD": "pw-env"}
 #: The keys a config file may hold, as the unknown-key error lists them (``checks``: the check levels).
 FILE_KEYS = (
-    "base_url, ca_bundle, email, password, other_email, other_password, api_key, jwt_secret, http_url, "
-    "clock_url, clock_token, receiver_cert, max_examples, tier_limits, only, cassettes, report_dir, checks, "
-    "strict"
+    "base_url, ca_bundle, contract, email, password, other_email, other_password, api_key, "
+    "read_only_api_key, jwt_secret, http_url, clock_url, clock_token, receiver_cert, receiver_url, receiver_bind, "
+    "sample_customer_id, sample_service_type, sample_address, sample_webhook_sink, max_examples, "
+    "tier_limits, only, cassettes, report_dir, checks, strict"
 )
 
 
@@ -83,6 +84,7 @@ def _cases(tmp: Path) -> dict[str, Case]:
             "op-c", "op-e", "op-f", ("op-c", "op-e", "op-f"), None, {"SERGIO_OTHER_EMAIL": "o@y.example"}
         ),
         "api_key": Case("key-c", "key-e", "key-f", ("key-c", "key-e", "key-f"), None),
+        "read_only_api_key": Case("ro-c", "ro-e", "ro-f", ("ro-c", "ro-e", "ro-f"), None),
         "jwt_secret": Case("jwt-c", "jwt-e", "jwt-f", ("jwt-c", "jwt-e", "jwt-f"), None),
         "http_url": Case(
             "http://c.example",
@@ -114,6 +116,42 @@ def _cases(tmp: Path) -> dict[str, Case]:
         "receiver_cert": Case(
             "cli.pem", "env.pem", "file.pem", (tmp / "cli.pem", tmp / "env.pem", tmp / "file.pem"), None
         ),
+        "receiver_url": Case(
+            "https://c.example/hooks",
+            "https://e.example:8443/hooks",
+            "https://f.example/",
+            ("https://c.example/hooks", "https://e.example:8443/hooks", "https://f.example"),
+            None,
+        ),
+        "receiver_bind": Case(
+            "0.0.0.0:9001",
+            "[::1]:9002",
+            "127.0.0.1:9003",
+            (("0.0.0.0", 9001), ("::1", 9002), ("127.0.0.1", 9003)),
+            None,
+        ),
+        "sample_customer_id": Case("cust_c", "cust_e", "cust_f", ("cust_c", "cust_e", "cust_f"), None),
+        "sample_service_type": Case(
+            "solar_panels", "gutter_cleaning", "x", ("solar_panels", "gutter_cleaning", "x"), None
+        ),
+        "sample_address": Case(
+            '{"street": "1 C St", "city": "C", "state": "IL", "zip": "62701"}',
+            '{"street": "1 E St", "city": "E", "state": "IL", "zip": "62702"}',
+            {"street": "1 F St", "city": "F", "state": "IL", "zip": "62703"},
+            (
+                {"street": "1 C St", "city": "C", "state": "IL", "zip": "62701"},
+                {"street": "1 E St", "city": "E", "state": "IL", "zip": "62702"},
+                {"street": "1 F St", "city": "F", "state": "IL", "zip": "62703"},
+            ),
+            None,
+        ),
+        "sample_webhook_sink": Case(
+            "https://c.example/sink",
+            "https://e.example/sink",
+            "https://f.example/sink",
+            ("https://c.example/sink", "https://e.example/sink", "https://f.example/sink"),
+            None,
+        ),
         "max_examples": Case("3", "7", 11, (3, 7, 11), 25),
         "tier_limits": Case(
             "read=5",
@@ -132,6 +170,17 @@ def _cases(tmp: Path) -> dict[str, Case]:
             ["contract", "apikey"],
             (("auth", "refresh"), ("webhook",), ("contract", "apikey")),
             GROUPS,
+        ),
+        "contract": Case(
+            "https://cli.example/openapi.yaml",
+            "https://env.example/openapi.yaml",
+            "https://file.example/openapi.yaml",
+            (
+                "https://cli.example/openapi.yaml",
+                "https://env.example/openapi.yaml",
+                "https://file.example/openapi.yaml",
+            ),
+            None,
         ),
         "cassettes": Case(
             "cli-tapes",
@@ -304,6 +353,7 @@ def test_repr_and_summary_hide_secrets(tmp_path: Path) -> None:
         "SERGIO_PASSWORD": "s3cret-pw",
         "SERGIO_OTHER_PASSWORD": "s3cret-other",
         "SERGIO_API_KEY": "s3cret-key",
+        "SERGIO_READ_ONLY_API_KEY": "s3cret-read-only-key",
         "SERGIO_JWT_SECRET": "s3cret-jwt",
         "SERGIO_CLOCK_TOKEN": "s3cret-clock",
     }
@@ -781,7 +831,7 @@ def test_check_command_collects_levels_and_takes_strict_as_a_flag() -> None:
 
 #: Each subcommand's own options, outside the settings table.
 OWN_OPTIONS = {
-    "check": {"--fault", "--list-checks"},
+    "check": {"--fault", "--variant", "--list-checks"},
     "load": {
         "--profile",
         "--users",
@@ -818,7 +868,8 @@ def test_settings_table_has_one_row_per_setting() -> None:
     """A row for the config file and for every KitConfig field; env var, help and secrecy consistent."""
     names = [setting.name for setting in SETTINGS]
     assert sorted(names) == sorted(("config", *FIELDS)) and len(set(names)) == len(names)
-    assert {"password", "other_password", "api_key", "jwt_secret", "clock_token"} == SECRETS
+    secret_names = {"password", "other_password", "api_key", "read_only_api_key", "jwt_secret", "clock_token"}
+    assert secret_names == SECRETS
     assert set(SUBCOMMANDS) == set(CLI_COMMANDS) - {"serve"}
     for setting in SETTINGS:
         assert setting.env == "SERGIO_" + setting.name.upper()
@@ -859,11 +910,13 @@ class _OptionRecorder:
 
 def test_plugin_offers_exactly_the_tables_options() -> None:
     """The plugin's ``--sergio-*`` options are the table's (every setting but ``only`` and
-    ``report_dir``), with the same help as the command line, plus ``--sergio-embedded-fault``."""
+    ``report_dir``), with the same help as the command line, plus ``--sergio-embedded-fault`` and
+    ``--sergio-embedded-variant``."""
     recorder = _OptionRecorder()
     pytest_addoption(recorder)  # type: ignore[arg-type]
     options = recorder.options
     assert options.pop("--sergio-embedded-fault")["action"] == "append"
+    assert options.pop("--sergio-embedded-variant")["action"] == "append"
     assert set(options) == {setting.option("pytest") for setting in command_settings("pytest")}
     assert {s.name for s in SETTINGS} - {s.name for s in command_settings("pytest")} == {"only", "report_dir"}
     for setting in command_settings("pytest"):

@@ -35,6 +35,7 @@ SRC = REPO / "src"
 PACKAGE_DATA = (
     "sergio_kit/py.typed",
     "sergio_kit/contracts/sergio.openapi.yaml",
+    "sergio_kit/contracts/examples/documented-only.openapi.yaml",
     "sergio_kit/server/accounts.toml",
     "sergio_kit/suite/pytest.ini",
     "sergio_kit/load/scenarios/locustfile.py",

@@ -28,9 +28,11 @@ from sergio_kit.config import (
     command_settings,
     load_config,
 )
+from sergio_kit.contract.document import Contract, packaged_contract
 from sergio_kit.errors import SergioKitError
+from sergio_kit.target.contract import contract_in_force
 from sergio_kit.target.embedded import RunningServer, embedded_target, start_server
-from sergio_kit.target.live import live_target
+from sergio_kit.target.live import live_target, with_user_choices
 from sergio_kit.target.session import TokenSession
 from sergio_kit.target.target import Target
 from sergio_kit.target.throttling import Throttle
@@ -38,6 +40,7 @@ from sergio_kit.target.traffic import TrafficLog
 
 EMBEDDED_SERVER_KEY = pytest.StashKey[RunningServer]()
 CONFIG_KEY = pytest.StashKey[KitConfig]()  # set by `sergio-kit check`, else resolved from the options
+CONTRACT_KEY = pytest.StashKey[Contract]()  # the contract in force (set by `sergio-kit check`, else resolved)
 TRAFFIC_KEY = pytest.StashKey[TrafficLog]()  # the rate-limit probes' traffic, for the report's timelines
 SAVED_MAX_EXAMPLES_KEY = pytest.StashKey[str | None]()  # SERGIO_MAX_EXAMPLES before this run
 # setting -> this plugin's option (the CLI layer of load_config), from the settings table; groups come
@@ -94,6 +97,32 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # reported by the sergio_config fixture, only if a test needs the target
     config.stash[SAVED_MAX_EXAMPLES_KEY] = os.environ.get(MAX_EXAMPLES_ENV)
     os.environ[MAX_EXAMPLES_ENV] = str(settings.max_examples)
+    try:
+        _RUN_CONTRACT["contract"] = resolve_contract(config)
+    except SergioKitError:
+        return  # reported by the sergio_contract fixture, only if a test needs the contract
+
+
+#: The contract in force of the run being configured, for what reads it at import time.
+_RUN_CONTRACT: dict[str, Contract] = {}
+
+
+def run_contract() -> Contract:
+    """The contract in force of the pytest run (the packaged one when it could not be resolved: the
+    ``sergio_contract`` fixture then says why). Read at import time by Schemathesis's
+    ``@schema.parametrize()``, hence not through a fixture."""
+    return _RUN_CONTRACT.get("contract") or packaged_contract()
+
+
+def resolve_contract(config: pytest.Config) -> Contract:
+    """The contract in force: the one ``sergio-kit check`` put in the stash, else the ``contract``
+    setting loaded once (a file, or a URL), else the packaged contract minus the operations the
+    embedded server's variants drop."""
+    contract = config.stash.get(CONTRACT_KEY, None)
+    if contract is None:
+        variants = config.getoption("sergio_embedded_variant") or ()
+        contract = config.stash[CONTRACT_KEY] = contract_in_force(resolve_config(config), variants)
+    return contract
 
 
 def resolve_config(config: pytest.Config) -> KitConfig:
@@ -196,6 +225,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     server = config.stash.get(EMBEDDED_SERVER_KEY, None)
     if server is not None:
         server.stop()
+    _RUN_CONTRACT.pop("contract", None)
     if SAVED_MAX_EXAMPLES_KEY in config.stash:
         saved = config.stash[SAVED_MAX_EXAMPLES_KEY]
         if saved is None:
@@ -211,10 +241,21 @@ def sergio_config(request: pytest.FixtureRequest) -> KitConfig:
 
 
 @pytest.fixture(scope="session")
-def sergio_target(request: pytest.FixtureRequest, sergio_config: KitConfig) -> Iterator[Target]:
-    """The target under test: a live deployment, or the embedded reference server."""
+def sergio_contract(request: pytest.FixtureRequest, sergio_config: KitConfig) -> Contract:
+    """The contract in force (:class:`sergio_kit.contract.document.Contract`): ``--sergio-contract``
+    (a file or an https:// URL), else the packaged one minus what the embedded server's variants
+    drop. Schemathesis, the checks and the cassette validator all read this one document."""
+    return resolve_contract(request.config)
+
+
+@pytest.fixture(scope="session")
+def sergio_target(
+    request: pytest.FixtureRequest, sergio_config: KitConfig, sergio_contract: Contract
+) -> Iterator[Target]:
+    """The target under test: a live deployment, or the embedded reference server; held to the
+    contract in force."""
     if sergio_config.base_url is not None:
-        target = live_target(sergio_config)
+        target = live_target(sergio_config, sergio_contract)
     else:
         config = request.config
         data_dir = Path(tempfile.mkdtemp(prefix="sergio-embedded-"))
@@ -227,6 +268,8 @@ def sergio_target(request: pytest.FixtureRequest, sergio_config: KitConfig) -> I
         config.stash[EMBEDDED_SERVER_KEY] = server
         target = embedded_target(server)
         target.cassette_dir = sergio_config.cassettes
+        target.contract = sergio_contract
+        with_user_choices(target, sergio_config)
     yield target
     target.close()
 
@@ -288,7 +331,9 @@ def sergio_other_tenant(sergio_check_context: Any) -> TokenSession:
 @pytest.fixture(scope="session")
 def sergio_api_key(sergio_check_context: Any) -> Callable[..., str]:
     """Factory: ``sergio_api_key("jobs:read")`` is a key with exactly those scopes, created through
-    key management and revoked at the end of the session (skips when key management is unavailable)."""
+    key management and revoked at the end of the session, or, without key management, the supplied
+    one (``SERGIO_API_KEY``: jobs:read + jobs:write, ``SERGIO_READ_ONLY_API_KEY``: jobs:read); skips
+    when there is none."""
     from sergio_kit.reports.findings import CheckSkipped
 
     def make(*scopes: str, tenant: str = "primary") -> str:
@@ -318,9 +363,9 @@ def webhook_receiver(sergio_check_context: Any) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def sergio_schema(sergio_target: Target) -> Any:
-    """The contract loaded with Schemathesis and aimed at the target (TLS verified)."""
+    """The contract in force loaded with Schemathesis and aimed at the target (TLS verified)."""
     from sergio_kit.checks.contract.wiring import aim, load_contract
 
-    schema = load_contract()
+    schema = load_contract(sergio_target.contract)
     aim(schema, sergio_target)
     return schema

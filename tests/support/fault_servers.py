@@ -1,10 +1,11 @@
-"""Reference servers with one fault each, shared by every test that names the fault.
+"""Reference servers with one fault each (or with variants), shared by every test that names them.
 
 A test asks for a fault's server through the ``fault_server`` fixture and is parametrised by
-``fault_id``; the session plans from its collected tests which faults come when, runs the tests of one
-fault one after the other (:func:`grouped_by_fault`), starts each server ahead of its first test and
-stops it after its last one (or, on an xdist worker that runs only part of the plan, once the worker
-has moved past it).
+``fault_id``; a test of the variants asks through ``variant_server`` and is parametrised by
+``server_key`` (:func:`server_key`: faults and variants in one string). The session plans from its
+collected tests which servers come when, runs the tests of one server one after the other
+(:func:`grouped_by_fault`), starts each server ahead of its first test and stops it after its last
+one (or, on an xdist worker that runs only part of the plan, once the worker has moved past it).
 """
 
 from __future__ import annotations
@@ -21,16 +22,41 @@ from sergio_kit.target.embedded import RunningServer, start_server
 from tests.support.clock import clock_of, start_fresh_windows
 
 FIXTURE = "fault_server"
+VARIANT_FIXTURE = "variant_server"
+#: The fixtures that hand out shared servers, and the parameter naming each test's server.
+_SERVER_PARAMETERS = {FIXTURE: "fault_id", VARIANT_FIXTURE: "server_key"}
 AHEAD = 2  # servers started while the current one is in use
 
 
-def fault_of(item: pytest.Item) -> str | None:
-    """The fault id whose server ``item`` uses, or ``None`` when it uses none."""
+def server_key(faults: Sequence[str] = (), variants: Sequence[str] = ()) -> str:
+    """One string naming a server by its faults and variants: ``"fault,fault|variant,variant"``."""
+    return ",".join(faults) + "|" + ",".join(variants)
+
+
+def server_options(key: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(faults, variants)`` of a :func:`server_key`; a bare fault id is that one fault."""
+    faults, _, variants = key.partition("|")
+    return tuple(filter(None, faults.split(","))), tuple(filter(None, variants.split(",")))
+
+
+def fault_of(item: pytest.Item, fixture: str = FIXTURE) -> str | None:
+    """The key (a fault id, or a :func:`server_key`) of the shared server ``item`` gets from
+    ``fixture``, or ``None`` when it uses none."""
     callspec = getattr(item, "callspec", None)
-    if callspec is None or FIXTURE not in getattr(item, "fixturenames", ()):
+    if callspec is None or fixture not in getattr(item, "fixturenames", ()):
         return None
-    fault_id = callspec.params.get("fault_id")
-    return fault_id if isinstance(fault_id, str) else None
+    key = callspec.params.get(_SERVER_PARAMETERS[fixture])
+    return key if isinstance(key, str) else None
+
+
+def shared_server_of(item: pytest.Item) -> str | None:
+    """The key of the shared server ``item`` uses, from either fixture (the two never share keys:
+    a variant key always holds a ``|``)."""
+    for fixture in _SERVER_PARAMETERS:
+        key = fault_of(item, fixture)
+        if key is not None:
+            return key
+    return None
 
 
 def grouped_by_fault(items: Sequence[pytest.Item]) -> list[pytest.Item]:
@@ -38,12 +64,12 @@ def grouped_by_fault(items: Sequence[pytest.Item]) -> list[pytest.Item]:
     server serves them all; every other test keeps its place."""
     by_fault: dict[str, list[pytest.Item]] = {}
     for item in items:
-        fault_id = fault_of(item)
+        fault_id = shared_server_of(item)
         if fault_id is not None:
             by_fault.setdefault(fault_id, []).append(item)
     ordered: list[pytest.Item] = []
     for item in items:
-        fault_id = fault_of(item)
+        fault_id = shared_server_of(item)
         if fault_id is None:
             ordered.append(item)
         elif fault_id in by_fault:
@@ -71,8 +97,9 @@ class FaultServers:
     def _start(self, fault_id: str) -> Future[RunningServer]:
         if fault_id not in self._servers:
             data_dir = self._tmp.mktemp("fault")  # made here: tmp_path_factory is not thread-safe
+            faults, variants = server_options(fault_id)
             self._servers[fault_id] = self._pool.submit(
-                start_server, data_dir, faults=(fault_id,), template=self._template
+                start_server, data_dir, faults=faults, variants=variants, template=self._template
             )
         return self._servers[fault_id]
 

@@ -166,6 +166,7 @@ def record_tour(
             clock=target.clock,
             bulk_limit=target.tier_limits["bulk"],
             receiver=receiver,
+            samples=target.samples,
         )
         netlocs = {}
         if stable_server:

@@ -4,7 +4,8 @@ Each flow is a fixed sequence of requests with deterministic bodies (no random d
 twice differs only in ids, timestamps and tokens. Every step states the statuses it expects; any
 other answer stops the tour with a :class:`TourError`. Whatever a flow creates (jobs, webhooks, API
 keys) is deleted before the flow ends, by its own last steps or, if a step failed, by
-:meth:`Tour.cleanup`.
+:meth:`Tour.cleanup`. A flow needs every operation of :data:`FLOW_OPERATIONS`: :func:`flows_for` leaves
+out those the contract in force lacks.
 """
 
 from __future__ import annotations
@@ -13,19 +14,21 @@ import contextlib
 import math
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import httpx
 
+from sergio_kit.contract.document import Contract
 from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS, retry_after_or_none
-from sergio_kit.contract.samples import WEBHOOK_SINK, example_job
+from sergio_kit.contract.samples import DEFAULT_SAMPLES, Samples, local_today, today_from_http_date
 from sergio_kit.errors import SergioKitError
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.session import unreachable
 from sergio_kit.target.target import Account
 from sergio_kit.webhooks.receiver import Delivery, WebhookReceiver
 
-__all__ = ["FLOWS", "Flow", "Tour", "TourError"]
+__all__ = ["FLOWS", "FLOW_OPERATIONS", "Flow", "Tour", "TourError", "flows_for"]
 
 WRONG_PASSWORD = "not-the-password-sergio-kit-tour"
 DELIVERY_TIMEOUT = 20.0  # seconds to wait for the webhook delivery to reach the receiver
@@ -52,6 +55,8 @@ class Tour:
     clock: TestClock | None = None
     bulk_limit: int = 10
     receiver: WebhookReceiver | None = None
+    samples: Samples = DEFAULT_SAMPLES  # the test data of the jobs and webhooks the tour creates
+    served_on: date | None = None  # the target's date, from the Date header of its last answer
     record_delivery: Callable[[Delivery], None] = lambda _delivery: None
     flow: str = ""
     _created: list[str] = field(default_factory=list, init=False)  # paths to DELETE at cleanup
@@ -86,6 +91,7 @@ class Tour:
             raise unreachable(str(self.client.base_url), error) from None
         except httpx.HTTPError as error:
             raise TourError(f"{self.flow} flow, {step}: {method} {path} failed: {error}") from None
+        self.served_on = today_from_http_date(response.headers.get("Date")) or self.served_on
         if response.status_code not in expect:
             raise TourError(self._unexpected(step, method, path, response, expect))
         return response
@@ -107,6 +113,11 @@ class Tour:
     ) -> httpx.Response:
         """:meth:`call` as the primary tenant's admin."""
         return self.call(step, method, path, expect, token=self.token, **kwargs)
+
+    def job(self, **changes: Any) -> dict[str, Any]:
+        """A sample ``JobCreate`` body scheduled a few days after the target's today (as its last
+        answer dated it; this machine's UTC date before any), with ``changes`` on top."""
+        return self.samples.job(self.served_on or local_today(), **changes)
 
     def create(self, step: str, path: str, body: Any, delete_path: str) -> dict[str, Any]:
         """POST ``body`` as the admin (expects 201), and remember to DELETE ``delete_path`` + id."""
@@ -135,7 +146,8 @@ class Tour:
 
 
 def auth_flow(tour: Tour) -> None:
-    """Login, a wrong password, refresh rotation, the rotated token at work, logout, a dead refresh."""
+    """Login, a wrong password, a refresh (rotating the refresh token or not: the published refresh
+    answers {token, expires_at}), the refreshed token at work, logout, a dead refresh."""
     account = tour.account
     login = tour.call(
         "log in", "POST", "/v1/auth/login", {200}, json={"email": account.email, "password": account.password}
@@ -148,27 +160,25 @@ def auth_flow(tour: Tour) -> None:
         json={"email": account.email, "password": WRONG_PASSWORD},
     )
     rotated = tour.call(
-        "refresh (rotation)",
+        "refresh",
         "POST",
         "/v1/auth/refresh",
         {200},
         json={"refresh_token": login["refresh_token"]},
     ).json()
-    if "refresh_token" not in rotated:
-        raise TourError("auth flow, refresh (rotation): the response has no new refresh_token")
     tour.call(
         "use the refreshed token", "GET", "/v1/jobs", {200}, token=rotated["token"], params={"limit": "1"}
     )
-    body = {"refresh_token": rotated["refresh_token"]}
+    body = {"refresh_token": rotated.get("refresh_token") or login["refresh_token"]}  # rotated, or kept
     tour.call("log out", "POST", "/v1/auth/logout", {204}, token=rotated["token"], json=body)
     tour.call("refresh after logout", "POST", "/v1/auth/refresh", {401}, json=body)
 
 
 def jobs_flow(tour: Tour) -> None:
     """Create two jobs, page through the list with a cursor, get, patch, 422, 404s, delete."""
-    first = tour.create("create a job", "/v1/jobs", example_job(notes="sergio-kit tour: first"), "/v1/jobs")
+    first = tour.create("create a job", "/v1/jobs", tour.job(notes="sergio-kit tour: first"), "/v1/jobs")
     second = tour.create(
-        "create a 2nd job", "/v1/jobs", example_job(notes="sergio-kit tour: second"), "/v1/jobs"
+        "create a 2nd job", "/v1/jobs", tour.job(notes="sergio-kit tour: second"), "/v1/jobs"
     )
     page = tour.bearer("list jobs", "GET", "/v1/jobs", {200}, params={"limit": "1"}).json()
     if not page.get("next_cursor"):
@@ -189,7 +199,7 @@ def jobs_flow(tour: Tour) -> None:
 
 def bulk_flow(tour: Tour) -> None:
     """One bulk create: two valid jobs and one invalid item reported by index; then delete both."""
-    jobs = [example_job(notes="sergio-kit tour: bulk 1"), example_job(notes="sergio-kit tour: bulk 2")]
+    jobs = [tour.job(notes="sergio-kit tour: bulk 1"), tour.job(notes="sergio-kit tour: bulk 2")]
     body = {"jobs": [*jobs, {"customer_id": "cust_def456"}]}
     result = tour.bearer("bulk create", "POST", "/v1/jobs/bulk", {200}, json=body).json()
     for job in result["created"]:
@@ -200,14 +210,14 @@ def bulk_flow(tour: Tour) -> None:
 
 def webhooks_flow(tour: Tour) -> None:
     """Register the kit's receiver, list, create a job, record its signed delivery, delete both."""
-    url = tour.receiver.url if tour.receiver is not None else WEBHOOK_SINK
+    url = tour.receiver.url if tour.receiver is not None else tour.samples.webhook_sink
     body = {"url": url, "events": ["job.created"]}
     webhook = tour.create("register a webhook", "/v1/webhooks", body, "/v1/webhooks")
     tour.bearer("list webhooks", "GET", "/v1/webhooks", {200})
     if tour.receiver is not None:
         tour.receiver.clear()
     job = tour.create(
-        "create a job (event)", "/v1/jobs", example_job(notes="sergio-kit tour: webhook"), "/v1/jobs"
+        "create a job (event)", "/v1/jobs", tour.job(notes="sergio-kit tour: webhook"), "/v1/jobs"
     )
     if tour.receiver is not None:
         try:
@@ -245,7 +255,7 @@ def zapier_flow(tour: Tour) -> None:
         "/v1/api-keys",
     )
     tour.call("connection test", "GET", "/zapier/v1/me", {200}, api_key=full["key"])
-    body = example_job(notes="sergio-kit tour: zapier")
+    body = tour.job(notes="sergio-kit tour: zapier")
     job = tour.call(
         "create-job action", "POST", "/zapier/v1/actions/create-job", {201}, api_key=full["key"], json=body
     )
@@ -275,7 +285,7 @@ def ratelimit_flow(tour: Tour) -> None:
         tour.clock.advance(FRESH_WINDOW_SECONDS)
     throttled, created = None, []
     for number in range(1, tour.bulk_limit + 2):
-        body = {"jobs": [example_job(notes=f"sergio-kit tour: quota {number}")]}
+        body = {"jobs": [tour.job(notes=f"sergio-kit tour: quota {number}")]}
         response = tour.bearer(f"bulk request {number}", "POST", "/v1/jobs/bulk", {200, 429}, json=body)
         if response.status_code == 429:
             throttled = response
@@ -326,3 +336,45 @@ FLOWS: tuple[tuple[str, Flow], ...] = (
     ("health", health_flow),
     ("errors", errors_flow),
 )
+
+_JOB_ITEM = ("GET /v1/jobs/{job_id}", "PATCH /v1/jobs/{job_id}", "DELETE /v1/jobs/{job_id}")
+_KEY_ITEM = ("POST /v1/api-keys/{key_id}/rotate", "DELETE /v1/api-keys/{key_id}")
+
+#: Every operation each flow sends (``METHOD /path``); a flow runs only when the contract declares all.
+FLOW_OPERATIONS: dict[str, tuple[str, ...]] = {
+    "auth": ("POST /v1/auth/login", "POST /v1/auth/refresh", "GET /v1/jobs", "POST /v1/auth/logout"),
+    "jobs": ("POST /v1/jobs", "GET /v1/jobs", *_JOB_ITEM),
+    "bulk": ("POST /v1/jobs/bulk", "DELETE /v1/jobs/{job_id}"),
+    "webhooks": (
+        "POST /v1/webhooks",
+        "GET /v1/webhooks",
+        "POST /v1/jobs",
+        "DELETE /v1/jobs/{job_id}",
+        "DELETE /v1/webhooks/{webhook_id}",
+    ),
+    "api-keys": ("POST /v1/api-keys", "GET /v1/api-keys", *_KEY_ITEM),
+    "zapier": (
+        "POST /v1/api-keys",
+        "DELETE /v1/api-keys/{key_id}",
+        "GET /zapier/v1/me",
+        "POST /zapier/v1/actions/create-job",
+        "GET /zapier/v1/triggers/new-job",
+        "DELETE /v1/jobs/{job_id}",
+    ),
+    "ratelimit": ("POST /v1/jobs/bulk", "DELETE /v1/jobs/{job_id}"),
+    "health": ("GET /v1/health",),
+    "errors": ("GET /v1/jobs", "POST /v1/jobs"),
+}
+
+
+def flows_for(contract: Contract) -> tuple[list[tuple[str, Flow]], dict[str, list[str]]]:
+    """The flows ``contract`` allows, in recording order, and each left-out flow's missing operations."""
+    kept: list[tuple[str, Flow]] = []
+    left_out: dict[str, list[str]] = {}
+    for name, flow in FLOWS:
+        missing = [label for label in FLOW_OPERATIONS[name] if not contract.offers(label)]
+        if missing:
+            left_out[name] = missing
+        else:
+            kept.append((name, flow))
+    return kept, left_out

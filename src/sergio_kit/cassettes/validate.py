@@ -1,5 +1,7 @@
-"""Check a recorded exchange against the current contract: the status is documented for the operation,
-the body matches its schema, and the response headers the contract requires are there (and valid).
+"""Check a recorded exchange against the contract in force (the packaged one unless given): the status
+is documented for the operation, the body matches its schema, and the response headers the contract
+requires are there (and valid). A contract that declares less than the cassettes hold (the user's, or
+one the embedded server's variants reduced) may leave those exchanges unjudged (``only_declared``).
 
 Redacted secrets (``<redacted:KIND:N>``) are turned back into schema-valid dummies of their kind first,
 so a redacted token still satisfies ``pattern``s written for real tokens. A webhook delivery (a request
@@ -18,7 +20,7 @@ from urllib.parse import urlsplit
 import jsonschema_rs
 
 from sergio_kit.cassettes.redact import PLACEHOLDER
-from sergio_kit.contract.document import HTTP_METHODS, load_document
+from sergio_kit.contract.document import HTTP_METHODS, Contract, packaged_contract
 
 #: A schema-valid stand-in for each kind of redacted secret (never a real one).
 DUMMIES = {
@@ -67,8 +69,10 @@ class Exchange:
 class ContractValidator:
     """The contract's operations as path matchers, with compiled response, header and webhook schemas."""
 
-    def __init__(self, document: dict[str, Any] | None = None) -> None:
-        self._document = document or load_document()
+    def __init__(self, contract: Contract | None = None, *, only_declared: bool = False) -> None:
+        self._document = dict((contract or packaged_contract()).document)
+        self._only_declared = only_declared  # an operation the contract lacks is not judged
+        self.undeclared: set[str] = set()  # ``METHOD /path`` of the exchanges left unjudged so
         self._components = self._document.get("components", {})
         self._routes = [(_template(path), path, item) for path, item in self._document["paths"].items()]
         self._compiled: dict[str, Any] = {}
@@ -80,9 +84,15 @@ class ContractValidator:
         if route is None:
             if exchange.header("X-Sergio-Event", request=True) is not None:
                 return self._delivery_problems(exchange)
+            if self._only_declared:
+                self.undeclared.add(f"{exchange.method} {path}")
+                return []
             return [f"{exchange.method} {path} is not a path of the contract"]
         operation = route.get(exchange.method.lower())
         if operation is None:
+            if self._only_declared and exchange.status != 405:
+                self.undeclared.add(f"{exchange.method} {path}")
+                return []
             return self._method_problems(exchange, route)
         return self._response_problems(exchange, operation)
 

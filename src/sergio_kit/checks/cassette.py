@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.registry import check
+from sergio_kit.contract.document import packaged_contract
 from sergio_kit.reports.findings import CheckSkipped
 
 SHOWN = 5  # problems spelled out in the finding; the rest are counted
@@ -28,12 +29,12 @@ def cassette_folder(ctx: CheckContext) -> Path:
 
 
 def known_secrets(ctx: CheckContext) -> list[str]:
-    """The secrets the kit knows for this target: both tenants' passwords, the API key, the signing secret."""
+    """The secrets the kit knows for this target: both tenants' passwords, the supplied API keys, the
+    signing secret."""
     found = [ctx.target.account.password]
     if ctx.target.other_account is not None:
         found.append(ctx.target.other_account.password)
-    if ctx.target.api_key:
-        found.append(ctx.target.api_key)
+    found += [key for key in (ctx.target.api_key, ctx.target.read_only_api_key) if key]
     if ctx.target.jwt_secret:
         found.append(ctx.target.jwt_secret.decode())
     return found
@@ -42,11 +43,14 @@ def known_secrets(ctx: CheckContext) -> list[str]:
 @check("cassette.replay", basis="contract")
 def replay(ctx: CheckContext) -> None:
     """Every recorded exchange replays offline (network blocked) and satisfies the current contract:
-    documented status, body schema, required headers."""
+    documented status, body schema, required headers (the contract in force: ``--contract``)."""
     from sergio_kit.cassettes.replay import replay_folder  # vcrpy: imported only when it is needed
+    from sergio_kit.cassettes.validate import ContractValidator
 
     folder = cassette_folder(ctx)
-    results = replay_folder(folder)
+    # cassettes may hold operations a user's (or a variant-reduced) contract lacks: those are not judged
+    only_declared = ctx.contract is not packaged_contract()
+    results = replay_folder(folder, ContractValidator(ctx.contract, only_declared=only_declared))
     problems = [problem for result in results for problem in result.problems]
     if problems:
         interactions = sum(result.interactions for result in results)

@@ -17,9 +17,8 @@ from typing import Any, NoReturn
 
 import httpx
 
-from sergio_kit.contract.document import Operation, operations
-from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS, parse_rate_limit
-from sergio_kit.contract.samples import WEBHOOK_SINK, example_job, sample_body
+from sergio_kit.contract.document import Contract, Operation, packaged_contract
+from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS, read_rate_limit
 from sergio_kit.errors import SergioKitError
 from sergio_kit.reports.findings import CheckFailed, CheckSkipped, Finding, finding_from_response
 from sergio_kit.target.clock import TestClock
@@ -31,6 +30,21 @@ from sergio_kit.webhooks.receiver import WebhookReceiver
 
 PRIMARY = "primary"
 OTHER = "other"
+LOOPBACK = "127.0.0.1"
+NO_RECEIVER = (
+    "needs a webhook receiver the target can reach: set SERGIO_RECEIVER_URL (the https URL the target "
+    "should deliver to, e.g. a tunnel to SERGIO_RECEIVER_BIND on this machine), or SERGIO_RECEIVER_CERT "
+    "when the target can reach this machine's loopback and trusts that certificate"
+)
+#: What a setup step (a job, webhook or key to test with, its removal) accepts: any 2xx, since the
+#: documentation publishes no status for them; the checks of those operations judge the status.
+SUCCESS = range(200, 300)
+KEY_MANAGEMENT = "POST /v1/api-keys"
+#: The keys a user supplies when the target has no key management: scopes -> (Target field, variable).
+SUPPLIED_KEYS = {
+    ("jobs:read", "jobs:write"): ("api_key", "SERGIO_API_KEY"),
+    ("jobs:read",): ("read_only_api_key", "SERGIO_READ_ONLY_API_KEY"),
+}
 
 
 class CheckContext:
@@ -41,7 +55,8 @@ class CheckContext:
         self.throttle = throttle or Throttle(target.clock)
         self.max_examples = max_examples
         self.client = httpx.Client(base_url=target.base_url, verify=target.ssl_context(), timeout=30.0)
-        self.operations: list[Operation] = operations()
+        self.contract: Contract = target.contract  # the contract in force: what the checks may send
+        self.operations: list[Operation] = list(self.contract.operations)
         self._sessions: dict[str, TokenSession] = {}
         self._resources: dict[tuple[str, str], str] = {}
         self._keys: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
@@ -65,6 +80,7 @@ class CheckContext:
     def session(self, tenant: str = PRIMARY) -> TokenSession:
         """The long-lived session of ``tenant`` (one login, then refreshes)."""
         if tenant not in self._sessions:
+            self.require("POST /v1/auth/login", "to log in")
             self._sessions[tenant] = TokenSession(self.target, self.account(tenant), self.throttle)
         return self._sessions[tenant]
 
@@ -74,6 +90,7 @@ class CheckContext:
 
     def login(self, tenant: str = PRIMARY) -> dict[str, Any]:
         """A fresh login of ``tenant`` (spends the auth tier): the token response."""
+        self.require("POST /v1/auth/login", "to log in")
         account = self.account(tenant)
         response = self.send(
             "POST", "/v1/auth/login", json={"email": account.email, "password": account.password}
@@ -110,25 +127,45 @@ class CheckContext:
             )
         except httpx.ConnectError as error:
             raise unreachable(self.target.base_url, error) from None
-        self._remember_quota(response)
+        self.target.note_date(response.headers.get("Date"))
+        self._remember_quota(method, path, response)
         return response
 
-    def _remember_quota(self, response: httpx.Response) -> None:
-        item = parse_rate_limit(response.headers.get("RateLimit"))
-        if item is None:
+    def _remember_quota(self, method: str, path: str, response: httpx.Response) -> None:
+        """Note what the response's rate-limit fields (any published form) say remains of its tier:
+        the tier they name, else the tier of the contract operation at ``method`` ``path``."""
+        reading = read_rate_limit(response.headers, self.target.now())
+        if reading is None or reading.remaining is None or reading.reset is None:
             return
-        remaining, reset = item.integer("r"), item.integer("t")
-        if remaining is not None and reset is not None:
-            self._quota[item.name] = (remaining, time.monotonic() + reset)
+        tier = reading.policy or self._tier_at(method, path)
+        if tier is not None:
+            self._quota[tier] = (reading.remaining, time.monotonic() + reading.reset)
+
+    def _tier_at(self, method: str, path: str) -> str | None:
+        """The rate-limit tier of the contract operation that serves ``method`` ``path``."""
+        segments = path.split("?", 1)[0].split("/")
+        for operation in self.operations:
+            template = operation.path.split("/")
+            if operation.method != method or len(template) != len(segments):
+                continue
+            pairs = zip(template, segments, strict=True)
+            if all(part == sent or part.startswith("{") for part, sent in pairs):
+                return operation.tier
+        return None
 
     def wait_for_quota(self, tier: str, needed: int, reason: str) -> None:
         """Make sure ``needed`` requests of ``tier`` will be admitted: wait only if the target's last
-        ``RateLimit`` header says too few remain (a whole window when it sent none)."""
+        rate-limit fields say too few remain. Without them, wait out a whole window since the kit's
+        own last auth call (auth tier, live target) or a whole window (any other case)."""
         remaining, reset_at = self._quota.get(tier, (-1, 0.0))
         if remaining >= needed:
             return
         wait = max(int(reset_at - time.monotonic()) + 1, 1) if remaining >= 0 else FRESH_WINDOW_SECONDS
-        self.throttle.wait(min(wait, FRESH_WINDOW_SECONDS), reason)
+        last_login = self.target.last_auth_call
+        if remaining < 0 and tier == "auth" and self.target.clock is None and last_login:
+            wait = int(FRESH_WINDOW_SECONDS - (time.monotonic() - last_login)) + 1
+        if wait > 0:
+            self.throttle.wait(min(wait, FRESH_WINDOW_SECONDS), reason)
         self._quota.pop(tier, None)
 
     def offers(self, label: str) -> bool:
@@ -154,24 +191,42 @@ class CheckContext:
         for name in ("job_id", "webhook_id", "key_id"):
             if "{" + name + "}" in path:
                 path = path.replace("{" + name + "}", self.resource(name, tenant))
-        return operation.method, path, sample_body(operation.operation_id)
+        return operation.method, path, self.sample_body(operation)
+
+    def sample_body(self, operation: Operation) -> Any:
+        """A valid request body for ``operation`` (``None`` when it takes none): the kit's sample for
+        the packaged operation of the same method and path, whatever the contract in force calls it."""
+        samples, today = self.target.samples, self.target.today()
+        body = samples.body(operation.operation_id, today)
+        if body is None and operation.request_schema is not None:
+            packaged = packaged_contract().operation(operation.label)
+            body = samples.body(packaged.operation_id, today) if packaged is not None else None
+        return body
+
+    def job(self, **changes: Any) -> dict[str, Any]:
+        """A valid ``JobCreate`` body of the user's sample data, scheduled a few days after the
+        target's today, with ``changes`` applied on top."""
+        return self.target.samples.job(self.target.today(), **changes)
 
     def resource(self, name: str, tenant: str = PRIMARY) -> str:
         """The id of a job, webhook or API key of ``tenant`` made for this run (removed at close)."""
         if (tenant, name) not in self._resources:
+            collection = {"job_id": "/v1/jobs", "webhook_id": "/v1/webhooks"}.get(name, "/v1/api-keys")
+            self.require(f"POST {collection}", f"to create a {name.removesuffix('_id')} to test with")
             token = self.token(tenant)
             if name == "job_id":
-                response = self.send("POST", "/v1/jobs", token=token, json=example_job(notes="sergio-kit"))
+                response = self.send("POST", "/v1/jobs", token=token, json=self.job(notes="sergio-kit"))
                 cleanup = ("DELETE", "/v1/jobs/{}")
             elif name == "webhook_id":
-                body = {"url": WEBHOOK_SINK, "events": ["job.created"]}
+                body = self.target.samples.webhook(["job.created"])
                 response = self.send("POST", "/v1/webhooks", token=token, json=body)
                 cleanup = ("DELETE", "/v1/webhooks/{}")
             else:
                 body = {"name": "sergio-kit resource", "scopes": ["jobs:read"]}
                 response = self.send("POST", "/v1/api-keys", token=token, json=body)
                 cleanup = ("DELETE", "/v1/api-keys/{}")
-            self.expect(response, {201}, f"could not create a {name.removesuffix('_id')} to test with", "201")
+            what = f"could not create a {name.removesuffix('_id')} to test with"
+            self.expect(response, SUCCESS, what, "2xx")
             resource_id = str(response.json()["id"])
             self._resources[(tenant, name)] = resource_id
             self._cleanup.append((tenant, cleanup[0], cleanup[1].format(resource_id)))
@@ -200,26 +255,51 @@ class CheckContext:
         return self.target.jwt_secret
 
     def api_key(self, scopes: Collection[str], tenant: str = PRIMARY) -> tuple[str, str]:
-        """``(key id, key)`` with exactly ``scopes`` for ``tenant``, created through key management
-        and revoked at close; skips when the target's key endpoints are not available to us."""
+        """``(key id, key)`` with exactly ``scopes`` for ``tenant``: created through key management
+        and revoked at close, or, when the target has none (not in the contract, or refused), the key
+        the user supplied with those scopes (:data:`SUPPLIED_KEYS`; its id is unknown: ``""``).
+        Skips, naming what is missing, when neither is available."""
         wanted = tuple(sorted(scopes))
         if (tenant, wanted) not in self._keys:
-            created = self.create_api_key(wanted, "sergio-kit " + "+".join(wanted), tenant).json()
-            self._keys[(tenant, wanted)] = (str(created["id"]), str(created["key"]))
-            self._cleanup.append((tenant, "DELETE", f"/v1/api-keys/{created['id']}"))
+            try:
+                created = self.create_api_key(wanted, "sergio-kit " + "+".join(wanted), tenant).json()
+            except CheckSkipped as no_management:
+                self._keys[(tenant, wanted)] = ("", self.supplied_api_key(wanted, tenant, str(no_management)))
+            else:
+                self._keys[(tenant, wanted)] = (str(created["id"]), str(created["key"]))
+                self._cleanup.append((tenant, "DELETE", f"/v1/api-keys/{created['id']}"))
         return self._keys[(tenant, wanted)]
 
+    def supplied_api_key(self, scopes: Collection[str], tenant: str = PRIMARY, why: str = "") -> str:
+        """The key the user supplied with exactly ``scopes`` (``SERGIO_API_KEY``: jobs:read and
+        jobs:write; ``SERGIO_READ_ONLY_API_KEY``: jobs:read; the primary company's only); skips,
+        naming the setting, when there is none (``why``: why the kit could not make one)."""
+        wanted = tuple(sorted(scopes))
+        reason = f"needs an API key with exactly {' + '.join(wanted)}" + (f": {why}" if why else "")
+        if tenant != PRIMARY:
+            raise CheckSkipped(f"{reason}; supplied keys are the first company's only")
+        if wanted not in SUPPLIED_KEYS:
+            supplied = "; ".join(f"{variable}: {' + '.join(k)}" for k, (_, variable) in SUPPLIED_KEYS.items())
+            raise CheckSkipped(f"{reason}; no supplied key has those scopes ({supplied})")
+        field, variable = SUPPLIED_KEYS[wanted]
+        key: str | None = getattr(self.target, field)
+        if key is None:
+            raise CheckSkipped(f"{reason}; set {variable} to such a key")
+        return key
+
     def create_api_key(self, scopes: Collection[str], name: str, tenant: str = PRIMARY) -> httpx.Response:
-        """``POST /v1/api-keys`` as ``tenant``: the 201 response (the caller revokes the key); skips
-        when the target's key endpoints are not available to us."""
+        """``POST /v1/api-keys`` as ``tenant``: the 2xx response (the caller revokes the key); skips
+        when the contract does not declare key management or the target refuses it to us."""
+        self.require(KEY_MANAGEMENT, "the kit makes its test keys there")
+        self.require("POST /v1/api-keys", "to create an API key to test with")
         body = {"name": name, "scopes": list(scopes)}
         response = self.send("POST", "/v1/api-keys", token=self.token(tenant), json=body)
         if response.status_code in (403, 404, 405):
             raise CheckSkipped(
-                f"needs API-key management (POST /v1/api-keys answered {response.status_code}): "
+                f"needs API-key management ({KEY_MANAGEMENT} answered {response.status_code}): "
                 "log in as a company admin"
             )
-        self.expect(response, {201}, "could not create an API key to test with", "201")
+        self.expect(response, SUCCESS, "could not create an API key to test with", "2xx with the key")
         return response
 
     def remove_later(self, tenant: str, path: str) -> None:
@@ -227,13 +307,24 @@ class CheckContext:
         self._cleanup.append((tenant, "DELETE", path))
 
     def receiver(self) -> WebhookReceiver:
-        """A started HTTPS webhook receiver the target trusts; skips when the kit cannot issue one."""
-        if self.target.receiver_cert is None:
-            raise CheckSkipped(
-                "needs a webhook receiver the target can reach and trust (embedded server only)"
-            )
-        cert = self.target.receiver_cert(self._scratch / f"receiver-{len(list(self._scratch.iterdir()))}.pem")
-        return WebhookReceiver(cert).start()
+        """A started webhook receiver the target can reach: at the receiver URL the user set (plain
+        HTTP behind their TLS proxy, or HTTPS with the receiver certificate), else on loopback with a
+        certificate the target trusts; skips when there is neither (a live target, nothing set)."""
+        target = self.target
+        if target.receiver_cert is None and target.receiver_url is None:
+            raise CheckSkipped(NO_RECEIVER)
+        cert = None
+        if target.receiver_cert is not None:
+            cert = target.receiver_cert(self._scratch / f"receiver-{len(list(self._scratch.iterdir()))}.pem")
+        host, port = target.receiver_bind or (LOOPBACK, 0)
+        receiver = WebhookReceiver(cert, host=host, port=port, public_url=target.receiver_url)
+        try:
+            return receiver.start()
+        except OSError as error:
+            raise SergioKitError(
+                f"the webhook receiver cannot listen on {host}:{port}: {error.strerror or error}; "
+                "set SERGIO_RECEIVER_BIND (--receiver-bind) to a free HOST:PORT"
+            ) from None
 
     # -- verdicts --------------------------------------------------------------------------------
     def fail(

@@ -2,6 +2,12 @@
 
 Every family these checks revoke comes from its own fresh login (``ctx.login()``), never from the
 context's long-lived session, so ``ctx.token()`` keeps working for the other checks.
+
+The published refresh answers ``{token, expires_at}``; rotation (a new ``refresh_token`` each time,
+RFC 9700) is recommended, not published. On a target that does not rotate, ``refresh.rotation`` warns,
+the checks that need rotation (``refresh.reuse``, ``refresh.race``) skip saying so, and the others
+(``refresh.logout``, ``refresh.property``) keep presenting the same refresh token. Without a logout
+operation in the contract, ``refresh.logout`` skips and ``refresh.property`` leaves logout out.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from sergio_kit.reports.redaction import mask_text
 
 REFRESH = "/v1/auth/refresh"
 LOGOUT = "/v1/auth/logout"
+LOGOUT_OPERATION = f"POST {LOGOUT}"
+ROTATION_MEMO = "refresh.rotation_gap"  # ctx.memo: why the target does not rotate ("" when it does)
 PROBE = "/v1/jobs"  # a bearer operation that shows whether an access token is accepted
 RACERS = 10
 
@@ -45,10 +53,52 @@ def send_logout(ctx: CheckContext, access_token: str, refresh_token: str) -> htt
     return ctx.send("POST", LOGOUT, token=access_token, json={"refresh_token": refresh_token})
 
 
+def tidy_up(ctx: CheckContext, access_token: Any, refresh_token: Any) -> None:
+    """Best effort: log a family this check made out, when the target offers logout."""
+    if ctx.offers(LOGOUT_OPERATION) and isinstance(access_token, str) and isinstance(refresh_token, str):
+        send_logout(ctx, access_token, refresh_token)
+
+
+def rotation_gap(body: dict[str, Any], old_refresh: str) -> str:
+    """Why a successful refresh's ``body`` shows no rotation of ``old_refresh``; empty when it rotated."""
+    new_refresh = body.get("refresh_token")
+    if not isinstance(new_refresh, str) or not new_refresh:
+        answered = "{" + ", ".join(body) + "}"
+        return f"the target does not rotate refresh tokens: refresh answered {answered}"
+    if new_refresh == old_refresh:
+        return "the target does not rotate refresh tokens: refresh answered the same refresh_token"
+    return ""
+
+
+def noted_rotation(ctx: CheckContext, body: dict[str, Any], old_refresh: str) -> str:
+    """:func:`rotation_gap`, remembered for the run's other refresh checks."""
+    gap = rotation_gap(body, old_refresh)
+    ctx.memo[ROTATION_MEMO] = gap
+    return gap
+
+
+def rotation_of(ctx: CheckContext) -> str:
+    """Why the target does not rotate refresh tokens, empty when it does: what an earlier check of the
+    run saw, else one login and one refresh of its own."""
+    if ROTATION_MEMO not in ctx.memo:
+        first = ctx.login()
+        response = send_refresh(ctx, first["refresh_token"])
+        body = refreshed(ctx, response, "refresh")
+        noted_rotation(ctx, body, first["refresh_token"])
+        tidy_up(ctx, body["token"], body.get("refresh_token") or first["refresh_token"])
+    return str(ctx.memo[ROTATION_MEMO])
+
+
+def require_rotation(ctx: CheckContext) -> None:
+    """Skip, saying why, unless the target rotates refresh tokens."""
+    gap = rotation_of(ctx)
+    if gap:
+        raise CheckSkipped(gap)
+
+
 def refreshed(ctx: CheckContext, response: httpx.Response, what: str) -> dict[str, Any]:
     """The token response of a successful refresh, checked as published: 200, a JSON object, a JWT."""
-    expected = "200 with a new token and a rotated refresh_token"
-    ctx.expect(response, {200}, what, expected, basis="documented")
+    ctx.expect(response, {200}, what, "200 with a new token and its expires_at", basis="documented")
     body: Any = response.json()
     if not isinstance(body, dict):
         ctx.fail(
@@ -64,29 +114,10 @@ def expect_rotated(
     ctx: CheckContext, response: httpx.Response, body: dict[str, Any], old_refresh: str, what: str
 ) -> None:
     """The refresh's ``body`` carries a new refresh token (rotation, recommended by RFC 9700)."""
-    new_refresh = body.get("refresh_token")
-    if not isinstance(new_refresh, str) or not new_refresh:
-        ctx.fail(
-            f"{what}: no rotated refresh_token",
-            response,
-            "a new refresh_token (rotation)",
-            basis="recommended",
-        )
-    if new_refresh == old_refresh:
-        ctx.fail(
-            f"{what}: the refresh_token did not change",
-            response,
-            "a new refresh_token (rotation)",
-            basis="recommended",
-        )
-
-
-def rotated_pair(ctx: CheckContext, response: httpx.Response, old_refresh: str, what: str) -> dict[str, Any]:
-    """The token response of a successful refresh, checked: :func:`refreshed` (the published refresh),
-    then :func:`expect_rotated` (a new refresh token)."""
-    body = refreshed(ctx, response, what)
-    expect_rotated(ctx, response, body, old_refresh, what)
-    return body
+    gap = noted_rotation(ctx, body, old_refresh)
+    if gap:
+        expected = "a new refresh_token (rotation, RFC 9700)"
+        ctx.fail(f"{what}: {gap}", response, expected, basis="recommended")
 
 
 def expect_refused(ctx: CheckContext, refresh_token: str, what: str) -> None:
@@ -96,26 +127,31 @@ def expect_refused(ctx: CheckContext, refresh_token: str, what: str) -> None:
 
 @check("refresh.rotation", basis="recommended")
 def rotation(ctx: CheckContext) -> None:
-    """Refresh returns a new access token and a new refresh token, and the new token works."""
+    """Refresh returns a new access token that works (published), and a new refresh token (RFC 9700)."""
     first = ctx.login()
     response = send_refresh(ctx, first["refresh_token"])
     second = refreshed(ctx, response, "refresh")
-    probe = ctx.send("GET", PROBE, token=second["token"])  # published: before the recommended rotation
-    what = f"the access token issued by refresh was refused on GET {PROBE}"
-    ctx.expect(probe, {200}, what, "200", basis="documented")
-    expect_rotated(ctx, response, second, first["refresh_token"], "refresh")
-    if second["token"] == first["token"]:
-        ctx.fail("refresh returned the same access token as the login", expected="a new access token")
-    send_logout(ctx, second["token"], second["refresh_token"])  # tidy up the family (best effort)
+    try:
+        probe = ctx.send("GET", PROBE, token=second["token"])  # published: judged before the rotation
+        what = f"the access token issued by refresh was refused on GET {PROBE}"
+        ctx.expect(probe, {200}, what, "200", basis="documented")
+        if second["token"] == first["token"]:
+            ctx.fail("refresh returned the same access token as the login", expected="a new access token")
+        expect_rotated(ctx, response, second, first["refresh_token"], "refresh")
+    finally:
+        tidy_up(ctx, second["token"], second.get("refresh_token") or first["refresh_token"])
 
 
 @check("refresh.reuse", basis="recommended")
 def reuse(ctx: CheckContext) -> None:
-    """A spent refresh token is 401, and presenting it kills the newest token of its family too."""
+    """A spent refresh token is 401, and presenting it kills the newest token of its family too
+    (skipped when the target does not rotate refresh tokens: none is ever spent)."""
     first = ctx.login()
-    second = rotated_pair(
-        ctx, send_refresh(ctx, first["refresh_token"]), first["refresh_token"], "first refresh"
-    )
+    second = refreshed(ctx, send_refresh(ctx, first["refresh_token"]), "first refresh")
+    gap = noted_rotation(ctx, second, first["refresh_token"])
+    if gap:
+        tidy_up(ctx, second["token"], first["refresh_token"])
+        raise CheckSkipped(gap)
     expect_refused(ctx, first["refresh_token"], "the spent refresh token was accepted a second time")
     expect_refused(
         ctx,
@@ -126,15 +162,18 @@ def reuse(ctx: CheckContext) -> None:
 
 @check("refresh.logout", basis="recommended")
 def logout_kills_family(ctx: CheckContext) -> None:
-    """After logout (204) the family's refresh tokens are dead, the current one included."""
+    """After logout (204) the family's refresh tokens are dead, the current one included (the same
+    one throughout on a target that does not rotate them)."""
+    ctx.require(LOGOUT_OPERATION, "to log a refresh-token family out")
     first = ctx.login()
-    second = rotated_pair(ctx, send_refresh(ctx, first["refresh_token"]), first["refresh_token"], "refresh")
-    response = send_logout(ctx, second["token"], second["refresh_token"])
+    second = refreshed(ctx, send_refresh(ctx, first["refresh_token"]), "refresh")
+    rotated = not noted_rotation(ctx, second, first["refresh_token"])
+    current = second["refresh_token"] if rotated else first["refresh_token"]
+    response = send_logout(ctx, second["token"], current)
     ctx.expect(response, {204}, "logout was refused", "204")
-    expect_refused(
-        ctx, second["refresh_token"], "the family's current refresh token still works after logout"
-    )
-    expect_refused(ctx, first["refresh_token"], "the family's first refresh token works after logout")
+    expect_refused(ctx, current, "the family's current refresh token still works after logout")
+    if rotated:
+        expect_refused(ctx, first["refresh_token"], "the family's first refresh token works after logout")
 
 
 # -- refresh.race ----------------------------------------------------------------------------------
@@ -156,7 +195,9 @@ async def simultaneous_refreshes(ctx: CheckContext, refresh_token: str, count: i
 
 @check("refresh.race", basis="recommended")
 def race(ctx: CheckContext) -> None:
-    """The same refresh token sent 10 times at once: at most one refresh succeeds (2-3 rounds)."""
+    """The same refresh token sent 10 times at once: at most one refresh succeeds (2-3 rounds; skipped
+    when the target does not rotate refresh tokens, so that every refresh may succeed)."""
+    require_rotation(ctx)
     rounds = 3 if ctx.target.clock is not None else 2
     families = [ctx.login() for _ in range(rounds)]
     provoked = 0
@@ -206,12 +247,15 @@ class Family:
 class RefreshModel(RuleBasedStateMachine):
     """Login, refresh, reuse, logout and API calls against the target, checked against a model.
 
-    Model: a login starts a live family; refreshing a live family's current token rotates it;
-    presenting a stale token, or logging out, kills that family and no other; a dead family's
-    tokens never refresh; a live family's current access token is accepted.
+    Model: a login starts a live family; refreshing a live family's current token rotates it (when
+    the target rotates: ``rotates``; else the token stays current); presenting a stale token, or
+    logging out, kills that family and no other; a dead family's tokens never refresh; a live
+    family's current access token is accepted. Without ``can_logout`` there is no logout step.
     """
 
     ctx: CheckContext
+    rotates: bool = True
+    can_logout: bool = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -257,17 +301,32 @@ class RefreshModel(RuleBasedStateMachine):
             self.check(
                 response, {200}, f"{family.name} is alive in the model but its refresh was refused", "200"
             )
-            body = response.json()
-            if not isinstance(body, dict) or not isinstance(body.get("refresh_token"), str):
+            self.follow_refresh(family, response)
+
+    def follow_refresh(self, family: Family, response: httpx.Response) -> None:
+        """Take the new tokens of a successful refresh of ``family`` into the model."""
+        body = response.json()
+        if not isinstance(body, dict) or not isinstance(body.get("token"), str):
+            self.disagree(f"refresh of {family.name} returned no token", response, "a new access token")
+        new_refresh = body.get("refresh_token")
+        if self.rotates:
+            if not isinstance(new_refresh, str):
                 self.disagree(
                     f"refresh of {family.name} returned no refresh_token", response, "a rotated pair"
                 )
-            if body["refresh_token"] == family.current or body["refresh_token"] in family.stale:
+            if new_refresh == family.current or new_refresh in family.stale:
                 self.disagree(
                     f"refresh of {family.name} did not rotate its refresh token", response, "a new one"
                 )
             family.stale.append(family.current)
-            family.current, family.access = body["refresh_token"], body["token"]
+            family.current = new_refresh
+        elif new_refresh not in (None, family.current):
+            self.disagree(
+                f"refresh of {family.name} rotated its refresh token, which an earlier refresh did not",
+                response,
+                "the same refresh token kept",
+            )
+        family.access = body["token"]
 
     # -- rules -----------------------------------------------------------------------------------
     @initialize()
@@ -298,6 +357,7 @@ class RefreshModel(RuleBasedStateMachine):
         index = data.draw(st.integers(0, len(family.stale) - 1), label="stale token")
         self.refresh_family(family, family.stale[index], "reuse")
 
+    @precondition(lambda self: self.can_logout)
     @rule(data=st.data())
     def logout(self, data: st.DataObject) -> None:
         """Log a family out; every other live family must stay alive."""
@@ -327,7 +387,7 @@ class RefreshModel(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         """Log out the families still alive, one by one, checking that the others survive each logout."""
-        if self.failed:
+        if self.failed or not self.can_logout:
             return
         for family in self.families:
             if family.alive:
@@ -336,8 +396,10 @@ class RefreshModel(RuleBasedStateMachine):
 
 @check("refresh.property", basis="recommended")
 def stateful_property(ctx: CheckContext) -> None:
-    """Any interleaving of login, refresh, reuse, logout and API calls keeps model and server in agreement."""
-    machine = type("RefreshModelRun", (RefreshModel,), {"ctx": ctx})
+    """Any interleaving of login, refresh, reuse, logout and API calls keeps model and server in agreement
+    (without rotation the refresh token stays current; without a logout operation, no logout step)."""
+    model = {"ctx": ctx, "rotates": not rotation_of(ctx), "can_logout": ctx.offers(LOGOUT_OPERATION)}
+    machine = type("RefreshModelRun", (RefreshModel,), model)
     budget = settings(
         max_examples=ctx.max_examples // 5 or 2,
         stateful_step_count=8,

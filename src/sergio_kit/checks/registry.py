@@ -20,7 +20,8 @@ from sergio_kit.reports.findings import BASES
 if TYPE_CHECKING:
     from sergio_kit.checks.context import CheckContext
 
-CheckFunction = Callable[["CheckContext"], None]
+#: A check: raises on a breach or a skip; may return a one-line detail of what it passed on.
+CheckFunction = Callable[["CheckContext"], str | None]
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,9 @@ class CheckSpec:
         """The check's group: the first part of its id."""
         return self.check_id.split(".", 1)[0]
 
-    def run(self, ctx: CheckContext) -> None:
-        """Run the check against ``ctx``'s target."""
-        self.function(ctx)
+    def run(self, ctx: CheckContext) -> str | None:
+        """Run the check against ``ctx``'s target: the detail of its pass, if it gave one."""
+        return self.function(ctx)
 
 
 _REGISTRY: dict[str, CheckSpec] = {}
@@ -90,6 +91,7 @@ def get_check(check_id: str) -> CheckSpec:
 #: The modules that register checks, in catalogue order within each group (pytest runs the groups
 #: in :data:`~sergio_kit.config.GROUPS` order). Adding a check module is one line here.
 CHECK_MODULES = (
+    "sergio_kit.checks.declared",
     "sergio_kit.checks.auth.login",
     "sergio_kit.checks.auth.bearer",
     "sergio_kit.checks.auth.jwt",

@@ -2,44 +2,85 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 import socket
 import ssl
 import tempfile
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import jwt
 import trustme
 
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.registry import check
+from sergio_kit.contract.samples import sample_body
+from sergio_kit.reports.findings import CheckUndecided
+
+LOGIN = "POST /v1/auth/login"
+PROBE_TIMEOUT = 10.0  # seconds to connect and to wait for each plain-HTTP answer
+#: How the resolver's errors read (glibc, macOS, Windows): the probe's host name does not resolve.
+DNS_FAILURES = ("name or service not known", "nodename nor servname", "getaddrinfo", "name resolution")
+PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
+PLACEHOLDER_IDS = {  # ids the probe puts in paths: nothing real is needed where nothing may be served
+    "job_id": "job_sergiokitprobe",
+    "webhook_id": "wh_sergiokitprobe",
+    "key_id": "key_sergiokitprobe",
+}
 
 
 def plain_http_url(ctx: CheckContext) -> str:
-    """Where to probe plain HTTP: the configured URL, else the base URL with ``http://``."""
+    """Where to probe plain HTTP: the configured URL (``SERGIO_HTTP_URL``, which the settings derive from
+    a live target's base URL; the embedded server's plain listener), else the base URL with ``http://``."""
     if ctx.target.http_url:
         return ctx.target.http_url
     parts = urlsplit(ctx.target.base_url)
     return urlunsplit(("http", parts.netloc, parts.path, "", ""))
 
 
+def forged_token() -> str:
+    """A well-formed bearer token no target issued (signed with a throwaway key): what the plain-HTTP
+    probe sends instead of a live one, which plaintext would expose."""
+    claims = {"sub": "sergio-kit-plain-http-probe", "iat": int(time.time()), "exp": int(time.time()) + 3600}
+    return jwt.encode(claims, secrets.token_bytes(32), algorithm="HS256")
+
+
 @check("transport.https_only", basis="documented")
-def https_only(ctx: CheckContext) -> None:
-    """Every operation over plain HTTP: no 2xx, no redirect, and a valid login issues no token."""
-    token = ctx.token()
-    account = ctx.account()
+def https_only(ctx: CheckContext) -> str | None:
+    """Every operation over plain HTTP: no 2xx, no redirect. The probe sends no live credential (a wrong
+    password, a forged token); a refused connection passes (nothing listens on plain HTTP), a DNS
+    failure or a timeout is an error: the probe got no answer to judge."""
+    url = plain_http_url(ctx)
+    headers = {"Authorization": f"Bearer {forged_token()}"}
     redirected: list[tuple[str, httpx.Response]] = []
-    with httpx.Client(base_url=plain_http_url(ctx), timeout=10.0, follow_redirects=False) as plain:
+    closed = 0
+    with httpx.Client(base_url=url, timeout=PROBE_TIMEOUT, follow_redirects=False) as plain:
         for operation in ctx.operations:
-            method, path, body = ctx.request_for(operation)
-            if operation.operation_id == "login":
-                body = {"email": account.email, "password": account.password}
-            headers = {"Authorization": f"Bearer {token}"}
+            path = PATH_PARAMETER.sub(
+                lambda m: PLACEHOLDER_IDS.get(m.group(1), "sergiokitprobe"), operation.path
+            )
             try:
-                response = plain.request(method, path, json=body, headers=headers)
+                body = sample_body(operation.operation_id)  # no real credential, no live token
+                response = plain.request(operation.method, path, json=body, headers=headers)
+            except httpx.ConnectError as error:
+                if _refused(error):
+                    return f"connection refused at {url}: nothing listens on plain HTTP"
+                raise CheckUndecided(
+                    f"the plain-HTTP probe of {url} could not connect: {_reason(error)}"
+                ) from None
+            except httpx.TimeoutException:
+                raise CheckUndecided(
+                    f"the plain-HTTP probe of {url} timed out after {PROBE_TIMEOUT:.0f} s "
+                    f"({operation.label}): no answer to judge, as when a firewall drops the port; set "
+                    "SERGIO_HTTP_URL to where plain HTTP would be served, or check that address"
+                ) from None
             except httpx.TransportError:
-                continue  # refused or reset: nothing was served over plain HTTP
+                closed += 1  # connected, then closed or reset without an answer: nothing was served
+                continue
             if "token" in response.text and operation.operation_id == "login":
                 ctx.fail("a login over plain HTTP returned a token", response, "no token")
             if response.status_code < 300:
@@ -57,6 +98,27 @@ def https_only(ctx: CheckContext) -> None:
             "a 4xx refusal or no answer (a redirect lets clients send credentials in clear first)",
             basis="recommended",
         )
+    if closed:
+        return f"{url} closed {closed} connection(s) without an answer and refused the other requests"
+    return f"{url} refused every operation"
+
+
+def _refused(error: httpx.ConnectError) -> bool:
+    """Whether the connection was refused (the host answered: nothing listens on that port)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return "refused" in str(error).lower()
+
+
+def _reason(error: httpx.ConnectError) -> str:
+    """What went wrong in words: a host name that does not resolve, or the error itself."""
+    text = str(error) or type(error).__name__
+    if any(sign in text.lower() for sign in DNS_FAILURES):
+        return f"its host name does not resolve ({text}); set SERGIO_HTTP_URL to an address that does"
+    return text
 
 
 @check("transport.tls_verified", basis="standard")

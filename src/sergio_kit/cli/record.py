@@ -21,6 +21,8 @@ from sergio_kit.errors import SergioKitError
 
 if TYPE_CHECKING:  # vcrpy and the targets load only when recording, not with every sergio-kit command
     from sergio_kit.cassettes.record import Recorded
+    from sergio_kit.cassettes.tour import Flow
+    from sergio_kit.contract.document import Contract
 
 DEFAULT_OUT = Path("fixtures/cassettes")
 
@@ -28,7 +30,8 @@ DEFAULT_OUT = Path("fixtures/cassettes")
 HELP = "record the scripted tour of every operation into redacted vcrpy cassettes, one per flow"
 DESCRIPTION = (
     "Drive a scripted tour of every contract operation (auth, jobs, bulk, webhooks, "
-    "api-keys, zapier, ratelimit, health, errors) through a TLS-verifying httpx client under vcrpy "
+    "api-keys, zapier, ratelimit, health, errors; a flow whose operations the contract in force, "
+    "--contract, does not declare is left out, and said so) through a TLS-verifying httpx client under vcrpy "
     "and write one cassette per flow, every secret replaced by a <redacted:KIND:N> placeholder. "
     "Without --base-url the embedded reference server is started (its seeded accounts, test clock "
     "and webhook receiver certificate). A live target takes its login from SERGIO_EMAIL and "
@@ -62,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                 "--ca-bundle only applies to a live target: add --base-url URL, or drop --ca-bundle"
             )
         print(f"sergio-kit record: target the embedded reference server → {out}")
-        recorded = _record_embedded(out)
+        recorded = _record_embedded(settings, out)
     else:
         print(f"sergio-kit record: target {settings.base_url} → {out}")
         recorded = _record_live(settings, out)
@@ -71,15 +74,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _record_embedded(out: Path) -> list[Recorded]:
+def _record_embedded(settings: KitConfig, out: Path) -> list[Recorded]:
     from sergio_kit.cassettes.record import record_tour
+    from sergio_kit.target.contract import contract_in_force
     from sergio_kit.target.embedded import embedded_target, start_server
 
+    contract = contract_in_force(settings)  # a bad --contract stops here, before the server starts
     with tempfile.TemporaryDirectory(prefix="sergio-record-") as data:
         server = start_server(Path(data), plain_http=False)
         target = None
         try:
             target = embedded_target(server)
+            target.contract = contract
             passwords = [
                 user["password"] for company in server.credentials()["companies"] for user in company["users"]
             ]
@@ -89,6 +95,7 @@ def _record_embedded(out: Path) -> list[Recorded]:
                 known_secrets=passwords,
                 stable_server=True,
                 unrecorded=[server.clock_url] if server.clock_url else [],
+                flows=contract_flows(contract),
                 progress=print,
             )
         finally:
@@ -111,7 +118,22 @@ def _record_live(settings: KitConfig, out: Path) -> list[Recorded]:
             out,
             known_secrets=passwords,
             unrecorded=[settings.clock_url] if settings.clock_url else [],
+            flows=contract_flows(target.contract),
             progress=print,
         )
     finally:
         target.close()
+
+
+def contract_flows(contract: Contract) -> list[tuple[str, Flow]]:
+    """The tour's flows the contract in force allows; says which are left out, naming what is missing."""
+    from sergio_kit.cassettes.tour import flows_for
+
+    flows, left_out = flows_for(contract)
+    for name, missing in left_out.items():
+        print(f"  left out: the {name} flow (the contract does not declare {', '.join(missing)})")
+    if not flows:
+        raise SergioKitError(
+            f"nothing to record: {contract.source} declares none of the tour's flows; check --contract"
+        )
+    return flows

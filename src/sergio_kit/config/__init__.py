@@ -23,13 +23,20 @@ from sergio_kit.config._model import (
     CHECK_LEVELS,
     CONFIG_FILE,
     DEFAULT_MAX_EXAMPLES,
+    ENV_PREFIX,
     FIELDS,
     GROUPS,
     MARKERS,
+    SAMPLE_FIELDS,
     KitConfig,
 )
 from sergio_kit.config._table import COMMANDS, SECRETS, SETTINGS, Setting, command_labels, command_settings
-from sergio_kit.config._values import tier_limits_environment, tier_limits_from_environment
+from sergio_kit.config._values import (
+    samples_environment,
+    samples_from_environment,
+    tier_limits_environment,
+    tier_limits_from_environment,
+)
 from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS
 
 __all__ = [
@@ -38,9 +45,11 @@ __all__ = [
     "CONFIG_FILE",
     "DEFAULT_MAX_EXAMPLES",
     "DEFAULT_TIER_LIMITS",
+    "ENV_PREFIX",
     "FIELDS",
     "GROUPS",
     "MARKERS",
+    "SAMPLE_FIELDS",
     "SECRETS",
     "SETTINGS",
     "KitConfig",
@@ -48,6 +57,8 @@ __all__ = [
     "command_labels",
     "command_settings",
     "load_config",
+    "samples_environment",
+    "samples_from_environment",
     "tier_limits_environment",
     "tier_limits_from_environment",
 ]

@@ -10,7 +10,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sergio_kit.config._model import CONFIG_FILE, ENV_PREFIX, FIELDS, FILE_ALIASES, FILE_KEYS, PYPROJECT
+from sergio_kit.config._model import (
+    CONFIG_FILE,
+    ENV_PREFIX,
+    FIELDS,
+    FILE_ALIASES,
+    FILE_KEYS,
+    FILE_TABLES,
+    PYPROJECT,
+)
 from sergio_kit.config._values import Given
 from sergio_kit.errors import SergioKitError
 
@@ -66,9 +74,7 @@ def _read_toml(path: Path, cwd: Path) -> dict[str, Any]:
 
 def _file_settings(table: Mapping[str, Any], prefix: str, base_dir: Path) -> dict[str, Given]:
     settings: dict[str, Given] = {}
-    for key, value in table.items():
-        name = key.replace("-", "_")
-        name = FILE_ALIASES.get(name, name)
+    for key, value, name in _entries(table, prefix):
         if name not in FIELDS:
             close = difflib.get_close_matches(name, FILE_KEYS, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
@@ -83,6 +89,33 @@ def _file_settings(table: Mapping[str, Any], prefix: str, base_dir: Path) -> dic
             )
         settings[name] = Given(name, f"{prefix}: {key}", value, base_dir)
     return settings
+
+
+def _entries(table: Mapping[str, Any], prefix: str) -> list[tuple[str, Any, str]]:
+    """``(key as written, value, field name)`` of every setting in ``table``, the keys of a table of
+    :data:`FILE_TABLES` (``[sample]``) spelled ``sample.customer_id`` and named with their prefix."""
+    entries = []
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        field_prefix = FILE_TABLES.get(name)
+        if field_prefix is None:
+            entries.append((key, value, FILE_ALIASES.get(name, name)))
+            continue
+        members = [field.removeprefix(field_prefix) for field in FIELDS if field.startswith(field_prefix)]
+        if not isinstance(value, dict):
+            raise SergioKitError(
+                f"{prefix} has {key!r} = {value!r}: expected a [{key}] table of {', '.join(members)}"
+            )
+        for member, item in value.items():
+            if member.replace("-", "_") not in members:
+                close = difflib.get_close_matches(member.replace("-", "_"), members, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise SergioKitError(
+                    f"{prefix} [{key}] has unknown key {member!r}: {hint}expected one of "
+                    f"{', '.join(members)} (spelled with - or _)"
+                )
+            entries.append((f"{key}.{member}", item, field_prefix + member.replace("-", "_")))
+    return entries
 
 
 def _display(path: Path, cwd: Path) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from sergio_kit.config._file import file_layer
-from sergio_kit.config._model import ENV_PREFIX, FIELDS, KitConfig
+from sergio_kit.config._model import DEFAULT_RECEIVER_BIND, ENV_PREFIX, FIELDS, KitConfig
 from sergio_kit.config._table import command_labels
 from sergio_kit.config._values import PARSERS, Given
 from sergio_kit.errors import SergioKitError
@@ -50,6 +50,9 @@ def load_config(
     if values.get("base_url") and "http_url" not in values:
         values["http_url"] = with_scheme(values["base_url"], "http")
         sources["http_url"] = "derived from the base URL"
+    if values.get("receiver_url") and "receiver_bind" not in values:
+        values["receiver_bind"] = DEFAULT_RECEIVER_BIND
+        sources["receiver_bind"] = "the default with a receiver URL"
     values.setdefault("report_dir", cwd / "reports")
     values.setdefault("cassettes", cwd / "fixtures" / "cassettes")
     return KitConfig(**values, config_file=config_file, sources=types.MappingProxyType(sources))

@@ -6,8 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sergio_kit.config._model import CONFIG_FILE, DEFAULT_MAX_EXAMPLES, ENV_PREFIX, GROUPS, PYPROJECT
+from sergio_kit.config._model import (
+    CONFIG_FILE,
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_RECEIVER_BIND,
+    ENV_PREFIX,
+    GROUPS,
+    PYPROJECT,
+)
 from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS, WINDOW_SECONDS
+from sergio_kit.contract.samples import DEFAULT_SAMPLES
 
 #: Where settings can be given on a command line: the ``sergio-kit`` subcommands and the pytest plugin.
 COMMANDS = ("check", "load", "record", "scan-cassettes", "pytest")
@@ -93,6 +101,14 @@ SETTINGS: tuple[Setting, ...] = (
         "PEM",
         _TARGET,
     ),
+    Setting(
+        "contract",
+        "the target's own OpenAPI contract, a file or an https:// URL: the checks send only what it "
+        "declares and skip, naming it, what it lacks",
+        "the packaged contracts/sergio.openapi.yaml",
+        "PATH|URL",
+        frozenset({"check", "record", "pytest"}),
+    ),
     Setting("email", "admin login email; required with a base URL", "", "EMAIL", _CHECKS),
     Setting(
         "password", "that admin's password; required with a base URL", "", "PASSWORD", _CHECKS, secret=True
@@ -106,7 +122,22 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("other_password", "the second tenant's admin password", "", "PASSWORD", _CHECKS, secret=True),
     Setting(
-        "api_key", "an API key for the API-key checks", "one the kit creates", "KEY", _PYTEST, secret=True
+        "api_key",
+        "an API key with jobs:read and jobs:write, for the API-key checks when the target has no "
+        "key-management endpoints",
+        "one the kit creates",
+        "KEY",
+        _CHECKS,
+        secret=True,
+    ),
+    Setting(
+        "read_only_api_key",
+        "an API key with jobs:read only, of the same company, for the scope checks when the target has "
+        "no key-management endpoints",
+        "one the kit creates",
+        "KEY",
+        _CHECKS,
+        secret=True,
     ),
     Setting(
         "jwt_secret",
@@ -131,6 +162,53 @@ SETTINGS: tuple[Setting, ...] = (
         "the embedded server issues one; else the webhook checks skip",
         "PEM",
         _CHECKS,
+    ),
+    Setting(
+        "receiver_url",
+        "the https URL a remote target should deliver webhooks to, forwarded to the kit's receiver "
+        "(a tunnel, a reverse proxy); without a receiver certificate the receiver serves plain HTTP "
+        "behind your TLS-terminating proxy",
+        "the receiver's own loopback URL",
+        "URL",
+        _CHECKS,
+    ),
+    Setting(
+        "receiver_bind",
+        "HOST:PORT the kit's webhook receiver listens on",
+        f"{DEFAULT_RECEIVER_BIND[0]}:{DEFAULT_RECEIVER_BIND[1]} with a receiver URL, else a free "
+        "loopback port",
+        "HOST:PORT",
+        _CHECKS,
+    ),
+    Setting(
+        "sample_customer_id",
+        "customer id of the jobs the kit creates; a [sample] table in a config file holds the sample "
+        "settings without their sample_ prefix",
+        f"{DEFAULT_SAMPLES.customer_id}, the published example's",
+        "ID",
+        _TARGET,
+    ),
+    Setting(
+        "sample_service_type",
+        "service type of the jobs the kit creates",
+        f"{DEFAULT_SAMPLES.service_type}, the published example's",
+        "TYPE",
+        _TARGET,
+    ),
+    Setting(
+        "sample_address",
+        'address of the jobs the kit creates, a JSON object such as {"street": "1 High St", "city": '
+        '"Springfield", "state": "IL", "zip": "62701"} (a table in a config file)',
+        f"{', '.join(DEFAULT_SAMPLES.address.values())}, the published example's",
+        "JSON",
+        _TARGET,
+    ),
+    Setting(
+        "sample_webhook_sink",
+        "https URL of the webhooks the kit registers without needing a delivery; nothing has to listen",
+        DEFAULT_SAMPLES.webhook_sink,
+        "URL",
+        _TARGET,
     ),
     Setting(
         "max_examples",

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import types
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sergio_kit.config._model import CHECK_LEVELS, DEFAULT_MAX_EXAMPLES, ENV_PREFIX, EXAMPLE_URL, GROUPS
+from sergio_kit.config._model import (
+    CHECK_LEVELS,
+    DEFAULT_MAX_EXAMPLES,
+    ENV_PREFIX,
+    EXAMPLE_URL,
+    GROUPS,
+    SAMPLE_FIELDS,
+    KitConfig,
+)
 from sergio_kit.config._table import SECRETS, limits_text
 from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS
+from sergio_kit.contract.samples import DEFAULT_SAMPLES, Samples
 from sergio_kit.errors import SergioKitError
 
 
@@ -77,6 +87,51 @@ def _existing_file(given: Given) -> Path:
     if not path.is_file():
         raise bad_value(given, what + " (no such file)")
     return path
+
+
+def _contract(given: Given) -> Path | str:
+    """An ``https://`` URL of the contract (kept as text), or the path of an existing file."""
+    what = "the path of an existing OpenAPI file, or an https:// URL of one"
+    text = _text(given, what)
+    scheme = urlsplit(text).scheme.lower() if "://" in text else ""
+    if scheme == "https":
+        if not urlsplit(text).hostname:
+            raise bad_value(given, what)
+        return text
+    if scheme:
+        raise bad_value(given, f"{what} ({scheme}:// is not allowed: contracts are fetched over HTTPS only)")
+    path = given.base_dir / Path(text)
+    if not path.is_file():
+        raise bad_value(given, what + " (no such file)")
+    return path
+
+
+def _bind_address(given: Given) -> tuple[str, int]:
+    """``HOST:PORT`` (an IPv6 host in brackets) as ``(host, port)``; port 0 picks a free one."""
+    what = "HOST:PORT to listen on, such as 127.0.0.1:8444 or [::1]:8444 (port 0 to 65535)"
+    host, colon, port = _text(given, what).rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or int(port) > 65535:
+        raise bad_value(given, what)
+    return host, int(port)
+
+
+def _address(given: Given) -> Mapping[str, str]:
+    """A job address: a JSON object (the environment, an option) or a table (a config file) of
+    non-empty strings, such as the contract's ``street``, ``city``, ``state`` and ``zip``."""
+    what = 'a JSON object of strings such as {"street": "1 High St", "city": "Springfield", "state": "IL", '
+    what += '"zip": "62701"}'
+    value = given.value
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise bad_value(given, what) from None
+    if not isinstance(value, dict) or not value:
+        raise bad_value(given, what)
+    if not all(isinstance(item, str) and item.strip() for item in value.values()):
+        raise bad_value(given, what + " (every part a non-empty string)")
+    return types.MappingProxyType({str(key): item for key, item in value.items()})
 
 
 def _directory(given: Given) -> Path:
@@ -253,19 +308,55 @@ def tier_limits_environment(limits: Mapping[str, int]) -> dict[str, str]:
     return {ENV_PREFIX + "TIER_LIMITS": limits_text(limits)}
 
 
+def samples_from_environment(environ: Mapping[str, str]) -> Samples:
+    """The sample data the ``SERGIO_SAMPLE_*`` variables of ``environ`` set, the published example's
+    elsewhere: how a Locust process of ``sergio-kit load`` learns the run's (environment only)."""
+    chosen: dict[str, Any] = {}
+    for name in SAMPLE_FIELDS:
+        variable = ENV_PREFIX + name.upper()
+        if environ.get(variable):
+            chosen[name.removeprefix("sample_")] = PARSERS[name](
+                Given(name, variable, environ[variable], Path())
+            )
+    return replace(DEFAULT_SAMPLES, **chosen)
+
+
+def samples_environment(settings: KitConfig) -> dict[str, str]:
+    """The ``SERGIO_SAMPLE_*`` variables handing the sample settings of ``settings`` to a process that
+    reads :func:`samples_from_environment`."""
+    env = {}
+    for name in SAMPLE_FIELDS:
+        value = getattr(settings, name)
+        if value is not None:
+            env[ENV_PREFIX + name.upper()] = (
+                json.dumps(dict(value)) if isinstance(value, Mapping) else str(value)
+            )
+    return env
+
+
 PARSERS: dict[str, Callable[[Given], Any]] = {
     "base_url": _url("https", f"an https:// URL such as {EXAMPLE_URL}"),
     "ca_bundle": _existing_file,
+    "contract": _contract,
     "email": _email,
     "password": _string("a non-empty password string"),
     "other_email": _email,
     "other_password": _string("a non-empty password string"),
     "api_key": _string("a non-empty API key string"),
+    "read_only_api_key": _string("a non-empty API key string"),
     "jwt_secret": _string("the target's non-empty JWT signing secret"),
     "http_url": _url("http", "an http:// URL such as http://sergio.example.com"),
     "clock_url": _url("https", f"an https:// URL such as {EXAMPLE_URL}/_sergio/clock"),
     "clock_token": _string("a non-empty test-clock token"),
     "receiver_cert": _existing_file,
+    "receiver_url": _url(
+        "https", "the https:// URL the target should deliver to, such as https://hooks.example.com/sergio"
+    ),
+    "receiver_bind": _bind_address,
+    "sample_customer_id": _string("a non-empty customer id such as cust_def456"),
+    "sample_service_type": _string("a non-empty service type such as exterior_windows"),
+    "sample_address": _address,
+    "sample_webhook_sink": _url("https", "an https:// URL such as https://127.0.0.1:9/sergio-kit"),
     "max_examples": _positive_int,
     "tier_limits": parse_tier_limits,
     "only": _groups,

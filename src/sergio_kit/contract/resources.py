@@ -26,6 +26,12 @@ def contract_path() -> Path:
     return _locate("contracts/sergio.openapi.yaml")
 
 
+def example_contract_path(name: str = "documented-only") -> Path:
+    """Path of an example contract (``contracts/examples/<name>.openapi.yaml``), e.g. the one that
+    declares only what the public documentation shows."""
+    return _locate(f"contracts/examples/{name}.openapi.yaml")
+
+
 def accounts_path() -> Path:
     """Path of ``server/accounts.toml``, the test-only accounts seeded into the reference server."""
     return _locate("server/accounts.toml")

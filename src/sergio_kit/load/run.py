@@ -24,7 +24,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from sergio_kit.config import DEFAULT_TIER_LIMITS, KitConfig, command_settings, tier_limits_environment
+from sergio_kit.config import (
+    DEFAULT_TIER_LIMITS,
+    KitConfig,
+    command_settings,
+    samples_environment,
+    tier_limits_environment,
+)
 from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.contract.resources import locustfile_path
 from sergio_kit.errors import SergioKitError
@@ -172,6 +178,7 @@ def _check_locustfile(args: argparse.Namespace) -> None:
 def _target(args: argparse.Namespace, settings: KitConfig) -> Iterator[LoadTarget]:
     """The live target of ``settings``, or a fresh embedded server started with the tier limits in force."""
     env = _pacing_env(args)
+    env.update(samples_environment(settings))
     if settings.base_url is not None:
         env.setdefault(LOAD_PREFIX + "ACCOUNTS", _accounts_json(_live_accounts(settings)))
         if settings.ca_bundle is not None:

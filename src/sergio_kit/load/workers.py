@@ -17,11 +17,17 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
+from sergio_kit.config import ENV_PREFIX, SAMPLE_FIELDS
+
 WORKER_ENV_FILE = "worker.env"
 LOAD_PREFIX = "SERGIO_LOAD_"  # the load-only settings, read from the environment by the Locust processes
 #: The kit's settings a Locust process reads from its environment (the logins travel as
 #: ``SERGIO_LOAD_ACCOUNTS``, with the other ``SERGIO_LOAD_*`` variables).
-TARGET_KEYS = ("SERGIO_CA_BUNDLE", "SERGIO_TIER_LIMITS")
+TARGET_KEYS = (
+    "SERGIO_CA_BUNDLE",
+    "SERGIO_TIER_LIMITS",
+    *(ENV_PREFIX + name.upper() for name in SAMPLE_FIELDS),  # the test data of the jobs it creates
+)
 
 
 def worker_environment(env: Mapping[str, str]) -> dict[str, str]:

@@ -76,6 +76,11 @@ class CheckSkipped(Exception):
     """A check needs something the target does not offer; the message says what."""
 
 
+class CheckUndecided(Exception):
+    """A check got no answer it could judge (a DNS failure, a timeout): neither a pass nor a failure.
+    Its result is ``error``, with the message saying what happened."""
+
+
 def finding_from_response(message: str, response: httpx.Response, *, expected: str = "") -> Finding:
     """A :class:`Finding` describing ``response`` and the request that produced it, masked."""
     request = response.request

@@ -1,7 +1,7 @@
 """Mask secrets in text and headers before anything is printed, logged or written to a report.
 
-Tokens (JWTs), refresh tokens, API keys (``sk_live_``/``sk_test_``), webhook secrets (``whsec_``)
-and passwords in JSON bodies are replaced by a short, stable, non-reversible marker.
+Tokens (JWTs), refresh tokens, API keys (``sk_live_``/``sk_test_``), webhook secrets (``whsec_``,
+base64 or base64url) and passwords in JSON bodies are replaced by a short, stable, non-reversible marker.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from collections.abc import Mapping
 
 JWT = re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 API_KEY = re.compile(r"\bsk_(?:live|test)_[A-Za-z0-9]{8,}")
-WEBHOOK_SECRET = re.compile(r"\bwhsec_[A-Za-z0-9]{8,}")
+#: ``whsec_`` + base64 or base64url characters (``+/`` or ``-_``, ``=`` padding, ``\/`` where a JSON
+#: encoder escapes ``/``), as Standard Webhooks makes them: the whole secret, not a prefix up to a ``+``.
+WEBHOOK_SECRET = re.compile(r"\bwhsec_(?:[A-Za-z0-9+/_-]|\\/){8,}={0,2}")
 #: JSON field names whose values are secrets (compared case-insensitively).
 SECRET_FIELDS = frozenset({"password", "token", "refresh_token", "key", "secret", "api_key"})
 JSON_SECRET_FIELD = re.compile(

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 import pytest
 
 from sergio_kit.errors import SergioKitError
-from sergio_kit.reports.findings import CheckFailed, Finding
+from sergio_kit.reports.findings import CheckFailed, CheckUndecided, Finding
 from sergio_kit.reports.redaction import mask_text
 
 STATUSES = ("passed", "warned", "failed", "skipped", "error")
@@ -66,6 +66,7 @@ class ResultCollector:
     results: list[CheckResult] = field(default_factory=list)
     usage_error: SergioKitError | None = None
     _findings: dict[str, Finding] = field(default_factory=dict, init=False, repr=False)
+    _undecided: dict[str, str] = field(default_factory=dict, init=False, repr=False)  # nodeid -> why
     _group: str | None = field(default=None, init=False, repr=False)
 
     @pytest.hookimpl(wrapper=True)
@@ -77,6 +78,8 @@ class ResultCollector:
         failed = _check_failed(call.excinfo.value) if call.excinfo is not None else None
         if failed is not None:
             self._findings[item.nodeid] = failed.finding
+        if call.excinfo is not None and isinstance(call.excinfo.value, CheckUndecided):
+            self._undecided[item.nodeid] = str(call.excinfo.value)
         return report
 
     def pytest_exception_interact(self, node: Any, call: pytest.CallInfo[Any], report: Any) -> None:
@@ -97,6 +100,9 @@ class ResultCollector:
         if report.passed and properties.get("verdict") == "warned":
             status, finding = "warned", Finding(**json.loads(str(properties["finding"])))
         detail = finding.one_line() if finding else _detail(report) or str(properties.get("detail", ""))
+        undecided = self._undecided.pop(report.nodeid, None)
+        if undecided is not None:  # no answer the check could judge: neither passed nor failed
+            status, detail = "error", undecided
         result = CheckResult(
             check_id,
             mask_text(_subject(report, check_id)),

@@ -18,11 +18,16 @@ from sergio_kit.server.routes import all_handlers
 from sergio_kit.server.routing import build_routes
 from sergio_kit.server.state import AppState
 
+#: The declared operation the ``contract.declared`` fault leaves unrouted.
+UNROUTED_BY_FAULT = frozenset({"GET /v1/webhooks"})
+
 
 def build_api(state: AppState) -> ASGIApp:
     """The HTTPS API: every contract operation but those the variants in force drop, plus the test
     clock when enabled."""
     dropped = state.settings.variants.removed_operations()
+    if "contract.declared" in state.settings.faults:
+        dropped |= UNROUTED_BY_FAULT
     offered = [operation for operation in operations(load_document()) if operation.label not in dropped]
     routes = build_routes(offered, all_handlers(), state)
     if state.settings.test_clock:

@@ -22,6 +22,7 @@ _STATIC_FAULTS: dict[str, str] = {
     "contract.schemathesis": "GET /v1/jobs answers 500 for limit > 50 instead of honouring 1..100",
     "contract.stateful": "DELETE /v1/jobs/{id} answers 204 but the job can still be fetched",
     "contract.health": "GET /v1/health reports its timestamp without the trailing Z",
+    "contract.declared": "GET /v1/webhooks is not routed, though declared: 405 (the path serves only POST)",
     # auth: login
     "auth.login.shape": "login omits refresh_token from its response",
     "auth.login.lifetime": "login reports expires_at 5 minutes before the token's exp",
@@ -43,6 +44,7 @@ _STATIC_FAULTS: dict[str, str] = {
     "auth.jwt.wrong_issuer": "iss is not checked",
     "auth.jwt.missing_exp": "a token without exp is accepted (and never expires)",
     "auth.jwt.claim_fuzz": "a non-string cid claim crashes the request with a 500",
+    "auth.jwt.claim_fuzz@cid-trusted": "the company is read from the token's cid, unchecked against its user",
     "auth.token_kind": "a refresh token is accepted as a bearer token",
     "auth.expiry.live": "access tokens are accepted for 120 s after exp (clock-skew leeway)",
     # refresh

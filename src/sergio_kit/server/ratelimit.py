@@ -1,10 +1,17 @@
-"""Exact per-(principal, tier) rate limiting over a rolling 60-second window.
+"""Exact per-(principal, tier) rate limiting over a rolling 60-second window, and the rate-limit
+header fields of a response.
 
 Each bucket is a log of admission times. A request is admitted when fewer than ``limit``
 admissions happened in the last 60 seconds, so no 60-second span ever admits more than the limit.
 Deciding and recording happen in one synchronous step on the event loop: concurrent requests cannot
 overshoot. ``Retry-After`` is the whole number of seconds (rounded up, at least 1) until the oldest
 admission leaves the window, which is exactly when the next request will be admitted.
+
+With the ``fixed-window`` variant a bucket's window is fixed instead: it opens at the bucket's first
+request (at whatever second that falls) and, 60 s later, closes with every admission in it, as an
+``INCR`` + ``EXPIRE 60`` counter does; the next request opens the next window. ``Retry-After`` is
+then the time until the window closes. The header variants choose which fields carry the quota
+(:func:`rate_limit_headers`).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from dataclasses import dataclass
 from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.server.clock import Clock
 from sergio_kit.server.faults import Faults
+from sergio_kit.server.variants import Variants
 
 
 @dataclass(frozen=True)
@@ -32,12 +40,15 @@ class Decision:
 
 
 class RateLimiter:
-    """Rolling-window buckets keyed by principal and tier."""
+    """Rolling-window buckets keyed by principal and tier (fixed windows with ``fixed-window``)."""
 
-    def __init__(self, limits: dict[str, int], clock: Clock, faults: Faults) -> None:
+    def __init__(
+        self, limits: dict[str, int], clock: Clock, faults: Faults, variants: Variants | None = None
+    ) -> None:
         self._limits = limits
         self._clock = clock
         self._faults = faults
+        self._fixed = "fixed-window" in (variants or Variants())
         self._buckets: dict[tuple[str, str], deque[float]] = {}
 
     async def acquire(self, principal: str, tier: str) -> Decision:
@@ -93,11 +104,16 @@ class RateLimiter:
             while bucket and bucket[0] < window_start:
                 bucket.popleft()
             return
+        if self._fixed:  # the window opened by the bucket's first admission has closed: all go at once
+            if bucket and bucket[0] <= now - WINDOW_SECONDS:
+                bucket.clear()
+            return
         while bucket and bucket[0] <= now - WINDOW_SECONDS:
             bucket.popleft()
 
     def _room_at(self, bucket: deque[float], now: float) -> float:
-        """When the oldest admission stops counting (the fault: when the fixed window ends)."""
+        """When the oldest admission stops counting (a fixed window: when it closes, which is 60 s
+        after its first admission; the fault: at the next whole minute)."""
         if "ratelimit.window" in self._faults:
             return math.floor(now / WINDOW_SECONDS) * WINDOW_SECONDS + WINDOW_SECONDS
         return bucket[0] + WINDOW_SECONDS if bucket else now + WINDOW_SECONDS
@@ -105,3 +121,21 @@ class RateLimiter:
     def reset(self) -> None:
         """Forget every bucket."""
         self._buckets.clear()
+
+
+def rate_limit_headers(decision: Decision, variants: Variants) -> dict[str, str]:
+    """The rate-limit fields of a tiered response: the structured ``RateLimit-Policy`` and
+    ``RateLimit`` of the later IETF drafts, or (``legacy-ratelimit-headers``) draft 03's separate
+    ``RateLimit-Limit`` / ``-Remaining`` / ``-Reset`` and ``X-RateLimit-*``, or
+    (``no-ratelimit-headers``) none."""
+    if "no-ratelimit-headers" in variants:
+        return {}
+    if "legacy-ratelimit-headers" in variants:
+        legacy = {"Limit": decision.limit, "Remaining": decision.remaining, "Reset": decision.reset_seconds}
+        return {
+            f"{prefix}RateLimit-{name}": str(value) for prefix in ("", "X-") for name, value in legacy.items()
+        }
+    return {
+        "RateLimit-Policy": f'"{decision.tier}";q={decision.limit};w={WINDOW_SECONDS}',
+        "RateLimit": f'"{decision.tier}";r={decision.remaining};t={decision.reset_seconds}',
+    }

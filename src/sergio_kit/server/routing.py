@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 from sergio_kit.contract.document import Operation
 from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.server.http_errors import ApiError, error_response
-from sergio_kit.server.ratelimit import Decision
+from sergio_kit.server.ratelimit import Decision, rate_limit_headers
 from sergio_kit.server.security.principals import (
     Principal,
     anonymous,
@@ -113,7 +113,7 @@ class _PathEndpoint:
         except ApiError as error:
             response = error_response(error)
         if decision is not None:
-            _add_rate_headers(response, decision)
+            _add_rate_headers(response, decision, self._state)
         return response
 
     def _authenticate(self, request: Request, operation: Operation) -> Principal:
@@ -125,16 +125,16 @@ class _PathEndpoint:
 
     def _bucket(self, principal: Principal) -> str:
         faults = self._state.settings.faults
-        if "ratelimit.relogin_bypass" in faults and principal.token_id:
+        per_token = "ratelimit.relogin_bypass" in faults or "token-buckets" in self._state.settings.variants
+        if per_token and principal.token_id:
             return f"token:{principal.token_id}"
         if "ratelimit.isolation.keys@apikey" in faults and principal.kind == "key":
             return f"company-keys:{principal.company_id}"
         return principal.bucket
 
 
-def _add_rate_headers(response: Response, decision: Decision) -> None:
-    response.headers["RateLimit-Policy"] = f'"{decision.tier}";q={decision.limit};w={WINDOW_SECONDS}'
-    response.headers["RateLimit"] = f'"{decision.tier}";r={decision.remaining};t={decision.reset_seconds}'
+def _add_rate_headers(response: Response, decision: Decision, state: AppState) -> None:
+    response.headers.update(rate_limit_headers(decision, state.settings.variants))
 
 
 def _throttled(decision: Decision, state: AppState) -> Response:
@@ -149,5 +149,5 @@ def _throttled(decision: Decision, state: AppState) -> Response:
         response = JSONResponse(body, status_code=429, headers={"Cache-Control": "no-store"})
     if decision.retry_after is not None and f"ratelimit.{tier}.retry_after" not in faults:
         response.headers["Retry-After"] = str(decision.retry_after)
-    _add_rate_headers(response, decision)
+    _add_rate_headers(response, decision, state)
     return response

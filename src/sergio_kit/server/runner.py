@@ -55,7 +55,7 @@ async def _serve(settings: Settings) -> None:
         settings=settings,
         db=db,
         clock=clock,
-        limiter=RateLimiter(settings.limits, clock, settings.faults),
+        limiter=RateLimiter(settings.limits, clock, settings.faults, settings.variants),
         jwt_secret=_jwt_secret(data_dir),
         validators=BodyValidators(operations(load_document()), load_document()),
         webhooks=WebhookDispatcher(

@@ -262,6 +262,10 @@ class Database:
         )
         return cursor.rowcount > 0
 
+    def webhook_exists(self, webhook_id: str) -> bool:
+        """Whether any company has a webhook endpoint ``webhook_id``."""
+        return self._db.execute("SELECT 1 FROM webhooks WHERE id = ?", (webhook_id,)).fetchone() is not None
+
     # -- API keys --------------------------------------------------------------------------------
     def add_api_key(self, record: ApiKeyRecord, secret: KeySecret) -> None:
         """Store a new API key (metadata and its first secret)."""

@@ -37,8 +37,9 @@ VARIANTS: dict[str, Variant] = {
         "valid until it expires or the user logs out"
     ),
     "fixed-window": Variant(
-        "a fixed 60-s window per principal and tier, starting at an arbitrary second of the minute "
-        "(not aligned to :00), instead of a rolling window"
+        "a fixed 60-s window per principal and tier instead of a rolling window: it opens at the "
+        "bucket's first request (any second of the minute, not aligned to :00) and closes 60 s later "
+        "with every admission in it; Retry-After is the time until it closes"
     ),
     "token-buckets": Variant(
         "rate-limit buckets per token (per access token or API key, as the docs' 'per API key/token' "
@@ -49,25 +50,31 @@ VARIANTS: dict[str, Variant] = {
     ),
     "legacy-ratelimit-headers": Variant(
         "rate-limit headers in the older published forms: RateLimit-Limit, RateLimit-Remaining, "
-        "RateLimit-Reset (draft 03) and X-RateLimit-*, instead of the structured RateLimit fields"
+        "RateLimit-Reset (draft 03) and X-RateLimit-Limit/-Remaining/-Reset (reset in seconds), "
+        "instead of the structured RateLimit fields"
     ),
     "cross-tenant-403": Variant(
-        "another company's object is answered 403 forbidden instead of 404 not_found"
+        "another company's job, webhook or API key is answered 403 forbidden instead of 404 not_found "
+        "(an id no company holds is still 404)"
     ),
     "no-key-management": Variant(
-        "API keys are made in the dashboard: no /v1/api-keys endpoints; each company has a seeded "
-        "full key and a read-only key (in credentials.json)",
+        "API keys are made in the dashboard: no /v1/api-keys endpoints; each company has seeded keys "
+        "in credentials.json, a full one (jobs:read + jobs:write) and a read-only one (jobs:read), "
+        "which the embedded target supplies as SERGIO_API_KEY and SERGIO_READ_ONLY_API_KEY would",
         removes=_KEY_MANAGEMENT,
     ),
     "no-logout": Variant("no logout endpoint (not in the published docs)", removes=("POST /v1/auth/logout",)),
     "no-bulk": Variant("no bulk endpoint (only its tier is published)", removes=("POST /v1/jobs/bulk",)),
     "future-dates-only": Variant(
-        "a job scheduled before the server's today is refused with 422 validation_error"
+        "a job scheduled before the server's today (the UTC date of its clock) is refused with 422 "
+        "validation_error: create, each bulk item, patch and the Zapier action"
     ),
-    "rotation-201": Variant("key rotation answers 201 Created (a new key) instead of 200"),
+    "rotation-201": Variant(
+        "key rotation answers 201 Created (the new key) instead of 200; the old key dies at once as before"
+    ),
     "base64-webhook-secrets": Variant(
-        "webhook signing secrets are whsec_ + standard base64 (with +, / and =), as Standard Webhooks "
-        "makes them"
+        "webhook signing secrets are whsec_ + the standard base64 of 32 random bytes (with +, / and a "
+        "closing =), as Standard Webhooks makes them; the whole string stays the HMAC key, as published"
     ),
     "cacheable-login": Variant(
         "token responses carry no Cache-Control: no-store (nothing published asks for it)"

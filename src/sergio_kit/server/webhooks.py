@@ -1,12 +1,13 @@
 """Signed webhook deliveries: real HTTPS POSTs in the background, retried on failure.
 
 Each delivery carries ``X-Sergio-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
-"<t>.<raw body>")>`` computed over the exact bytes sent.
+"<t>.<raw body>")>`` computed over the exact bytes sent, keyed with the secret string itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
@@ -26,6 +27,16 @@ from sergio_kit.server.timefmt import rfc3339
 
 log = logging.getLogger("sergio_kit.server.webhooks")
 PER_ENDPOINT = 4  # deliveries in flight to one endpoint
+
+
+def new_secret(*, standard_base64: bool = False) -> str:
+    """A fresh signing secret: ``whsec_`` + 48 hex digits, or, with ``standard_base64`` (the
+    ``base64-webhook-secrets`` variant), ``whsec_`` + the standard base64 of 32 random bytes (44
+    characters from ``A-Za-z0-9+/``, the last one ``=``), as Standard Webhooks makes them. Either way
+    the whole string, prefix included, is the HMAC key, as the documentation publishes it."""
+    if standard_base64:
+        return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    return "whsec_" + secrets.token_hex(24)
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

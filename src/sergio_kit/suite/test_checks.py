@@ -47,7 +47,9 @@ def test_check(
         if level == "ignore":
             source = sergio_config.sources.get("check_levels", "settings")
             pytest.skip(f"ignored: its level is 'ignore' ({source})")
-        spec.run(request.getfixturevalue("sergio_check_context"))
+        detail = spec.run(request.getfixturevalue("sergio_check_context"))
+        if detail:
+            record_property("detail", detail)
     except CheckSkipped as reason:
         pytest.skip(str(reason))
     except CheckFailed as failure:

@@ -22,6 +22,7 @@ from typing import Any
 
 from sergio_kit.errors import TargetUnreachableError
 from sergio_kit.target.clock import TestClock
+from sergio_kit.target.contract import keep_reduced, variant_contract
 from sergio_kit.target.target import Account, Target
 
 READY_FILE = "ready.json"
@@ -62,6 +63,11 @@ class RunningServer:
         """The token guarding the test clock."""
         clock = self.info.get("test_clock")
         return clock["token"] if clock else None
+
+    @property
+    def variants(self) -> frozenset[str]:
+        """The allowed choices the server runs with (``--variant``)."""
+        return frozenset(self.info.get("variants", ()))
 
     def credentials(self) -> dict[str, Any]:
         """The seeded accounts and API keys (``credentials.json``)."""
@@ -158,16 +164,21 @@ def clean_environment() -> dict[str, str]:
 def embedded_target(server: RunningServer) -> Target:
     """A :class:`Target` for a reference server this process started: both tenants' admins, the
     signing secret, the test clock and a way to issue webhook-receiver certificates it trusts.
-    Its tier limits are the ones the server reports running with."""
+    Its tier limits are the ones the server reports running with. When the server has no key
+    management (``no-key-management``), the first company's seeded full and read-only keys are the
+    target's supplied keys, as ``SERGIO_API_KEY`` and ``SERGIO_READ_ONLY_API_KEY`` give them. Its
+    contract is the packaged one minus what its variants drop (written to its data folder then)."""
     from sergio_kit.server.tls import issue_receiver_cert
 
+    contract = variant_contract(server.variants)  # the packaged one minus what its variants drop
+    keep_reduced(contract, server.data_dir)
     companies = server.credentials()["companies"]
     primary, other = (_admin(company) for company in companies[:2])
     clock = None
     if server.clock_url and server.clock_token:
         clock = TestClock(server.clock_url, server.clock_token, server.ssl_context())
         clock.now()
-    return Target(
+    target = Target(
         base_url=server.base_url,
         account=primary,
         ca_bundle=server.ca_cert,
@@ -178,7 +189,17 @@ def embedded_target(server: RunningServer) -> Target:
         jwt_secret=server.jwt_secret(),
         receiver_cert=lambda destination: issue_receiver_cert(server.data_dir, destination),
         tier_limits={tier: int(limit) for tier, limit in server.info["limits"].items()},
+        contract=contract,
     )
+    if "no-key-management" in server.variants:
+        target.api_key = _seeded_key(companies[0], ("jobs:read", "jobs:write"))
+        target.read_only_api_key = _seeded_key(companies[0], ("jobs:read",))
+    return target
+
+
+def _seeded_key(company: dict[str, Any], scopes: tuple[str, ...]) -> str:
+    """The key ``company`` was seeded with that has exactly ``scopes``."""
+    return str(next(key["key"] for key in company["api_keys"] if sorted(key["scopes"]) == sorted(scopes)))
 
 
 def _admin(company: dict[str, Any]) -> Account:

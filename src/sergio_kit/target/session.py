@@ -2,7 +2,8 @@
 
 The kit's own logins and refreshes count against the target's auth tier (10 per minute), so the
 session logs in once, reuses the token until shortly before it expires (by the target's clock),
-refreshes with the rotated refresh token, and waits out a 429 rather than failing a check.
+refreshes with the refresh token (the rotated one when the target rotates them, else the same one
+again), and waits out a 429 rather than failing a check.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ class TokenSession:
         self.logins = 0
         self.refreshes = 0
 
+    @property
+    def target(self) -> Target:
+        """The target this session logs in to."""
+        return self._target
+
     def token(self) -> str:
         """A bearer token valid for at least two more minutes of target time."""
         if self._token is not None and self._target.now() < self._expires_at - RENEW_BEFORE:
@@ -76,19 +82,22 @@ class TokenSession:
 
     def _store(self, data: dict[str, Any]) -> None:
         self._token = data["token"]
-        self._refresh_token = data.get("refresh_token")
+        # The published refresh answers {token, expires_at}: without a rotated one, keep the old one.
+        self._refresh_token = data.get("refresh_token") or self._refresh_token
         self._expires_at = datetime.fromisoformat(data["expires_at"].replace("Z", "+00:00")).timestamp()
 
     def _post(self, path: str, body: dict[str, Any], label: str) -> httpx.Response:
         self._target.note_auth_call()
         try:
-            return self._throttle.send(
+            response = self._throttle.send(
                 label,
                 lambda: self._client.post(path, json=body),
                 lambda r: (r.status_code, r.headers),
             )
         except httpx.ConnectError as error:
             raise unreachable(self._target.base_url, error) from None
+        self._target.note_date(response.headers.get("Date"))
+        return response
 
     def close(self) -> None:
         """Close the HTTP connection."""

@@ -1,4 +1,4 @@
-"""A real HTTPS webhook receiver on loopback that records every delivery it gets.
+"""A real webhook receiver that records every delivery it gets: HTTPS on loopback, or behind a proxy.
 
 The receiver is a small :class:`http.server.ThreadingHTTPServer` whose connections are wrapped in
 TLS with a certificate you pass in (a PEM with the private key and the certificate chain, or two
@@ -6,6 +6,11 @@ PEMs). Against the embedded reference server, issue one from the server's test C
 ``sergio_kit.server.tls.issue_receiver_cert(server.data_dir, path)``: the server trusts that CA
 for its deliveries. The receiver does not verify signatures itself; it keeps the raw body so the
 caller can (see :mod:`sergio_kit.webhooks.signatures`).
+
+A remote target cannot reach loopback: bind the receiver where a tunnel or reverse proxy forwards
+to (``host``, ``port``) and pass the https URL the target should deliver to as ``public_url``,
+which is then the :attr:`~WebhookReceiver.url` to register. Without a certificate the receiver
+speaks plain HTTP, for a proxy that terminates TLS in front of it.
 
 Example::
 
@@ -69,12 +74,15 @@ def _answer_headers(text: bytes) -> dict[str, str]:
 
 
 class _TlsServer(http.server.ThreadingHTTPServer):
-    """A threading HTTP server that does the TLS handshake in each request's own thread."""
+    """A threading HTTP server that does the TLS handshake in each request's own thread (plain HTTP
+    when it has no TLS context)."""
 
     daemon_threads = True
     owner: WebhookReceiver
 
-    def __init__(self, address: tuple[str, int], context: ssl.SSLContext, owner: WebhookReceiver) -> None:
+    def __init__(
+        self, address: tuple[str, int], context: ssl.SSLContext | None, owner: WebhookReceiver
+    ) -> None:
         self.owner = owner
         self._context = context
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
@@ -83,13 +91,16 @@ class _TlsServer(http.server.ThreadingHTTPServer):
     def get_request(self) -> tuple[Any, Any]:
         """Accept a connection and wrap it in TLS, deferring the handshake to the worker thread."""
         sock, address = self.socket.accept()
+        if self._context is None:
+            return sock, address
         wrapped = self._context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         return wrapped, address
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         """Complete the TLS handshake (bounded in time), then serve the request."""
         request.settimeout(HANDSHAKE_TIMEOUT)
-        request.do_handshake()
+        if self._context is not None:
+            request.do_handshake()
         super().finish_request(request, client_address)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -162,9 +173,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class WebhookReceiver:
-    """An HTTPS endpoint on loopback that records deliveries and can be told to fail first.
+    """An HTTPS endpoint (on loopback by default) that records deliveries and can be told to fail first.
 
-    ``cert_pem`` holds the certificate chain, and the private key too unless ``key_pem`` is given.
+    ``cert_pem`` holds the certificate chain, and the private key too unless ``key_pem`` is given;
+    ``None`` serves plain HTTP, for a TLS-terminating proxy in front (then give ``public_url``).
+    ``host`` and ``port`` are where it listens (port 0: a free one). ``public_url`` is the https URL
+    the target delivers to when that is not the listening address (a tunnel, a reverse proxy).
     ``failures`` is how many requests to answer with ``failure_status`` (500) before answering
     200, e.g. to watch a sender retry. Use it as a context manager, or call :meth:`start` and
     :meth:`stop`.
@@ -172,20 +186,26 @@ class WebhookReceiver:
 
     def __init__(
         self,
-        cert_pem: Path,
+        cert_pem: Path | None,
         key_pem: Path | None = None,
         *,
         host: str = "127.0.0.1",
+        port: int = 0,
         path: str = "/hooks/sergio",
+        public_url: str | None = None,
         failures: int = 0,
         failure_status: int = 500,
     ) -> None:
         if not path.startswith("/"):
             raise ValueError(f"path {path!r} must start with '/'")
-        self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self._context.minimum_version = ssl.TLSVersion.TLSv1_2
-        self._context.load_cert_chain(str(cert_pem), str(key_pem) if key_pem else None)
+        self._context: ssl.SSLContext | None = None
+        if cert_pem is not None:
+            self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._context.minimum_version = ssl.TLSVersion.TLSv1_2
+            self._context.load_cert_chain(str(cert_pem), str(key_pem) if key_pem else None)
         self._host = host
+        self._port = port
+        self._public_url = public_url
         self._path = path
         self._failures = failures
         self._failure_status = failure_status
@@ -196,10 +216,10 @@ class WebhookReceiver:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> WebhookReceiver:
-        """Listen on a free port of ``host`` and serve in a background thread."""
+        """Listen on ``host``:``port`` (a free port when 0) and serve in a background thread."""
         if self._server is not None:
             raise RuntimeError("the webhook receiver is already running")
-        self._server = _TlsServer((self._host, 0), self._context, self)
+        self._server = _TlsServer((self._host, self._port), self._context, self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -231,12 +251,19 @@ class WebhookReceiver:
     # -- what callers use --------------------------------------------------------------------
     @property
     def url(self) -> str:
-        """The HTTPS URL to register, e.g. ``https://127.0.0.1:41234/hooks/sergio``."""
+        """The URL to register: the public URL when one was given, else :attr:`listening_url`."""
+        return self._public_url or self.listening_url
+
+    @property
+    def listening_url(self) -> str:
+        """Where the receiver listens, e.g. ``https://127.0.0.1:41234/hooks/sergio`` (``http://``
+        without a certificate)."""
         if self._server is None:
             raise RuntimeError("the webhook receiver is not running: call start() first")
         port = self._server.server_address[1]
         host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"https://{host}:{port}{self._path}"
+        scheme = "https" if self._context is not None else "http"
+        return f"{scheme}://{host}:{port}{self._path}"
 
     @property
     def deliveries(self) -> list[Delivery]:

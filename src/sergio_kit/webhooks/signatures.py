@@ -5,6 +5,10 @@ the timestamp and the exact bytes sent, so a receiver must verify the raw body b
 A receiver also rejects a timestamp more than ``tolerance`` seconds away from its own clock, which
 bounds how long a captured delivery can be replayed.
 
+The HMAC key is the secret string itself (its UTF-8 bytes, ``whsec_`` included), as the documentation
+publishes ``HMAC-SHA256(secret, ...)``, whatever alphabet the secret uses (hex, or base64 with ``+``,
+``/`` and ``=``): unlike Standard Webhooks, nothing is base64-decoded first.
+
 This is the kit's own implementation, written from the contract: the reference server keeps its
 own signer, so a bug in one cannot hide the same bug in the other.
 """
@@ -29,7 +33,7 @@ class SignatureError(ValueError):
 
 
 def _mac(secret: str, timestamp: int, body: bytes) -> str:
-    """The lowercase hex HMAC-SHA256 of ``"<timestamp>.<body>"`` under ``secret``."""
+    """The lowercase hex HMAC-SHA256 of ``"<timestamp>.<body>"`` keyed with the ``secret`` string."""
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 

@@ -121,10 +121,10 @@ def probe_auth_bearer_missing(server: RunningServer, clock: TestClock) -> None:
 
 
 def probe_auth_bearer_malformed(server: RunningServer, clock: TestClock) -> None:
-    """Only 'Bearer <jwt>' authenticates: other schemes, a bare JWT or extra spaces are 400/401."""
+    """Only 'Bearer <jwt>' authenticates: other schemes, a bare JWT or trailing data are 400/401."""
     with client_for(server) as client:
         token = token_of(client, seeded_accounts(server)["acme"]["member"], "setup")
-        for header in (f"Basic {token}", token, f"Token {token}", f"Bearer  {token}", f"Bearer {token} x"):
+        for header in (f"Basic {token}", token, f"Token {token}", f"Bearer:{token}", f"Bearer {token} x"):
             response = client.get("/v1/jobs", headers={"Authorization": header})
             expect(response, (400, 401), f"Authorization: {header[:12]}... (malformed)")
         accepted(client, token, "the same token sent as 'Bearer <jwt>'")
@@ -266,6 +266,13 @@ def probe_auth_jwt_claim_fuzz(server: RunningServer, clock: TestClock) -> None:
             refused(forgery.client, forgery.signed(**change), f"re-signed with {change}")
 
 
+def probe_auth_jwt_claim_fuzz_cid_trusted(server: RunningServer, clock: TestClock) -> None:
+    """A validly signed token whose cid names another company is 401: the company is not taken from it."""
+    with forgery_on(server) as forgery:
+        other = seeded_accounts(server)["brite"]["id"]
+        refused(forgery.client, forgery.signed(cid=other), "re-signed with another company's cid")
+
+
 # -- token kinds and expiry ------------------------------------------------------------------------
 
 
@@ -307,6 +314,7 @@ PROBES: dict[str, Probe] = {
     "auth.jwt.wrong_issuer": probe_auth_jwt_wrong_issuer,
     "auth.jwt.missing_exp": probe_auth_jwt_missing_exp,
     "auth.jwt.claim_fuzz": probe_auth_jwt_claim_fuzz,
+    "auth.jwt.claim_fuzz@cid-trusted": probe_auth_jwt_claim_fuzz_cid_trusted,
     "auth.token_kind": probe_auth_token_kind,
     "auth.expiry.live": probe_auth_expiry_live,
 }

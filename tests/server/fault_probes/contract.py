@@ -64,8 +64,18 @@ def probe_contract_health(server: RunningServer, clock: TestClock) -> None:
         assert abs(seconds - now) < 2, f"health timestamp {stamp} is not the server time {now}"
 
 
+def probe_contract_declared(server: RunningServer, clock: TestClock) -> None:
+    """GET /v1/webhooks, declared by the contract, is routed: 200 with the list."""
+    with client_for(server) as client:
+        headers = bearer(token_of(client, seeded_accounts(server)["acme"]["admin"], "setup"))
+        response = client.get("/v1/webhooks", headers=headers)
+        expect(response, 200, "GET /v1/webhooks (declared by the contract)")
+        assert isinstance(json_of(response, "list webhooks").get("data"), list), response.text
+
+
 PROBES: dict[str, Probe] = {
     "contract.schemathesis": probe_contract_schemathesis,
     "contract.stateful": probe_contract_stateful,
     "contract.health": probe_contract_health,
+    "contract.declared": probe_contract_declared,
 }

@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 
 from sergio_kit.checks.auth.strategies import Forged
 from sergio_kit.checks.context import CheckContext
+from sergio_kit.reports.findings import CheckSkipped
 
 LOGIN = "/v1/auth/login"
+LOGIN_OPERATION = f"POST {LOGIN}"
 LIFETIME = 3600  # seconds an access token lives, from its login
 ACCEPTED = range(200, 300)
 REFUSED = frozenset({401})
@@ -64,6 +66,8 @@ def bearer_calls(ctx: CheckContext) -> list[ProtectedCall]:
 def probe_call(ctx: CheckContext) -> ProtectedCall:
     """The read operation forgeries after the first are sent to: a protected GET without path ids."""
     operations = [op for op in ctx.protected("bearerAuth") if op.method == "GET"]
+    if not operations:
+        raise CheckSkipped("the contract declares no GET operation secured by bearerAuth to probe tokens on")
     operation = next((op for op in operations if "{" not in op.path), operations[0])
     method, path, body = ctx.request_for(operation)
     return ProtectedCall(operation.label, method, path, body)
@@ -130,6 +134,7 @@ def expect_refused(
 
 def fresh_login(ctx: CheckContext) -> tuple[httpx.Response, dict[str, Any]]:
     """A fresh login of the primary tenant (spends the auth tier): the response and its JSON body."""
+    ctx.require(LOGIN_OPERATION, "to log in")
     account = ctx.account()
     response = ctx.send("POST", LOGIN, json={"email": account.email, "password": account.password})
     ctx.expect(response, {200}, f"login as {account.email} failed", "200")
@@ -143,7 +148,8 @@ def fresh_login(ctx: CheckContext) -> tuple[httpx.Response, dict[str, Any]]:
 
 
 def log_out(ctx: CheckContext, login: dict[str, Any]) -> None:
-    """Best effort: revoke the refresh-token family of a login this check made."""
+    """Best effort: revoke the refresh-token family of a login this check made (when the target
+    offers logout)."""
     refresh_token = login.get("refresh_token")
-    if isinstance(refresh_token, str):
+    if isinstance(refresh_token, str) and ctx.offers("POST /v1/auth/logout"):
         ctx.send("POST", "/v1/auth/logout", token=ctx.token(), json={"refresh_token": refresh_token})

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from hypothesis import given
 
 from sergio_kit.checks.auth.forgeries import (
@@ -22,6 +23,7 @@ from sergio_kit.checks.auth.forgeries import (
     send_call,
 )
 from sergio_kit.checks.auth.strategies import (
+    COMPANY_CLAIM,
     ClaimSet,
     Forged,
     claim_sets,
@@ -39,8 +41,9 @@ from sergio_kit.checks.auth.strategies import (
     unverified_claims,
     unverified_header,
 )
-from sergio_kit.checks.context import CheckContext
+from sergio_kit.checks.context import OTHER, CheckContext
 from sergio_kit.checks.registry import check
+from sergio_kit.reports.findings import CheckSkipped
 
 TIMING_BASELINE = 5  # plain bad-signature requests timed for auth.jwt.header_injection
 
@@ -210,7 +213,9 @@ def jwt_wrong_audience(ctx: CheckContext) -> None:
     expect_refused(ctx, forged)
 
 
-@check("auth.jwt.wrong_issuer", basis="standard")
+# RFC 7519 §4.1.1 leaves iss processing to the application (no MUST), and the issuer check is the kit's
+# assumption (sergio-api.md, Assumed): a recommended rule, unlike aud (§4.1.3: MUST be rejected).
+@check("auth.jwt.wrong_issuer", basis="recommended")
 def jwt_wrong_issuer(ctx: CheckContext) -> None:
     """A validly signed token from another issuer is 401 (needs the signing key)."""
     real = _resignable_real_token(ctx)
@@ -233,7 +238,8 @@ def jwt_missing_exp(ctx: CheckContext) -> None:
 
 @check("auth.jwt.claim_fuzz", basis="recommended")
 def jwt_claim_fuzz(ctx: CheckContext) -> None:
-    """Generated header and claim values, re-signed: 401 or 2xx as the claim set is valid, never 5xx."""
+    """Generated header and claim values, re-signed: 401 or 2xx as the claim set is valid, never 5xx;
+    an accepted token with another cid answers only the caller's own company's data."""
     real = _resignable_real_token(ctx)
     issued = int(ctx.now()) - 30
     base = {**real.claims, "iat": issued, "exp": issued + LIFETIME}
@@ -247,6 +253,10 @@ def jwt_claim_fuzz(ctx: CheckContext) -> None:
         what = f"{probe.label} with a re-signed token whose {claim_set.note}"
         if response.status_code >= 500:
             ctx.fail(f"{what}: got {response.status_code}", response, "401 or 2xx, never 5xx")
+        if response.status_code in ACCEPTED and claim_set.claims.get(COMPANY_CLAIM) != real.claims.get(
+            COMPANY_CLAIM
+        ):
+            _expect_own_company(ctx, real, response, what)
         if claim_set.valid is True:
             ctx.expect(response, ACCEPTED, f"{what} (a valid claim set)", "2xx")
         elif claim_set.valid is False:
@@ -254,7 +264,7 @@ def jwt_claim_fuzz(ctx: CheckContext) -> None:
         else:
             ctx.expect(response, {*ACCEPTED, *REFUSED}, what, "401 or 2xx")
 
-    for claim_set in known_claim_sets(base):
+    for claim_set in known_claim_sets(base, _other_company(ctx)):
         attempt(claim_set)
 
     @hypothesis_budget(ctx.max_examples)
@@ -263,3 +273,47 @@ def jwt_claim_fuzz(ctx: CheckContext) -> None:
         attempt(claim_set)
 
     explore()
+
+
+def _other_company(ctx: CheckContext) -> str | None:
+    """The ``cid`` of the other tenant's token (that tenant holding a job, so a leak would show), or
+    ``None`` when no other tenant is configured."""
+    try:
+        company = unverified_claims(ctx.token(OTHER)).get(COMPANY_CLAIM)
+        ctx.resource("job_id", OTHER)
+    except CheckSkipped:
+        return None
+    return company if isinstance(company, str) else None
+
+
+def _expect_own_company(ctx: CheckContext, real: RealToken, forged: httpx.Response, what: str) -> None:
+    """A token whose ``cid`` was changed was accepted: a target that takes the company from its own
+    records may do that, but the answer must hold only what the real token sees on the same call."""
+    control = send_call(ctx, probe_call(ctx), f"Bearer {real.token}")
+    ctx.expect(control, ACCEPTED, "control: the real token after a changed-cid one", "2xx")
+    leaked = sorted(_ids(_json_or_none(forged)) - _ids(_json_or_none(control)))
+    if leaked:
+        ctx.fail(
+            f"{what} was accepted and answered objects the real token does not see "
+            f"({', '.join(leaked[:3])}): another company's data",
+            forged,
+            "only the caller's own company's data",
+            basis="documented",  # each company sees only its own data (keys and tokens of one company)
+        )
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _ids(value: Any) -> set[str]:
+    """Every string ``id`` member anywhere in a JSON value."""
+    if isinstance(value, dict):
+        found = {value["id"]} if isinstance(value.get("id"), str) else set()
+        return found.union(*(_ids(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_ids(item) for item in value))
+    return set()

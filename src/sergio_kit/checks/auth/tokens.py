@@ -25,6 +25,7 @@ REFRESH = "/v1/auth/refresh"
 @check("auth.token_kind", basis="recommended")
 def token_kind(ctx: CheckContext) -> None:
     """A refresh token is refused as a bearer token (401), and an access token at /refresh (4xx)."""
+    ctx.require("POST /v1/auth/refresh", "to send it an access token as a refresh token")
     _, login = fresh_login(ctx)
     refresh_token = login.get("refresh_token")
     if not isinstance(refresh_token, str) or not isinstance(login.get("token"), str):

@@ -11,24 +11,33 @@ import contextlib
 
 import httpx
 
+from sergio_kit.contract.document import Contract
 from sergio_kit.target.session import TokenSession
 from sergio_kit.target.throttling import Throttle
 
-COLLECTIONS = ("/v1/webhooks", "/v1/api-keys")
+COLLECTIONS = ("/v1/webhooks", "/v1/api-keys")  # those the contract in force lists and deletes
+_ID = {"/v1/webhooks": "webhook_id", "/v1/api-keys": "key_id"}
 
 
 class Leftovers:
     """Snapshot the target's webhooks and API keys, and later delete the ones added since."""
 
-    def __init__(self, client: httpx.Client, session: TokenSession, throttle: Throttle) -> None:
+    def __init__(
+        self, client: httpx.Client, session: TokenSession, throttle: Throttle, contract: Contract
+    ) -> None:
         self._client = client
+        self._collections = [
+            path
+            for path in COLLECTIONS
+            if contract.offers(f"GET {path}") and contract.offers(f"DELETE {path}/{{{_ID[path]}}}")
+        ]
         self._session = session
         self._throttle = throttle
         self._before: dict[str, set[str]] = {}
 
     def snapshot(self) -> None:
         """Remember the ids that exist now."""
-        self._before = {path: self._ids(path) for path in COLLECTIONS}
+        self._before = {path: self._ids(path) for path in self._collections}
 
     def remove_new(self) -> int:
         """Delete what was added since :meth:`snapshot`; return how many were deleted."""

@@ -1,31 +1,42 @@
 """Schemathesis wiring: the contract aimed at a target, bearer tokens on secured operations, 429s.
 
-The contract is loaded once at import (``@schema.parametrize()`` needs it at collection); the
-target is applied at run time by :func:`aim`. Tokens are put on each case by :func:`authorize`
+The contract in force (the user's ``--contract``, else the packaged one) is loaded into
+Schemathesis at import (``@schema.parametrize()`` needs it at collection); the target is applied at
+run time by :func:`aim`. Tokens are put on each case by :func:`authorize`
 rather than by a Schemathesis auth provider, so the kit's session (one login, then refreshes,
 by the target's clock) decides when to renew.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
 import schemathesis
 
-from sergio_kit.contract.resources import contract_path
+from sergio_kit.contract.document import Contract, packaged_contract
+from sergio_kit.contract.samples import schedule_ahead
 from sergio_kit.target.session import TokenSession
 from sergio_kit.target.target import Target
 from sergio_kit.target.throttling import Throttle
 
+#: Schemathesis checks that want every undeclared method refused (405, exact Allow): they hold only
+#: for a complete contract (:attr:`Contract.complete`).
+UNDECLARED_METHOD_CHECKS = ("unsupported_method", "allow_header_conformance")
 
-def load_contract() -> Any:
-    """The contract as a Schemathesis schema (not yet aimed at a target).
+
+def load_contract(contract: Contract | None = None) -> Any:
+    """``contract`` (default: the packaged one) as a Schemathesis schema, not yet aimed at a target.
 
     Security parameters are not generated: the kit supplies real credentials, and Schemathesis's
-    ``ignored_auth`` check probes missing and invalid ones on its own.
+    ``ignored_auth`` check probes missing and invalid ones on its own. Against a user's contract, which
+    may declare less than the target serves, undeclared methods are not judged.
     """
-    schema = schemathesis.openapi.from_path(str(contract_path()))
+    contract = contract or packaged_contract()
+    schema = schemathesis.openapi.from_dict(copy.deepcopy(dict(contract.document)))
+    if not contract.complete:  # the target may serve more than a user's contract declares
+        schema.config.checks.update(excluded_check_names=list(UNDECLARED_METHOD_CHECKS))
     schema.config.generation.update(with_security_parameters=False)
     return schema
 
@@ -71,6 +82,7 @@ def call_and_validate(case: Any, target: Target, throttle: Throttle, session: To
     """Send a generated case with real credentials (waiting out a 429), then run every check."""
     options = transport_options(target)
     headers = auth_headers(case.operation, session)
+    schedule_ahead_of(case, target)
     response = throttle.send(
         case.operation.label,
         lambda: case.call(headers=headers, **options),
@@ -78,6 +90,20 @@ def call_and_validate(case: Any, target: Target, throttle: Throttle, session: To
     )
     case.validate_response(response, headers=headers, transport_kwargs={**options, "headers": headers})
     return response
+
+
+def schedule_ahead_of(case: Any, target: Target) -> None:
+    """Give a valid (positive) generated job body a ``scheduled_date`` safely after ``target``'s today,
+    when its own is not: a deployment may refuse a visit in the past, and valid data must be
+    accepted. Negative cases keep their bodies (they are meant to be refused)."""
+    meta = case.meta
+    if meta is not None and not meta.generation.mode.is_positive:
+        return
+    if not isinstance(case.body, dict):
+        return
+    moved = schedule_ahead(copy.deepcopy(case.body), target.today())
+    if moved != case.body:
+        case.body = moved  # Schemathesis revalidates the case: a valid date keeps it positive
 
 
 def stateful_machine(schema: Any, throttle: Throttle, session: TokenSession) -> Any:
@@ -89,6 +115,7 @@ def stateful_machine(schema: Any, throttle: Throttle, session: TokenSession) -> 
             return {"headers": auth_headers(case.operation, session)}
 
         def call(self, case: Any, **kwargs: Any) -> Any:
+            schedule_ahead_of(case, session.target)
             return throttle.send(
                 case.operation.label,
                 lambda: base.call(self, case, **kwargs),

@@ -23,19 +23,22 @@ import httpx
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.contract.document import Operation
 from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS, WINDOW_SECONDS, parse_retry_after
-from sergio_kit.contract.samples import WEBHOOK_SINK, example_job
 from sergio_kit.reports.findings import CheckSkipped
 from sergio_kit.target.clock import TestClock
 
-#: The operations each tier's checks spend their quota on, one per surface (bearer, then the Zapier
-#: surface's API key where the tier has one), and the status that means "admitted".
+LOGIN, BULK, WEBHOOKS = "POST /v1/auth/login", "POST /v1/jobs/bulk", "POST /v1/webhooks"
+CREATE_JOB = ("POST /v1/jobs", "POST /zapier/v1/actions/create-job")
+#: The operations (``METHOD /path``) each tier's checks spend their quota on, one per surface (bearer,
+#: then the Zapier surface's API key where the tier has one), and the status that means "admitted".
 TIER_OPERATIONS: dict[str, tuple[tuple[str, int], ...]] = {
-    "auth": (("login", 200),),
-    "read": (("listJobs", 200), ("zapierNewJobTrigger", 200)),
-    "write": (("updateJob", 200), ("zapierCreateJob", 201)),
-    "webhook": (("createWebhook", 201),),
-    "bulk": (("bulkCreateJobs", 200),),
+    "auth": ((LOGIN, 200),),
+    "read": (("GET /v1/jobs", 200), ("GET /zapier/v1/triggers/new-job", 200)),
+    "write": (("PATCH /v1/jobs/{job_id}", 200), (CREATE_JOB[1], 201)),
+    "webhook": ((WEBHOOKS, 201),),
+    "bulk": ((BULK, 200),),
 }
+#: The tiers the cross-tier checks may spend on the bearer surface, in order of preference.
+SPENDABLE_TIERS = ("bulk", "webhook", "write", "read")
 #: Scopes of the API key the Zapier-surface probes use.
 KEY_SCOPES = ("jobs:read", "jobs:write")
 _RETRY_AFTER = f"Retry-After: delta-seconds or an HTTP-date, 1..{WINDOW_SECONDS} s away"
@@ -102,13 +105,13 @@ class TierCaller:
             op.method, self.path or op.path, json=self.body, params=self.params, headers=self.headers
         )
         self.ctx.traffic.record(self.tier, self.ctx.target.now(), response.status_code, self.expected)
-        if response.status_code == self.expected and op.operation_id != "login":
+        if response.status_code == self.expected and op.label != LOGIN:
             data = response.json()
-            if op.operation_id == "bulkCreateJobs":
+            if op.label == BULK:
                 self.created += [f"/v1/jobs/{job['id']}" for job in data.get("created", [])]
-            elif op.operation_id in ("createJob", "zapierCreateJob"):
+            elif op.label in CREATE_JOB:
                 self.created.append(f"/v1/jobs/{data['id']}")
-            elif op.operation_id == "createWebhook":
+            elif op.label == WEBHOOKS:
                 self.created.append(f"/v1/webhooks/{data['id']}")
         return response
 
@@ -153,9 +156,10 @@ class TierCaller:
 
 def tier_operation(ctx: CheckContext, tier: str, surface: int = 0) -> tuple[Operation, int]:
     """The contract operation ``tier``'s checks use on ``surface`` (0 bearer, 1 API key), its tier
-    checked against the contract."""
-    operation_id, expected = TIER_OPERATIONS[tier][surface]
-    operation = next(op for op in ctx.operations if op.operation_id == operation_id)
+    checked against the contract; skips, naming it, when the contract in force lacks it."""
+    label, expected = TIER_OPERATIONS[tier][surface]
+    surface_name = "the Zapier surface's" if surface else "the"
+    operation = ctx.require(label, f"{surface_name} {tier} tier's probe spends its quota there")
     if operation.tier != tier:
         ctx.fail(
             f"the contract puts {operation.label} in the {operation.tier} tier, not {tier}: "
@@ -165,18 +169,44 @@ def tier_operation(ctx: CheckContext, tier: str, surface: int = 0) -> tuple[Oper
     return operation, expected
 
 
-def _body(ctx: CheckContext, operation_id: str, tenant: str) -> Any:
-    if operation_id == "login":
+def unprobed(ctx: CheckContext, tier: str, surface: int) -> CheckSkipped | None:
+    """Why ``tier`` cannot be probed on ``surface`` (the contract lacks its operation), or ``None``."""
+    try:
+        tier_operation(ctx, tier, surface)
+    except CheckSkipped as reason:
+        return reason
+    return None
+
+
+def scarce_tier(ctx: CheckContext) -> str:
+    """The tier the cross-tier checks spend on the bearer surface: the one with the smallest quota
+    among those whose operation the contract offers (bulk; webhook registration without bulk)."""
+    offered = [tier for tier in SPENDABLE_TIERS if ctx.offers(TIER_OPERATIONS[tier][0][0])]
+    if not offered:
+        wanted = ", ".join(TIER_OPERATIONS[tier][0][0] for tier in SPENDABLE_TIERS)
+        raise CheckSkipped(
+            f"the contract declares none of the operations the kit spends a quota on ({wanted})"
+        )
+    return min(offered, key=lambda tier: tier_limit(ctx, tier))  # the first of equals: bulk, then webhook
+
+
+def other_tiers(ctx: CheckContext, spent: str) -> list[str]:
+    """The bearer-surface tiers besides ``spent`` whose operation the contract offers."""
+    return [tier for tier in SPENDABLE_TIERS if tier != spent and ctx.offers(TIER_OPERATIONS[tier][0][0])]
+
+
+def _body(ctx: CheckContext, label: str, tenant: str) -> Any:
+    if label == LOGIN:
         account = ctx.account(tenant)
         return {"email": account.email, "password": account.password}
-    if operation_id == "updateJob":
+    if label == TIER_OPERATIONS["write"][0][0]:
         return {"notes": "sergio-kit ratelimit"}
-    if operation_id == "createWebhook":
-        return {"url": WEBHOOK_SINK, "events": ["job.updated"]}
-    if operation_id == "bulkCreateJobs":
-        return {"jobs": [example_job(notes="sergio-kit ratelimit")]}
-    if operation_id in ("createJob", "zapierCreateJob"):
-        return example_job(notes="sergio-kit ratelimit")
+    if label == WEBHOOKS:
+        return ctx.target.samples.webhook(["job.updated"])
+    if label == BULK:
+        return {"jobs": [ctx.job(notes="sergio-kit ratelimit")]}
+    if label in CREATE_JOB:
+        return ctx.job(notes="sergio-kit ratelimit")
     return None
 
 
@@ -193,8 +223,8 @@ def bearer_caller(
     ``tenant``); the write tier's job to update is ``path``, else one of ``tenant``'s made for the run."""
     operation, expected = tier_operation(ctx, tier)
     headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-    params = {"limit": 1} if operation.operation_id == "listJobs" else None
-    body = _body(ctx, operation.operation_id, tenant)
+    params = {"limit": 1} if operation.label == TIER_OPERATIONS["read"][0][0] else None
+    body = _body(ctx, operation.label, tenant)
     if path is None:
         path = ctx.request_for(operation, tenant)[1] if "{" in operation.path else operation.path
     return TierCaller(ctx, tier, operation, expected, headers, body, params, path)
@@ -203,7 +233,7 @@ def bearer_caller(
 def key_caller(ctx: CheckContext, tier: str, key: str) -> TierCaller:
     """A Zapier-surface caller for ``tier``, as the API key ``key`` (its own bucket)."""
     operation, expected = tier_operation(ctx, tier, surface=1)
-    body = _body(ctx, operation.operation_id, "primary")
+    body = _body(ctx, operation.label, "primary")
     return TierCaller(ctx, tier, operation, expected, {"X-API-Key": key}, body)
 
 
@@ -235,7 +265,9 @@ def spending(
 ) -> Iterator[TierCaller]:
     """A fresh, frozen window and a caller for ``tier`` (as ``tenant``, or on ``surface``); what the
     caller needs that spends quota (an API key, a job to update) is made before the window starts,
-    and what it created is removed after the window."""
+    and what it created is removed after the window. Skips, naming it, when the contract lacks the
+    tier's operation."""
+    tier_operation(ctx, tier, surface or 0)
     if surface == 1:
         surface_caller(ctx, tier, surface)  # creates the key (write quota), or skips
     elif tier == "write":

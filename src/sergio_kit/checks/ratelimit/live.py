@@ -5,8 +5,9 @@ The first ``ratelimit`` check to run starts the plan; the others read its verdic
 
 1. Prelude (in order, about a second). The auth tier's probe logs in as the primary user (its token
    serves the primary user's probes) and as the other tenant's admin (its token makes the API keys,
-   in the other company, and serves the re-login probe). The other admin spends the bulk quota and
-   logs in again (the auth probe's third login): that fresh token must still be refused
+   in the other company, and serves the re-login probe). The other admin spends the bulk quota
+   (webhook registration without bulk) and logs in again (the auth probe's third login): that fresh
+   token must still be refused
    (``relogin_bypass``), while the same admin's read quota is untouched (``isolation.tiers``).
 2. Then, in parallel threads: the rest of the auth probe; one probe per other tier on the primary user;
    the read and write probes per API key; two keys for ``isolation.keys`` / ``isolation.tiers``; two
@@ -28,12 +29,19 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import httpx
 
 from sergio_kit.checks.context import OTHER, PRIMARY, CheckContext
-from sergio_kit.checks.ratelimit.calls import TierCaller, bearer_caller, key_caller, surfaces, tier_limit
+from sergio_kit.checks.ratelimit.calls import (
+    TierCaller,
+    bearer_caller,
+    key_caller,
+    scarce_tier,
+    surfaces,
+    tier_limit,
+    unprobed,
+)
 from sergio_kit.checks.ratelimit.probe import TierRun, bursts, judge_bursts, probe_tier
 from sergio_kit.contract.document import TIERS
 from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS, WINDOW_SECONDS
@@ -129,7 +137,8 @@ class _Runner:
         tokens = {PRIMARY: primary_login.json()["token"], OTHER: other_login.json()["token"]}
         for name, scopes in KEYS.items():
             self.keys[name] = self._make_key(client, tokens[OTHER], name, scopes)
-        job = client.post("/v1/jobs", json=_job(), headers=_bearer(tokens[PRIMARY]))
+        body = ctx.job(notes="sergio-kit ratelimit")
+        job = client.post("/v1/jobs", json=body, headers=_bearer(tokens[PRIMARY]))
         ctx.expect(job, {201}, "could not create a job for the write probe to update", "201")
         ctx.remove_later(PRIMARY, f"/v1/jobs/{job.json()['id']}")
         tokens["job"] = str(job.json()["id"])
@@ -163,26 +172,27 @@ class _Runner:
         return str(created["key"])
 
     def _relogin_probe(self, client: httpx.Client, auth: TierCaller, token: str) -> list[httpx.Response]:
-        """The other admin spends the bulk quota, then logs in again; returns that login."""
+        """The other admin spends the scarcest tier (bulk, else webhook registration), then logs in
+        again; returns that login."""
         ctx = self.ctx
-        bulk = bearer_caller(ctx, "bulk", token, OTHER)
-        bulk.client = client
+        spent = bearer_caller(ctx, scarce_tier(ctx), token, OTHER)
+        spent.client = client
         try:
-            bulk.exhaust(tier_limit(ctx, "bulk"))
+            spent.exhaust(tier_limit(ctx, spent.tier))
         except CheckFailed as failure:
             self.plan.outcomes["ratelimit.relogin_bypass"] = failure
             self.plan.outcomes["ratelimit.isolation.tiers"] = failure
             return []
         finally:
-            self._remove_later(bulk, OTHER)
+            self._remove_later(spent, OTHER)
         login = self._login(auth, OTHER)
-        bulk.headers = _bearer(login.json()["token"])
+        spent.headers = _bearer(login.json()["token"])
         self._record(
             "ratelimit.relogin_bypass",
             lambda: ctx.expect(
-                bulk.call(),
+                spent.call(),
                 {429},
-                f"{bulk.label} with a fresh login's token, after the user spent the tier's quota, "
+                f"{spent.label} with a fresh login's token, after the user spent the tier's quota, "
                 "was admitted",
                 "429: the quota belongs to the user, not to the token",
             ),
@@ -194,7 +204,7 @@ class _Runner:
             lambda: ctx.expect(
                 read.call(),
                 {read.expected},
-                f"{read.label} was refused after the same user spent the bulk tier",
+                f"{read.label} was refused after the same user spent the {spent.tier} tier",
                 f"{read.expected}: each tier has a quota of its own",
             ),
         )
@@ -209,10 +219,13 @@ class _Runner:
             ("auth", 0): lambda client: self._probe(("auth", 0), auth, admitted_before=logins)
         }
         for tier in TIERS:
-            if tier != "auth":  # the auth probe continues the prelude's logins (above)
-                tasks[(tier, 0)] = self._tier_task(tier, tokens)
-            if len(surfaces(tier)) > 1:  # the tier has a Zapier (API-key) surface
-                tasks[(tier, 1)] = self._key_task(tier, tokens[OTHER])
+            for surface in surfaces(tier):  # 1: the tier has a Zapier (API-key) surface
+                if (missing := unprobed(self.ctx, tier, surface)) is not None:
+                    self.plan.runs[(tier, surface)] = missing
+                elif surface == 1:
+                    tasks[(tier, 1)] = self._key_task(tier, tokens[OTHER])
+                elif tier != "auth":  # the auth probe continues the prelude's logins (above)
+                    tasks[(tier, 0)] = self._tier_task(tier, tokens)
         tasks["ratelimit.isolation.keys"] = self._isolation_task
         tasks["ratelimit.concurrency"] = self._concurrency_task
         tasks["ratelimit.window"] = self._window_task
@@ -327,9 +340,9 @@ class _Runner:
         )
 
     def _judge_user_isolation(self) -> None:
-        """The other admin spent the bulk quota in the prelude; the primary user's bulk probe that
-        followed must have been admitted at first (the user part of ``isolation.keys``)."""
-        run = self.plan.runs.get(("bulk", 0))
+        """The other admin spent the scarcest tier's quota in the prelude; the primary user's probe of
+        that tier that followed must have been admitted at first (the user part of ``isolation.keys``)."""
+        run = self.plan.runs.get((scarce_tier(self.ctx), 0))
         if not isinstance(run, TierRun) or run.problem is not None or run.admitted:
             return  # admitted at first, or the probe's own failure is reported by the bulk checks
         if self.plan.outcomes.get("ratelimit.isolation.keys") is None and run.first_429 is not None:
@@ -379,7 +392,8 @@ class _Runner:
     def _fail_all(self, failure: CheckFailed) -> None:
         for tier in TIERS:
             for surface in surfaces(tier):
-                self.plan.runs[(tier, surface)] = self._failed_run(tier, failure)
+                missing = unprobed(self.ctx, tier, surface)
+                self.plan.runs[(tier, surface)] = missing or self._failed_run(tier, failure)
         for check_id in CROSS_CHECKS:
             self.plan.outcomes[check_id] = failure
 
@@ -438,9 +452,3 @@ def _served(response: httpx.Response) -> datetime:
 
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def _job() -> dict[str, Any]:
-    from sergio_kit.contract.samples import example_job
-
-    return example_job(notes="sergio-kit ratelimit")

@@ -27,7 +27,7 @@ from sergio_kit.checks.ratelimit.calls import (
     retry_after,
     retry_after_seconds,
 )
-from sergio_kit.contract.ratelimit import WINDOW_SECONDS, parse_rate_limit
+from sergio_kit.contract.ratelimit import RATE_LIMIT_FORMS, WINDOW_SECONDS, RateLimitReading, read_rate_limits
 from sergio_kit.reports.findings import CheckFailed
 
 #: Live targets: how far before Retry-After elapses the "still refused" request goes, and how long
@@ -156,7 +156,8 @@ def judge_retry_after_honest(ctx: CheckContext, run: TierRun) -> None:
 
 
 def judge_headers(ctx: CheckContext, run: TierRun) -> None:
-    """RateLimit-Policy (and X-RateLimit-*) agree with the tier; RateLimit's remaining counts down to 0."""
+    """rate-limit headers (RateLimit / RateLimit-Policy, RateLimit-Limit/-Remaining/-Reset or X-RateLimit-*,
+    every form sent) agree with the tier; what remains counts down to 0."""
     admitted, throttled = _probed(run)
     for index, response in enumerate([*admitted, throttled], start=1):
         _check_fields(ctx, run, response, max(run.room - index, 0), f"request {index}")
@@ -165,35 +166,50 @@ def judge_headers(ctx: CheckContext, run: TierRun) -> None:
 def _check_fields(
     ctx: CheckContext, run: TierRun, response: httpx.Response, remaining: int, what: str
 ) -> None:
-    limit, tier, label = run.quota, run.caller.tier, f"{run.caller.label}, {what}"
-    policy, ratelimit = response.headers.get("RateLimit-Policy"), response.headers.get("RateLimit")
-    legacy = response.headers.get("X-RateLimit-Remaining")
-    if policy is None and ratelimit is None and legacy is None:
+    """Every form of the rate-limit fields ``response`` carries says the tier's quota and that
+    ``remaining`` requests remain, with a reset within the window."""
+    tier, label = run.caller.tier, f"{run.caller.label}, {what}"
+    readings = read_rate_limits(response.headers, ctx.target.now())
+    if not readings:
         ctx.fail(
-            f"{label}: no RateLimit or X-RateLimit-* headers", response, f'RateLimit: "{tier}";r={remaining}'
+            f"{label}: no rate-limit headers were sent (no RateLimit, RateLimit-Policy, "
+            "RateLimit-Limit/-Remaining/-Reset or X-RateLimit-*)",
+            response,
+            f'RateLimit: "{tier}";r={remaining};t=1..{WINDOW_SECONDS} (or another published form)',
         )
-    if policy is not None:
-        item = parse_rate_limit(policy)
-        if item is None or (item.name, item.integer("q"), item.integer("w")) != (tier, limit, WINDOW_SECONDS):
-            ctx.fail(
-                f"{label}: RateLimit-Policy {policy!r}", response, f'"{tier}";q={limit};w={WINDOW_SECONDS}'
-            )
-    if ratelimit is not None:
-        item = parse_rate_limit(ratelimit)
-        if item is None or item.name != tier or item.integer("r") != remaining:
-            ctx.fail(
-                f"{label}: RateLimit {ratelimit!r}", response, f'"{tier}";r={remaining};t=1..{WINDOW_SECONDS}'
-            )
-        reset = item.integer("t")
-        if reset is None or not 0 <= reset <= WINDOW_SECONDS:
-            ctx.fail(
-                f"{label}: RateLimit reset t={item.params.get('t')!r}", response, f"t=0..{WINDOW_SECONDS}"
-            )
-    legacy_limit = response.headers.get("X-RateLimit-Limit")
-    if legacy_limit is not None and legacy_limit.strip() != str(limit):
-        ctx.fail(f"{label}: X-RateLimit-Limit {legacy_limit!r}", response, str(limit))
-    if legacy is not None and legacy.strip() != str(remaining):
-        ctx.fail(f"{label}: X-RateLimit-Remaining {legacy!r}", response, str(remaining))
+    for reading in readings:
+        _check_reading(ctx, run, response, reading, remaining, label)
+
+
+def _check_reading(
+    ctx: CheckContext,
+    run: TierRun,
+    response: httpx.Response,
+    reading: RateLimitReading,
+    remaining: int,
+    label: str,
+) -> None:
+    """One form of the rate-limit fields against what the kit observed."""
+    sent = ", ".join(f"{name}: {value}" for name, value in reading.fields.items())
+    shown = f"{label}: {sent} ({reading.form} form)"
+    expected = RATE_LIMIT_FORMS[reading.form]
+    if reading.malformed:
+        ctx.fail(f"{shown}: {', '.join(reading.malformed)} unreadable", response, expected)
+    if reading.form == "structured" and reading.policy != run.caller.tier:
+        ctx.fail(f"{shown}: the policy is not named after the tier", response, f'"{run.caller.tier}"')
+    if reading.limit is not None and reading.limit != run.quota:
+        ctx.fail(f"{shown}: says a quota of {reading.limit}", response, f"a quota of {run.quota}")
+    if reading.window is not None and reading.window != WINDOW_SECONDS:
+        ctx.fail(f"{shown}: says a window of {reading.window} s", response, f"w={WINDOW_SECONDS}")
+    if reading.remaining != remaining:
+        said = "nothing of what remains" if reading.remaining is None else f"{reading.remaining} remain"
+        ctx.fail(f"{shown}: says {said}", response, f"{remaining} remaining (the kit's count)")
+    if reading.reset is None and reading.form in ("structured", "combined"):
+        ctx.fail(
+            f"{shown}: says nothing of when the quota resets", response, f"a reset of 0..{WINDOW_SECONDS} s"
+        )
+    if reading.reset is not None and not 0 <= reading.reset <= WINDOW_SECONDS:
+        ctx.fail(f"{shown}: says the quota resets in {reading.reset} s", response, f"0..{WINDOW_SECONDS} s")
 
 
 def judge_body(ctx: CheckContext, run: TierRun) -> None:

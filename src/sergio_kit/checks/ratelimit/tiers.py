@@ -2,10 +2,11 @@
 body, for every tier (auth, read, write, webhook, bulk), on the bearer surface and, for the tiers
 the Zapier surface has, per API key.
 
-Each tier is probed once per surface (``ratelimit_probe.py``) and the five rules judge that one
-recording. On the embedded server a probe runs in a fresh, frozen window of the test clock the first
-time one of its rules is checked; on a live target the live plan (``ratelimit_live.py``) probes
-every tier at once, each with a principal of its own.
+Each tier is probed once per surface (``probe.py``) and the five rules judge that one recording.
+On the embedded server a probe runs in a fresh, frozen window of the test clock the first time one
+of its rules is checked; on a live target the live plan (``live.py``) probes every tier at once,
+each with a principal of its own. A tier whose operation the contract lacks (no bulk endpoint) is
+skipped, naming the operation.
 """
 
 from __future__ import annotations

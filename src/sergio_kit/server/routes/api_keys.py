@@ -11,6 +11,7 @@ from sergio_kit.server.http_errors import ApiError
 from sergio_kit.server.routing import Call, Handler
 from sergio_kit.server.security.passwords import hash_key
 from sergio_kit.server.storage import ApiKeyRecord, Database, KeySecret
+from sergio_kit.server.tenancy import not_yours
 from sergio_kit.server.timefmt import rfc3339
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
@@ -63,7 +64,8 @@ async def create_api_key(call: Call) -> Response:
 
 
 async def rotate_key(call: Call) -> Response:
-    """Issue a new key for the same id; the old key stops working at once."""
+    """Issue a new key for the same id; the old key stops working at once (200, or 201 Created with
+    the ``rotation-201`` variant)."""
     _require_admin(call)
     record = _find(call)
     key, secret = new_key_secret(record.id)
@@ -72,7 +74,8 @@ async def rotate_key(call: Call) -> Response:
     db.add_key_secret(secret)
     db.set_key_prefix(record.id, key[:PREFIX_LENGTH])
     public = {**record.public(), "prefix": key[:PREFIX_LENGTH]}
-    return JSONResponse({**public, "key": key}, headers={"Cache-Control": "no-store"})
+    status = 201 if "rotation-201" in call.state.settings.variants else 200  # a new key: Created
+    return JSONResponse({**public, "key": key}, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 async def revoke_key(call: Call) -> Response:
@@ -83,10 +86,15 @@ async def revoke_key(call: Call) -> Response:
 
 
 def _find(call: Call) -> ApiKeyRecord:
-    record = call.state.db.api_key(call.path("key_id"), call.principal.company_id)
+    key_id, db = call.path("key_id"), call.state.db
+    record = db.api_key(key_id, call.principal.company_id)
     if record is None or record.revoked:
-        raise ApiError(404, "no such API key")
+        raise not_yours(call.state, "API key", lambda: record is None and _live_key(db.api_key(key_id)))
     return record
+
+
+def _live_key(record: ApiKeyRecord | None) -> bool:
+    return record is not None and not record.revoked
 
 
 HANDLERS: dict[str, Handler] = {

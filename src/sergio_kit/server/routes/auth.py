@@ -1,4 +1,9 @@
-"""``/v1/auth``: login, refresh with rotation and reuse detection, logout."""
+"""``/v1/auth``: login, refresh with rotation and reuse detection, logout.
+
+Variants: ``refresh-without-rotation`` (refresh answers ``{token, expires_at}`` and the refresh token
+lives on), ``cacheable-login`` (no ``Cache-Control: no-store`` on token responses),
+``company-from-database`` (refresh takes the company from the user's record).
+"""
 
 from __future__ import annotations
 
@@ -55,7 +60,11 @@ async def _refresh_claims(call: Call) -> dict[str, Any]:
 
 
 async def refresh(call: Call) -> Response:
-    """Rotate a refresh token: the old one dies; presenting a dead one kills its whole family."""
+    """Rotate a refresh token: the old one dies; presenting a dead one kills its whole family.
+
+    With ``refresh-without-rotation`` only a new access token is issued and the refresh token stays
+    valid until it expires or its family is logged out.
+    """
     claims = await _refresh_claims(call)
     state = call.state
     jti, family_id = str(claims["jti"]), str(claims["fam"])
@@ -65,15 +74,29 @@ async def refresh(call: Call) -> Response:
     _, used, family_revoked = known
     if family_revoked:
         raise ApiError(401, "refresh token family was revoked; log in again")
+    user_id, company_id = str(claims["sub"]), _company_of(call, claims)
+    audience = "sergio-refresh" if "refresh.rotation" in call.faults else AUDIENCE
+    if "refresh-without-rotation" in call.state.settings.variants:
+        return _token_response(call, _access_fields(call, user_id, company_id, audience=audience))
     if used and "refresh.reuse" not in call.faults:
         state.db.revoke_family(family_id)
         raise ApiError(401, "refresh token was already used; the session is revoked, log in again")
     if "refresh.race" in call.faults:
         await asyncio.sleep(0.05)  # the bug: checked above, rotated below, other requests in between
-    audience = "sergio-refresh" if "refresh.rotation" in call.faults else AUDIENCE
-    tokens = _issue_pair(call, str(claims["sub"]), str(claims["cid"]), family_id, audience=audience)
+    tokens = _issue_pair(call, user_id, company_id, family_id, audience=audience)
     state.db.rotate_refresh(jti, tokens["_refresh_jti"], family_id)
     return _token_response(call, tokens)
+
+
+def _company_of(call: Call, claims: dict[str, Any]) -> str:
+    """The company of a refresh token's user: its ``cid`` claim, or (``company-from-database``) the
+    user's record."""
+    if "company-from-database" in call.state.settings.variants:
+        user = call.state.db.user_by_id(str(claims["sub"]))
+        if user is None:
+            raise ApiError(401, "invalid refresh token: unknown user")
+        return user.company_id
+    return str(claims["cid"])
 
 
 async def logout(call: Call) -> Response:
@@ -95,22 +118,35 @@ async def logout(call: Call) -> Response:
     return Response(status_code=204)
 
 
+def _access_fields(call: Call, user_id: str, company_id: str, audience: str = AUDIENCE) -> dict[str, Any]:
+    """A new access token and its ``expires_at``: the published refresh response."""
+    access = issue_access_token(
+        call.state.jwt_secret,
+        user_id=user_id,
+        company_id=company_id,
+        now=call.state.clock.now(),
+        audience=audience,
+    )
+    expires_at = access.claims["exp"] - (300 if "auth.login.lifetime" in call.faults else 0)
+    return {"token": access.token, "expires_at": rfc3339(expires_at)}
+
+
 def _issue_pair(
     call: Call, user_id: str, company_id: str, family_id: str, audience: str = AUDIENCE
 ) -> dict[str, Any]:
-    state = call.state
-    now = state.clock.now()
-    access = issue_access_token(
-        state.jwt_secret, user_id=user_id, company_id=company_id, now=now, audience=audience
-    )
+    """An access token and a refresh token of ``family_id`` (``_refresh_jti``: its id, not sent)."""
     refresh_token = issue_refresh_token(
-        state.jwt_secret, user_id=user_id, company_id=company_id, family_id=family_id, now=now
+        call.state.jwt_secret,
+        user_id=user_id,
+        company_id=company_id,
+        family_id=family_id,
+        now=call.state.clock.now(),
     )
-    expires_at = access.claims["exp"] - (300 if "auth.login.lifetime" in call.faults else 0)
+    access = _access_fields(call, user_id, company_id, audience)
     return {
-        "token": access.token,
+        "token": access["token"],
         "refresh_token": refresh_token.token,
-        "expires_at": rfc3339(expires_at),
+        "expires_at": access["expires_at"],
         "_refresh_jti": refresh_token.claims["jti"],
     }
 
@@ -119,7 +155,8 @@ def _token_response(call: Call, tokens: dict[str, Any]) -> Response:
     body = {key: value for key, value in tokens.items() if not key.startswith("_")}
     if "auth.login.shape" in call.faults and call.operation.operation_id == "login":
         del body["refresh_token"]
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+    cacheable = "cacheable-login" in call.state.settings.variants
+    return JSONResponse(body, headers={} if cacheable else {"Cache-Control": "no-store"})
 
 
 HANDLERS: dict[str, Handler] = {"login": login, "refreshToken": refresh, "logout": logout}

@@ -11,7 +11,9 @@ from starlette.responses import JSONResponse, Response
 
 from sergio_kit.server.http_errors import ApiError
 from sergio_kit.server.routing import Call, Handler
+from sergio_kit.server.schedule import past_date_problems, refuse_past_date
 from sergio_kit.server.state import AppState
+from sergio_kit.server.tenancy import not_yours
 from sergio_kit.server.timefmt import rfc3339
 from sergio_kit.server.validation import describe_errors
 
@@ -52,6 +54,7 @@ async def list_jobs(call: Call) -> Response:
 async def create_job(call: Call) -> Response:
     """Create one job."""
     body = await call.body()
+    refuse_past_date(call.state, body)
     return JSONResponse(new_job(call.state, call.principal.company_id, body), status_code=201)
 
 
@@ -62,11 +65,12 @@ async def bulk_create(call: Call) -> Response:
     created, errors = [], []
     for index, item in enumerate(body["jobs"]):
         problems = describe_errors(validator, item)
-        if problems:
+        dated = [] if problems else past_date_problems(call.state, item)
+        if problems or dated:
             error = {
                 "code": "validation_error",
-                "message": "job does not match JobCreate",
-                "details": problems,
+                "message": "scheduled_date is before today" if dated else "job does not match JobCreate",
+                "details": problems or dated,
             }
             errors.append({"index": index, "error": error})
         else:
@@ -75,7 +79,7 @@ async def bulk_create(call: Call) -> Response:
 
 
 async def get_job(call: Call) -> Response:
-    """One job of the caller's company (another company's job is 404)."""
+    """One job of the caller's company (another company's job is 404, or 403 under cross-tenant-403)."""
     return JSONResponse(_find(call))
 
 
@@ -83,6 +87,7 @@ async def update_job(call: Call) -> Response:
     """Change some fields of a job."""
     job = _find(call)
     body = await call.body()
+    refuse_past_date(call.state, body)
     job.update(body)
     job["updated_at"] = rfc3339(call.state.clock.now())
     call.state.db.replace_job(job)
@@ -100,9 +105,10 @@ async def delete_job(call: Call) -> Response:
 
 
 def _find(call: Call) -> dict[str, Any]:
-    job = call.state.db.get_job(call.principal.company_id, call.path("job_id"))
+    job_id = call.path("job_id")
+    job = call.state.db.get_job(call.principal.company_id, job_id)
     if job is None:
-        raise ApiError(404, "no such job")
+        raise not_yours(call.state, "job", lambda: call.state.db.get_job(None, job_id) is not None)
     return job
 
 

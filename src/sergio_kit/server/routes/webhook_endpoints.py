@@ -6,9 +6,10 @@ import secrets
 
 from starlette.responses import JSONResponse, Response
 
-from sergio_kit.server.http_errors import ApiError
 from sergio_kit.server.routing import Call, Handler
+from sergio_kit.server.tenancy import not_yours
 from sergio_kit.server.timefmt import rfc3339
+from sergio_kit.server.webhooks import new_secret
 
 
 async def create_webhook(call: Call) -> Response:
@@ -26,7 +27,7 @@ async def create_webhook(call: Call) -> Response:
         "events": data["events"],
         "created_at": rfc3339(call.state.clock.now()),
     }
-    secret = "whsec_" + secrets.token_hex(24)
+    secret = new_secret(standard_base64="base64-webhook-secrets" in call.state.settings.variants)
     call.state.db.add_webhook(call.principal.company_id, webhook, secret)
     return JSONResponse({**webhook, "secret": secret}, status_code=201, headers={"Cache-Control": "no-store"})
 
@@ -43,8 +44,9 @@ async def list_webhooks(call: Call) -> Response:
 
 async def delete_webhook(call: Call) -> Response:
     """Remove an endpoint."""
-    if not call.state.db.delete_webhook(call.principal.company_id, call.path("webhook_id")):
-        raise ApiError(404, "no such webhook")
+    webhook_id, db = call.path("webhook_id"), call.state.db
+    if not db.delete_webhook(call.principal.company_id, webhook_id):
+        raise not_yours(call.state, "webhook", lambda: db.webhook_exists(webhook_id))
     return Response(status_code=204)
 
 

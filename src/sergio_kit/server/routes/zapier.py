@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse, Response
 from sergio_kit.server.http_errors import ApiError
 from sergio_kit.server.routes.jobs import new_job
 from sergio_kit.server.routing import Call, Handler
+from sergio_kit.server.schedule import refuse_past_date
 
 TRIGGER_PAGE = 100
 
@@ -41,6 +42,7 @@ async def create_job_action(call: Call) -> Response:
     if "apikey.scope" not in call.faults:
         _require_scope(call, "jobs:write")
     body = await call.body()
+    refuse_past_date(call.state, body)
     return JSONResponse(new_job(call.state, call.principal.company_id, body), status_code=201)
 
 

@@ -17,7 +17,8 @@ from sergio_kit.server.security.passwords import hash_key
 from sergio_kit.server.security.tokens import InvalidTokenError, verify_access_token
 from sergio_kit.server.state import AppState
 
-_BEARER = re.compile(r"^Bearer ([A-Za-z0-9\-._~+/]+=*)$", re.IGNORECASE)
+# RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token (the scheme is case-insensitive, RFC 9110 §11.1)
+_BEARER = re.compile(r"^Bearer +([A-Za-z0-9\-._~+/]+=*)$", re.IGNORECASE)
 API_KEY_PATTERN = re.compile(r"^sk_(live|test)_([A-Za-z0-9]{8})([A-Za-z0-9]{32})$")
 
 
@@ -63,15 +64,24 @@ def authenticate_bearer(request: Request, state: AppState) -> Principal:
         token = match.group(1)
     if "apikey.surface_separation" in faults and API_KEY_PATTERN.match(token):
         return _key_principal(token, state)
+    from_database = "company-from-database" in state.settings.variants  # cid is not used at all
     try:
-        claims = verify_access_token(token, secret=state.jwt_secret, now=state.clock.now(), faults=faults)
+        claims = verify_access_token(
+            token,
+            secret=state.jwt_secret,
+            now=state.clock.now(),
+            faults=faults,
+            company_claim=not from_database,
+        )
     except InvalidTokenError as error:
         raise bearer_error(f"invalid token: {error}") from None
     user = state.db.user_by_id(str(claims["sub"]))
     company_claim: Any = claims.get("cid")
     if "auth.jwt.claim_fuzz" in faults:
         company_claim = company_claim.strip()  # the bug: assumes a string, so 5xx on anything else
-    if user is None or user.company_id != company_claim:
+    if "auth.jwt.claim_fuzz@cid-trusted" in faults and user is not None and isinstance(company_claim, str):
+        return Principal("user", user.id, company_claim, user.role, token_id=str(claims.get("jti", "")))
+    if user is None or (not from_database and user.company_id != company_claim):
         raise bearer_error("invalid token: unknown user")
     return Principal("user", user.id, user.company_id, user.role, token_id=str(claims.get("jti", "")))
 

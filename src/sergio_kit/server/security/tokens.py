@@ -84,8 +84,14 @@ def issue_refresh_token(
     return IssuedToken(jwt.encode(claims, secret, algorithm=ALGORITHM), claims)
 
 
-def verify_access_token(token: str, *, secret: bytes, now: float, faults: Faults) -> Mapping[str, Any]:
-    """Return the claims of a valid access token or raise :class:`InvalidTokenError`."""
+def verify_access_token(
+    token: str, *, secret: bytes, now: float, faults: Faults, company_claim: bool = True
+) -> Mapping[str, Any]:
+    """Return the claims of a valid access token or raise :class:`InvalidTokenError`.
+
+    ``company_claim``: the server takes the company from the ``cid`` claim, which must then be a
+    string (``False`` when it takes the company from the user's record and ignores ``cid``).
+    """
     allowed_kinds = {"access", "refresh"} if "auth.token_kind" in faults else {"access"}
     required = [c for c in _REQUIRED_ACCESS if not (c == "exp" and "auth.jwt.missing_exp" in faults)]
     claims: Mapping[str, Any]
@@ -96,7 +102,7 @@ def verify_access_token(token: str, *, secret: bytes, now: float, faults: Faults
     if claims.get("typ") not in allowed_kinds:
         raise InvalidTokenError("not an access token")
     _check_times(claims, now=now, faults=faults)
-    if "auth.jwt.claim_fuzz" not in faults and not isinstance(claims.get("cid"), str):
+    if company_claim and "auth.jwt.claim_fuzz" not in faults and not isinstance(claims.get("cid"), str):
         raise InvalidTokenError("cid claim missing or not a string")
     return claims
 

@@ -1,0 +1,67 @@
+"""No check fails on a deployment that made another choice the published docs allow.
+
+Each variant of the reference server (``sergio-kit serve --list-variants``) takes one such choice;
+with it on, every check of the groups it touches passes, warns (a recommended rule it breaks) or skips
+(naming what the variant took away), exactly as :mod:`tests.support.variant_outcomes` says. With all
+variants on together, every check does the same. The contract group (Schemathesis, run by pytest, not
+by the registry) is proven with all variants on in ``tests/cli/test_check_variants.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sergio_kit.checks.context import CheckContext
+from sergio_kit.checks.registry import CheckSpec, all_checks
+from sergio_kit.checks.verdict import verdict
+from sergio_kit.reports.findings import CheckFailed, CheckSkipped
+from sergio_kit.target.embedded import embedded_target
+from tests.support.fault_servers import FaultServers, server_key
+from tests.support.variant_outcomes import EVERY_VARIANT, GROUPS, expected_outcome
+
+#: Checks of the kit itself or of the committed cassettes: a server variant cannot change them.
+NOT_OF_THE_SERVER = {"transport.tls_verified", "webhook.verifier", "cassette.replay", "cassette.redaction"}
+SERVER_CHECKS = [spec for spec in all_checks() if spec.check_id not in NOT_OF_THE_SERVER]
+
+PER_VARIANT = [
+    pytest.param(server_key(variants=(variant,)), spec.check_id, id=f"{variant}-{spec.check_id}")
+    for variant in EVERY_VARIANT
+    for spec in SERVER_CHECKS
+    if spec.group in GROUPS[variant]
+]
+ALL_TOGETHER = [
+    pytest.param(server_key(variants=EVERY_VARIANT), spec.check_id, id=f"every-variant-{spec.check_id}")
+    for spec in SERVER_CHECKS
+]
+BY_ID = {spec.check_id: spec for spec in SERVER_CHECKS}
+
+
+def outcome_of(spec: CheckSpec, context: CheckContext) -> tuple[str, str]:
+    """``(status, detail)`` of one run of ``spec``: passed, warned or failed (with the finding's
+    message), or skipped (with the reason)."""
+    try:
+        spec.run(context)
+    except CheckSkipped as skip:
+        return "skipped", str(skip)
+    except CheckFailed as failure:
+        return verdict(failure.basis or spec.basis, None), failure.finding.message
+    return "passed", ""
+
+
+@pytest.mark.parametrize(("server_key", "check_id"), PER_VARIANT + ALL_TOGETHER)
+def test_check_reports_no_failure_with_the_variants(
+    server_key: str, check_id: str, variant_server: FaultServers
+) -> None:
+    """The check's status with the variants on is the expected one (passed unless listed), and a
+    warning or a skip says why."""
+    variants = tuple(server_key.partition("|")[2].split(","))
+    with variant_server.use(server_key) as server:
+        context = CheckContext(embedded_target(server), max_examples=10)
+        try:
+            status, detail = outcome_of(BY_ID[check_id], context)
+        finally:
+            context.close()
+            context.target.close()
+    expected_status, expected_word = expected_outcome(check_id, variants)
+    assert status == expected_status, f"{check_id} with {', '.join(variants)}: {status}: {detail}"
+    assert expected_word.lower() in detail.lower(), detail

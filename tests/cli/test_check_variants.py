@@ -1,0 +1,67 @@
+"""``sergio-kit check --variant``: the whole suite, as a user runs it, on a reference server that
+takes every other choice the published docs allow, reports no failure; the warnings and skips say why.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sergio_kit.server.variants import VARIANTS
+from tests.support.kit_process import run_kit
+from tests.support.variant_outcomes import EVERY_VARIANT, expected_outcome
+
+#: The variants that keep every operation of the packaged contract (Schemathesis meets each of them).
+KEEP_EVERY_OPERATION = tuple(name for name, variant in VARIANTS.items() if not variant.removes)
+
+
+def _variant_options(variants: tuple[str, ...]) -> list[str]:
+    return [option for name in variants for option in ("--variant", name)]
+
+
+def _report(folder: Path) -> list[dict[str, str]]:
+    checks: list[dict[str, str]] = json.loads((folder / "report.json").read_text())["checks"]
+    return checks
+
+
+def test_whole_suite_with_every_variant_reports_no_failure(tmp_path: Path) -> None:
+    """Every group, all variants on: exit 0, no failed or errored check; each check the variants
+    affect warns or skips as expected, with its reason; every other one passes."""
+    result = run_kit(
+        "check",
+        *_variant_options(EVERY_VARIANT),
+        "--max-examples",
+        "5",
+        "--report",
+        str(tmp_path),
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    checks = _report(tmp_path)
+    assert not [check for check in checks if check["status"] in ("failed", "error")]
+    for check in checks:
+        expected_status, word = expected_outcome(check["id"], EVERY_VARIANT)
+        if check["id"].startswith(("contract.", "cassette.")) or check["id"] in ("webhook.verifier",):
+            assert check["status"] in ("passed", "warned", "skipped"), check
+            continue
+        assert check["status"] == expected_status, check
+        assert word.lower() in check.get("detail", "").lower(), check
+    assert "variants: " in result.stdout
+
+
+def test_contract_group_with_the_variants_that_keep_every_operation(tmp_path: Path) -> None:
+    """Schemathesis over the whole packaged contract, on a server taking every variant that drops no
+    operation (rotation answering 201, refresh without rotation, 403 across tenants, ...): no failure."""
+    result = run_kit(
+        "check",
+        *_variant_options(KEEP_EVERY_OPERATION),
+        "--only",
+        "contract",
+        "--max-examples",
+        "5",
+        "--report",
+        str(tmp_path),
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert not [check for check in _report(tmp_path) if check["status"] in ("failed", "error")]
