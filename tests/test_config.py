@@ -40,7 +40,8 @@ LIVE_LOGIN = {"SERGIO_EMAIL": "qa@acme.example", "SERGIO_PASSWORD": "pw-env"}
 #: The keys a config file may hold, as the unknown-key error lists them (``checks``: the check levels).
 FILE_KEYS = (
     "base_url, ca_bundle, contract, email, password, other_email, other_password, api_key, "
-    "read_only_api_key, jwt_secret, http_url, clock_url, clock_token, receiver_cert, receiver_url, receiver_bind, "
+    "read_only_api_key, jwt_secret, http_url, clock_url, clock_token, receiver_cert, receiver_url, "
+    "receiver_bind, "
     "sample_customer_id, sample_service_type, sample_address, sample_webhook_sink, max_examples, "
     "tier_limits, only, cassettes, report_dir, checks, strict"
 )
