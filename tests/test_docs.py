@@ -12,6 +12,7 @@ from types import ModuleType
 from sergio_kit.checks.registry import all_checks
 from sergio_kit.reports.findings import BASES
 from sergio_kit.server.faults import FAULTS, caught_by
+from sergio_kit.server.variants import VARIANTS
 from sergio_kit.suite.test_contract import BASIS as CONTRACT_BASIS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -90,3 +91,16 @@ def test_nothing_points_outside_the_repository() -> None:
         if "../shared" in line
     ]
     assert pointing_out == []
+
+
+def test_readme_lists_every_variant() -> None:
+    """ "Running against your deployment" has a row for each variant of the reference server."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Running against your deployment", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        name
+        for line in section.splitlines()
+        if line.startswith("| `")
+        for name in re.findall(r"`([a-z0-9-]+)`", line.split("|")[1])
+    }
+    assert rows == set(VARIANTS)

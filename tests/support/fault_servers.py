@@ -118,6 +118,10 @@ class FaultServers:
         for upcoming in list(self._order)[position + 1 : position + 1 + AHEAD]:
             self._start(upcoming)
 
+    def last_use(self, fault_id: str) -> bool:
+        """Whether the test using ``fault_id``'s server now is the last of the plan to use it."""
+        return self._uses_left[fault_id] <= 1
+
     @contextmanager
     def use(self, fault_id: str) -> Iterator[RunningServer]:
         """The server with ``fault_id`` switched on, for the block; stopped after the block when no

@@ -146,7 +146,9 @@ def test_injected_headers_name_their_own_key(forged: Forged) -> None:
 @settings(max_examples=200, deadline=None, database=None)
 @given(claim_sets(CLAIMS))
 def test_claim_set_verdicts_match_their_content(claim_set: ClaimSet) -> None:
-    """A claim set called valid keeps identity and required claims; a non-string cid is never valid."""
+    """A claim set called valid keeps identity and required claims; one with a changed or non-string
+    cid is never called valid (either verdict is right: a target may take the company from its
+    database, so what fails is a leak, judged by the check)."""
     claims = claim_set.claims
     if claim_set.valid is True:
         for name in ("iss", "aud", "sub", "cid"):
@@ -155,7 +157,7 @@ def test_claim_set_verdicts_match_their_content(claim_set: ClaimSet) -> None:
         assert claim_set.header.get("alg", "HS256") == "HS256"
         assert claims["exp"] > NOW and claims["iat"] <= NOW
     if not isinstance(claims.get("cid"), str) or claims.get("cid") != CLAIMS["cid"]:
-        assert claim_set.valid is False
+        assert claim_set.valid is not True
     assert sign(claims, KEY, header=claim_set.header).count(".") == 2
 
 
