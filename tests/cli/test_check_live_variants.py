@@ -34,6 +34,10 @@ LIFTED = dict.fromkeys(DEFAULT_TIER_LIMITS, 10_000)
 NOT_RATELIMIT = "contract,auth,refresh,apikey,transport,webhook"
 #: The ratelimit group's server: every variant but the one that takes away key management.
 RATELIMIT_VARIANTS = tuple(name for name in EVERY_VARIANT if name != "no-key-management")
+#: The live plan's window probe looks for a window turning over at the minute: a fixed window that
+#: opens at a bucket's first request goes unseen live (a pass, never a false failure); the embedded
+#: probe, which finds a window at any offset, warns about it (tests/checks/test_variant_proofs.py).
+LIVE_WINDOW_PROBE = "ratelimit.window"
 #: Checks that need the target's test clock: a live target has none.
 CLOCK_DEPENDENT = {"auth.expiry.live"}
 
@@ -113,6 +117,9 @@ def test_live_run_with_every_variant_has_no_failure(
                 continue
             if check["id"] in CLOCK_DEPENDENT:
                 assert check["status"] == "skipped" and "clock" in check["detail"], check
+                continue
+            if check["id"] == LIVE_WINDOW_PROBE:
+                assert check["status"] in ("passed", "warned"), check
                 continue
             status, word = expected_outcome(check["id"], variants)
             assert check["status"] == status, check
