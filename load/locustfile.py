@@ -14,7 +14,8 @@ Settings come from the environment (never argv, so passwords stay out of ``ps``)
 - ``SERGIO_SAMPLE_*``: the customer id, service type, address and webhook sink of what the users create
   (the kit's settings); jobs are scheduled a few days after the target's today, from its ``Date`` header.
 
-Every response is classified (see ``sergio_kit.load.ledger``) and reported under ``"<tier> [<class>]"``.
+Every response is classified (see ``sergio_kit.load.ledger``) and reported under ``"<tier> [<class>]"``:
+a failure class as a Locust failure, a passing or warning class (a recommended rule) as a success.
 In conformance runs the master writes ``load_plan.json`` next to ``--json-file``: which principals
 carried each tier at what rate, for the end-of-run totals (see ``sergio_kit.load.plan``).
 """

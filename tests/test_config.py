@@ -844,6 +844,7 @@ OWN_OPTIONS = {
         "--worker",
         "--master-host",
         "--fault",
+        "--variant",
         "--report",
         "--locustfile",
     },

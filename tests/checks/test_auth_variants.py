@@ -11,11 +11,9 @@ from contextlib import contextmanager
 import pytest
 
 from sergio_kit.checks.context import CheckContext
-from sergio_kit.checks.registry import get_check
-from sergio_kit.checks.verdict import verdict
-from sergio_kit.reports.findings import CheckFailed, CheckSkipped
 from sergio_kit.target.embedded import embedded_target
 from tests.support.fault_servers import FaultServers, server_key
+from tests.support.variant_outcomes import outcome_of
 
 NO_ROTATION = "refresh-without-rotation"
 NOT_ROTATING = "does not rotate refresh tokens"
@@ -62,18 +60,6 @@ def context_on(variant_server: FaultServers, key: str) -> Iterator[CheckContext]
             context.target.close()
 
 
-def outcome(check_id: str, context: CheckContext) -> tuple[str, str]:
-    """``(status, finding or skip reason)`` of one run of ``check_id``."""
-    spec = get_check(check_id)
-    try:
-        spec.run(context)
-    except CheckSkipped as skip:
-        return "skipped", str(skip)
-    except CheckFailed as failure:
-        return verdict(failure.basis or spec.basis, None), failure.finding.message
-    return "passed", ""
-
-
 @pytest.mark.parametrize(
     ("server_key", "check_id", "status", "word"),
     [
@@ -92,7 +78,7 @@ def test_check_outcome_with_the_variant(
 ) -> None:
     """The check reports ``status`` with the variant (and fault) on, and says why."""
     with context_on(variant_server, server_key) as context:
-        found, detail = outcome(check_id, context)
+        found, detail = outcome_of(check_id, context)
     assert found == status, f"{check_id}: {found}: {detail}"
     assert word.lower() in detail.lower(), detail
 

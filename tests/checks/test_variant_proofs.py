@@ -14,12 +14,10 @@ from collections.abc import Iterator
 import pytest
 
 from sergio_kit.checks.context import CheckContext
-from sergio_kit.checks.registry import CheckSpec, all_checks
-from sergio_kit.checks.verdict import verdict
-from sergio_kit.reports.findings import CheckFailed, CheckSkipped
+from sergio_kit.checks.registry import all_checks
 from sergio_kit.target.embedded import RunningServer, embedded_target
 from tests.support.fault_servers import FaultServers, server_key
-from tests.support.variant_outcomes import EVERY_VARIANT, GROUPS, expected_outcome
+from tests.support.variant_outcomes import EVERY_VARIANT, GROUPS, expected_outcome, outcome_of
 
 #: Checks of the kit itself or of the committed cassettes: a server variant cannot change them.
 NOT_OF_THE_SERVER = {"transport.tls_verified", "webhook.verifier", "cassette.replay", "cassette.redaction"}
@@ -36,18 +34,6 @@ ALL_TOGETHER = [
     for spec in SERVER_CHECKS
 ]
 BY_ID = {spec.check_id: spec for spec in SERVER_CHECKS}
-
-
-def outcome_of(spec: CheckSpec, context: CheckContext) -> tuple[str, str]:
-    """``(status, detail)`` of one run of ``spec``: passed, warned or failed (with the finding's
-    message), or skipped (with the reason)."""
-    try:
-        spec.run(context)
-    except CheckSkipped as skip:
-        return "skipped", str(skip)
-    except CheckFailed as failure:
-        return verdict(failure.basis or spec.basis, None), failure.finding.message
-    return "passed", ""
 
 
 class SharedContext:
@@ -90,7 +76,7 @@ def test_check_reports_no_failure_with_the_variants(
     variants = tuple(server_key.partition("|")[2].split(","))
     with variant_server.use(server_key) as server:
         try:
-            status, detail = outcome_of(BY_ID[check_id], shared_context.for_server(server_key, server))
+            status, detail = outcome_of(check_id, shared_context.for_server(server_key, server))
         finally:
             if variant_server.last_use(server_key):
                 shared_context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from sergio_kit.config import DEFAULT_TIER_LIMITS
+from sergio_kit.load.findings import LoadFinding
 from sergio_kit.load.summary import render_summary_html
 from sergio_kit.load.timeline import (
     account_count,
@@ -80,6 +81,8 @@ def test_request_names_map_to_tier_outcomes() -> None:
     """``<tier> [admitted|throttled]`` kept, other classes failed, token pool rows auth, the rest ignored."""
     assert row_outcomes("write [throttled]", 4, 0) == [("write", "throttled", 4)]
     assert row_outcomes("read [throttled early]", 3, 3) == [("read", "failed", 3)]
+    assert row_outcomes("read [over rolling quota]", 2, 0) == [("read", "admitted", 2)]  # warned: charted
+    assert row_outcomes("bulk [Retry-After out of range]", 1, 0) == [("bulk", "throttled", 1)]
     pool = row_outcomes("token pool login [worker 1]", 5, 2)
     assert pool == [("auth", "admitted", 3), ("auth", "failed", 2)]
     assert row_outcomes("Aggregated", 9, 0) == []
@@ -115,12 +118,12 @@ def test_summary_page_shows_the_table_and_escapes_every_text() -> None:
         profile="conformance",
         target=f"https://sergio.test/?token={jwt}",
         tiers=tiers,
-        findings=["read: 1 request(s) over <quota>"],
+        findings=[LoadFinding("read: 1 request(s) over <quota>", "documented")],
         locust_exit_code=1,
         traffic=traffic,
     )
     assert page.startswith("<!DOCTYPE html>") and "load: FAILED" in page
     assert jwt not in page and "<quota>" not in page and "over &lt;quota&gt;" in page
-    assert '<td class="n">120</td><td class="n">3</td><td class="n">1</td>' in page
+    assert '<td class="n">120</td><td class="n">3</td><td class="n">0</td><td class="n">1</td>' in page
     assert "<td><code>bulk</code></td>" in page and page.count("<svg") == 1
     assert "<script" not in page.lower()

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from sergio_kit.errors import SergioKitError
+from sergio_kit.load.findings import LoadFinding
 from sergio_kit.load.run import judge, print_summary, summarize
 from sergio_kit.load.totals import PLAN_FILE, LoadPlan, admitted_by, expected_range, read_plan
 
@@ -47,7 +48,7 @@ def _stats(span: float, **admitted: int) -> list[dict[str, Any]]:
     return entries
 
 
-def _judge(plan: LoadPlan | None, span: float, **admitted: int) -> list[str]:
+def _judge(plan: LoadPlan | None, span: float, **admitted: int) -> list[LoadFinding]:
     return judge(summarize(_stats(span, **admitted)), "conformance", plan=plan)
 
 
@@ -81,19 +82,23 @@ def test_short_run_exactly_the_limit_passes() -> None:
         (60, 120, 119.0, "read", 120, "fewer than"),  # half the limit
         (60, 120, 119.0, "bulk", 40, "more than"),
         (60, 120, 119.0, "bulk", 10, "fewer than"),
-        (8, 12, 11.5, "read", 240, "more than"),
+        (8, 12, 11.5, "read", 243, "more than"),  # a run inside one window: past 2x (a fixed window's edge)
         (8, 12, 11.5, "read", 60, "fewer than"),
-        (8, 12, 11.5, "webhook", 20, "more than"),  # the smallest limit, twice
+        (8, 12, 11.5, "webhook", 23, "more than"),  # the smallest limit, past twice
         (8, 12, 11.5, "webhook", 5, "fewer than"),  # and half of it
     ],
 )
 def test_twice_or_half_the_limit_fails(
     window: float, duration: float, span: float, tier: str, admitted: int, verdict: str
 ) -> None:
-    """A server admitting 2x its limit, or throttling at half of it, is a totals finding for that tier."""
+    """A server admitting 2x its limit per window (past what any per-minute window allows), or throttling
+    at half of it, is a totals failure for that tier (a documented quota)."""
     findings = _judge(_plan(window, duration), span, **{tier: admitted})
     assert len(findings) == 1, findings
-    assert findings[0].startswith(f"{tier}: admitted {admitted} in {span:.0f} s, {verdict} the contract")
+    assert findings[0].message.startswith(
+        f"{tier}: admitted {admitted} in {span:.0f} s, {verdict} the contract"
+    )
+    assert (findings[0].basis, findings[0].warned) == ("documented", False)
 
 
 def test_each_principal_has_its_own_window() -> None:
@@ -101,7 +106,7 @@ def test_each_principal_has_its_own_window() -> None:
     plan = _plan(8, 12, principals=2)
     assert _judge(plan, 11.5, **{t: 2 * n for t, n in LIMITS.items()}) == []
     findings = _judge(plan, 11.5, **{t: 2 * n for t, n in LIMITS.items() if t != "read"})
-    assert findings == [
+    assert [finding.message for finding in findings] == [
         "read: admitted 120 in 12 s, fewer than the contract allows "
         "(210..244: limit 120 per 60 s, 2 principal(s) at 11.2+11.2 req/s)"
     ]
@@ -111,7 +116,7 @@ def test_tier_without_responses_fails() -> None:
     """A tier the plan loaded but that got no response at all is short of its total."""
     stats = [e for e in _stats(11.5) if not e["name"].startswith("bulk ")]
     findings = judge(summarize(stats), "conformance", plan=_plan(8, 12))
-    assert [f.split(",")[0] for f in findings] == ["bulk: admitted 0 in 12 s"]
+    assert [f.message.split(",")[0] for f in findings] == ["bulk: admitted 0 in 12 s"]
 
 
 def test_auth_allows_pool_logins_of_workers_elsewhere() -> None:

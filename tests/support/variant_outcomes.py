@@ -9,7 +9,11 @@ with all variants on together).
 
 from __future__ import annotations
 
+from sergio_kit.checks.context import CheckContext
+from sergio_kit.checks.registry import get_check
+from sergio_kit.checks.verdict import verdict
 from sergio_kit.contract.document import TIERS
+from sergio_kit.reports.findings import CheckFailed, CheckSkipped
 from sergio_kit.server.variants import VARIANTS
 
 EVERY_VARIANT = tuple(VARIANTS)
@@ -74,3 +78,16 @@ def expected_outcome(check_id: str, variants: tuple[str, ...]) -> tuple[str, str
             if outcome[0] == status:
                 return outcome
     return ("passed", "")
+
+
+def outcome_of(check_id: str, context: CheckContext) -> tuple[str, str]:
+    """``(status, detail)`` of one run of ``check_id`` on ``context``: passed, warned or failed (with
+    the finding's message; the broken rule's basis sets the verdict), or skipped (with the reason)."""
+    spec = get_check(check_id)
+    try:
+        spec.run(context)
+    except CheckSkipped as skip:
+        return "skipped", str(skip)
+    except CheckFailed as failure:
+        return verdict(failure.basis or spec.basis, None), failure.finding.message
+    return "passed", ""

@@ -6,8 +6,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sergio_kit.cli.settings import add_setting_options, refuse_faults_on_a_live_target, resolve_settings
-from sergio_kit.errors import SergioKitError
+from sergio_kit.cli.settings import (
+    add_setting_options,
+    refuse_faults_on_a_live_target,
+    refuse_unknown_faults_and_variants,
+    resolve_settings,
+)
 
 HELP = "run the conformance suite (against the embedded server unless --base-url is given)"
 DESCRIPTION = (
@@ -49,15 +53,7 @@ def run(args: argparse.Namespace) -> int:
         return list_checks(args)
     settings = resolve_settings(args, "check")
     refuse_faults_on_a_live_target(settings, args.fault, args.variant)
-    if args.fault or args.variant:
-        from sergio_kit.server.faults import Faults, UnknownFaultError
-        from sergio_kit.server.variants import UnknownVariantError, Variants
-
-        try:
-            Faults(args.fault)
-            Variants(args.variant)
-        except (UnknownFaultError, UnknownVariantError) as error:
-            raise SergioKitError(str(error)) from None
+    refuse_unknown_faults_and_variants(args.fault, args.variant)
     from sergio_kit.suite.runner import run_suite
 
     return run_suite(settings, args.fault, args.variant)

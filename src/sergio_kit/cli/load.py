@@ -6,7 +6,12 @@ import argparse
 import os
 from pathlib import Path
 
-from sergio_kit.cli.settings import add_setting_options, refuse_faults_on_a_live_target, resolve_settings
+from sergio_kit.cli.settings import (
+    add_setting_options,
+    refuse_faults_on_a_live_target,
+    refuse_unknown_faults_and_variants,
+    resolve_settings,
+)
 from sergio_kit.config import KitConfig
 
 PROFILES = ("conformance", "capacity")
@@ -15,7 +20,8 @@ ACCOUNTS_VARIABLE = "SERGIO_LOAD_ACCOUNTS"  # JSON list of {"email", "password"}
 HELP = "run the Locust load scenarios headless (against the embedded server unless --base-url)"
 DESCRIPTION = (
     "Run the Locust scenarios of load/ headless in child processes, classify every "
-    "response per rate-limit tier and exit 1 on any failure class. A live target's login comes from "
+    "response per rate-limit tier and exit 1 on any failure (a breach of a recommended rule, such as "
+    "the kit's rolling window, only warns; --strict fails warnings too). A live target's login comes from "
     "SERGIO_EMAIL/SERGIO_PASSWORD (and SERGIO_OTHER_EMAIL/SERGIO_OTHER_PASSWORD) or the config file, "
     "or from SERGIO_LOAD_ACCOUNTS (a JSON list of {email, password}); "
     "passwords reach Locust through its environment, never a command line."
@@ -52,6 +58,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--fault", action="append", default=[], metavar="CHECK_ID", help="embedded server fault (repeatable)"
     )
     parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="start the embedded server taking this allowed choice, e.g. fixed-window "
+        "(sergio-kit serve --list-variants); repeatable",
+    )
+    parser.add_argument(
         "--report",
         type=Path,
         default=None,
@@ -83,5 +97,6 @@ def run(args: argparse.Namespace) -> int:
     if args.worker:
         return run_worker(args)
     settings = load_settings(args)
-    refuse_faults_on_a_live_target(settings, args.fault)
+    refuse_faults_on_a_live_target(settings, args.fault, args.variant)
+    refuse_unknown_faults_and_variants(args.fault, args.variant)
     return run_load(args, settings)

@@ -39,6 +39,20 @@ def resolve_settings(args: argparse.Namespace, command: str, *, require_login: b
     )
 
 
+def refuse_unknown_faults_and_variants(faults: Sequence[str], variants: Sequence[str]) -> None:
+    """Stop with one line (naming the closest known name) when a ``--fault`` or ``--variant`` is unknown."""
+    if not faults and not variants:
+        return
+    from sergio_kit.server.faults import Faults, UnknownFaultError
+    from sergio_kit.server.variants import UnknownVariantError, Variants
+
+    try:
+        Faults(faults)
+        Variants(variants)
+    except (UnknownFaultError, UnknownVariantError) as error:
+        raise SergioKitError(str(error)) from None
+
+
 def refuse_faults_on_a_live_target(
     settings: KitConfig, faults: Sequence[str], variants: Sequence[str] = ()
 ) -> None:

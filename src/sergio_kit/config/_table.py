@@ -245,10 +245,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "strict",
-        "exit 1 when a check warned, as on a failure; the variable takes 1, true, yes or 0, false, no",
+        "exit 1 when a check or a load rule warned, as on a failure; the variable takes 1, true, yes or 0, "
+        "false, no",
         "warnings alone exit 0",
         "",
-        _CHECKS,
+        _CHECKS | {"load"},
         kind="flag",
     ),
     Setting(

@@ -120,6 +120,18 @@ def parse_rate_limit(value: str | None) -> RateLimitItem | None:
     ``None`` when the field is missing, empty or not a valid structured-field list (the callers
     report that as they see fit). The name may be a string or a token; parameter keys are as sent.
     """
+    first = _first_member(value)
+    if first is None:
+        return None
+    name, params = first
+    if not isinstance(name, (str, http_sf.Token)):
+        return None  # an inner list, a number, ...: no policy name
+    return RateLimitItem(str(name), dict(params))
+
+
+def _first_member(value: str | None) -> tuple[object, Mapping[str, object]] | None:
+    """The first member of a structured-field list (RFC 9651) and its parameters; ``None`` when the
+    field is missing, empty or not a valid list."""
     if value is None:
         return None
     try:
@@ -128,10 +140,8 @@ def parse_rate_limit(value: str | None) -> RateLimitItem | None:
         return None
     if not isinstance(members, list) or not members or not isinstance(members[0], tuple):
         return None
-    name, params = members[0]
-    if not isinstance(name, (str, http_sf.Token)):
-        return None  # an inner list, a number, ...: no policy name
-    return RateLimitItem(str(name), dict(params))
+    member, params = members[0]
+    return member, params
 
 
 #: The published forms of the rate-limit fields, as :attr:`RateLimitReading.form` names them.
@@ -233,15 +243,10 @@ def _combined(value: str) -> dict[str, int] | None:
 def _policy(value: str | None) -> tuple[str | None, int | None, int | None] | None:
     """``RateLimit-Policy``'s first policy as (name, quota, window): ``"read";q=120;w=60`` (later
     drafts) or ``120;w=60`` (middle drafts); ``None`` when missing or unreadable."""
-    if value is None:
+    first = _first_member(value)
+    if first is None:
         return None
-    try:
-        members = http_sf.parse(value.encode(), tltype="list")
-    except (http_sf.StructuredFieldError, UnicodeError):
-        return None
-    if not isinstance(members, list) or not members or not isinstance(members[0], tuple):
-        return None
-    head, params = members[0]
+    head, params = first
     window = _int(params.get("w"))
     if _int(head) is not None:
         return None, _int(head), window

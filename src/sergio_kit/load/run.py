@@ -34,7 +34,9 @@ from sergio_kit.config import (
 from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.contract.resources import locustfile_path
 from sergio_kit.errors import SergioKitError
-from sergio_kit.load.summary import load_failed, render_summary_html
+from sergio_kit.load.findings import LoadFinding, failures, load_failed, load_verdict, warnings
+from sergio_kit.load.ledger import BASIS, WARNINGS
+from sergio_kit.load.summary import render_summary_html
 from sergio_kit.load.timeline import account_count, load_principals, traffic_from_history
 from sergio_kit.load.totals import PLAN_FILE, LoadPlan, is_current, read_plan, totals_findings
 from sergio_kit.load.workers import LOAD_PREFIX, TARGET_KEYS, WORKER_ENV_FILE, write_worker_env
@@ -53,11 +55,13 @@ WORKER_IGNORES = {
 
 @dataclass
 class TierSummary:
-    """What one tier's requests came to: admitted, throttled as contracted, and each failure class."""
+    """What one tier's requests came to: admitted, throttled, each warning class (counted in admitted or
+    throttled too: see :data:`~sergio_kit.load.ledger.WARNINGS`) and each failure class."""
 
     tier: str
     admitted: int = 0
     throttled: int = 0
+    warnings: dict[str, int] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
     first_response: float | None = None
     last_response: float | None = None
@@ -66,6 +70,11 @@ class TierSummary:
     def failed(self) -> int:
         """Requests in a failure class."""
         return sum(self.failures.values())
+
+    @property
+    def warned(self) -> int:
+        """Requests in a warning class."""
+        return sum(self.warnings.values())
 
     @property
     def span(self) -> float | None:
@@ -100,7 +109,7 @@ def run_worker(args: argparse.Namespace) -> int:
 
 def run_load(args: argparse.Namespace, settings: KitConfig) -> int:
     """Run Locust headless against the target of ``settings``; print and write the per-tier summary;
-    0 only when no failure class occurred."""
+    0 when nothing failed (warnings allowed, unless ``settings.strict``)."""
     _check_locustfile(args)
     report_dir: Path = args.report or settings.report_dir / "load"
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -129,16 +138,20 @@ def run_load(args: argparse.Namespace, settings: KitConfig) -> int:
     stats = json.loads((report_dir / "stats.json").read_text())
     summaries = summarize(stats)
     findings = judge(summaries, args.profile, plan=read_plan(report_dir))
-    print_summary(summaries, findings, sys.stdout, locust_exit_code=exit_code)
-    tiers = [{**asdict(s), "failed": s.failed} for s in summaries.values()]
+    strict = settings.strict
+    print_summary(summaries, findings, sys.stdout, locust_exit_code=exit_code, strict=strict)
+    tiers = [{**asdict(s), "warned": s.warned, "failed": s.failed} for s in summaries.values()]
     (report_dir / "summary.json").write_text(
         json.dumps(
             {
                 "profile": args.profile,
                 "target": target.url,
                 "locust_exit_code": exit_code,
+                "verdict": load_verdict(findings, exit_code, strict=strict),
+                "strict": strict,
                 "tiers": tiers,
-                "findings": findings,
+                "findings": [finding.as_dict() for finding in failures(findings)],
+                "warnings": [finding.as_dict() for finding in warnings(findings)],
             },
             indent=2,
         )
@@ -153,6 +166,7 @@ def run_load(args: argparse.Namespace, settings: KitConfig) -> int:
         tiers=tiers,
         findings=findings,
         locust_exit_code=exit_code,
+        strict=strict,
         traffic=traffic,
     )
     (report_dir / "summary.html").write_text(page, encoding="utf-8")
@@ -160,7 +174,7 @@ def run_load(args: argparse.Namespace, settings: KitConfig) -> int:
         f"reports: {report_dir}/summary.html, {report_dir}/summary.json, {report_dir}/report.html, "
         f"{report_dir}/locust_stats.csv, {report_dir}/locust_stats_history.csv"
     )
-    return int(load_failed(findings, exit_code))
+    return int(load_failed(findings, exit_code, strict=strict))
 
 
 def _check_locustfile(args: argparse.Namespace) -> None:
@@ -188,7 +202,9 @@ def _target(args: argparse.Namespace, settings: KitConfig) -> Iterator[LoadTarge
         return
     limits = _embedded_limits(args.profile, settings)
     with tempfile.TemporaryDirectory(prefix="sergio-load-") as data:
-        server = start_server(Path(data), faults=args.fault, limits=dict(limits), plain_http=False)
+        server = start_server(
+            Path(data), faults=args.fault, variants=args.variant, limits=dict(limits), plain_http=False
+        )
         try:
             env.update(_server_env(server))
             env.update(tier_limits_environment(limits))
@@ -282,7 +298,8 @@ def _free_port() -> int:
 
 
 def summarize(stats: Sequence[dict[str, Any]]) -> dict[str, TierSummary]:
-    """Per-tier counts from Locust's JSON stats, whose entries are named ``"<tier> [<class>]"``."""
+    """Per-tier counts from Locust's JSON stats, whose entries are named ``"<tier> [<class>]"``; a
+    warning class counts as what it also is (an admission or a throttle) and as a warning."""
     summaries: dict[str, TierSummary] = {tier: TierSummary(tier) for tier in DEFAULT_TIER_LIMITS}
     for entry in stats:
         name = str(entry["name"])
@@ -295,6 +312,9 @@ def summarize(stats: Sequence[dict[str, Any]]) -> dict[str, TierSummary]:
             continue
         summary = summaries[tier]
         _widen(summary, entry)
+        if kind in WARNINGS:
+            summary.warnings[kind] = summary.warnings.get(kind, 0) + count
+            kind = WARNINGS[kind]
         if kind == "admitted":
             summary.admitted += count
         elif kind == "throttled":
@@ -315,17 +335,20 @@ def _widen(summary: TierSummary, entry: dict[str, Any]) -> None:
         summary.last_response = float(last)
 
 
-def judge(summaries: dict[str, TierSummary], profile: str, *, plan: LoadPlan | None = None) -> list[str]:
-    """Failure findings: every failure class; in conformance, a tier past its limit never throttled
-    and, given the master's ``plan``, a tier whose admitted total is off its contract (see load_totals)."""
+def judge(
+    summaries: dict[str, TierSummary], profile: str, *, plan: LoadPlan | None = None
+) -> list[LoadFinding]:
+    """The findings, each with its rule's basis: every failure and warning class; in conformance, a
+    tier past its limit never throttled and, given the master's ``plan``, a tier whose admitted total
+    is off its contract (see :func:`~sergio_kit.load.totals.totals_findings`)."""
     findings = [
-        f"{s.tier}: {count} request(s) {kind}"
+        LoadFinding(f"{s.tier}: {count} request(s) {kind}", BASIS.get(kind, "documented"))
         for s in summaries.values()
-        for kind, count in s.failures.items()
+        for kind, count in (*s.failures.items(), *s.warnings.items())
     ]
     if profile == "conformance":
         findings += [
-            f"{s.tier}: loaded at 1.5x its limit but never throttled"
+            LoadFinding(f"{s.tier}: loaded at 1.5x its limit but never throttled", "documented")
             for s in summaries.values()
             if s.admitted and not s.throttled
         ]
@@ -337,14 +360,24 @@ def judge(summaries: dict[str, TierSummary], profile: str, *, plan: LoadPlan | N
 
 
 def print_summary(
-    summaries: dict[str, TierSummary], findings: list[str], out: TextIO, *, locust_exit_code: int = 0
+    summaries: dict[str, TierSummary],
+    findings: Sequence[LoadFinding],
+    out: TextIO,
+    *,
+    locust_exit_code: int = 0,
+    strict: bool = False,
 ) -> None:
-    """The per-tier table, each finding on its own line, then the verdict (:func:`load_failed`)."""
-    out.write(f"{'tier':<9} {'admitted':>9} {'throttled':>10} {'failures':>9}\n")
+    """The per-tier table, each failure then each warning on its own line with its rule's basis, then
+    the verdict (:func:`~sergio_kit.load.findings.load_verdict`)."""
+    out.write(f"{'tier':<9} {'admitted':>9} {'throttled':>10} {'warnings':>9} {'failures':>9}\n")
     for s in summaries.values():
-        out.write(f"{s.tier:<9} {s.admitted:>9} {s.throttled:>10} {s.failed:>9}\n")
-    for finding in findings:
-        out.write(f"FAIL {finding}\n")
-    if locust_exit_code and not findings:
+        out.write(f"{s.tier:<9} {s.admitted:>9} {s.throttled:>10} {s.warned:>9} {s.failed:>9}\n")
+    for finding in failures(findings):
+        out.write(f"FAIL {finding.message} ({finding.basis} rule)\n")
+    for finding in warnings(findings):
+        out.write(f"WARN {finding.message} ({finding.basis} rule)\n")
+    if locust_exit_code and not failures(findings):
         out.write(f"FAIL Locust exited with code {locust_exit_code}\n")
-    out.write("load: " + ("FAILED" if load_failed(findings, locust_exit_code) else "passed") + "\n")
+    if strict and warnings(findings) and not failures(findings):
+        out.write("strict: a warning fails the run\n")
+    out.write(f"load: {load_verdict(findings, locust_exit_code, strict=strict)}\n")

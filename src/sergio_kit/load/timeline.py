@@ -21,6 +21,7 @@ from typing import Any
 
 from sergio_kit.config import DEFAULT_TIER_LIMITS
 from sergio_kit.contract.ratelimit import WINDOW_SECONDS
+from sergio_kit.load.ledger import PASSING, WARNINGS
 from sergio_kit.reports.timeline import TierTraffic
 
 Event = tuple[float, str]
@@ -56,8 +57,8 @@ def row_outcomes(name: str, requests: int, failures: int) -> list[tuple[str, str
     tier, bracket, rest = name.partition(" [")
     if not bracket or not rest.endswith("]") or tier not in DEFAULT_TIER_LIMITS:
         return []
-    kind = rest[:-1]
-    return [(tier, kind if kind in ("admitted", "throttled") else "failed", requests)]
+    kind = WARNINGS.get(rest[:-1], rest[:-1])  # a warned admission or throttle is charted as one
+    return [(tier, kind if kind in PASSING else "failed", requests)]
 
 
 def traffic_from_history(
