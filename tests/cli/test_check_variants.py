@@ -1,5 +1,5 @@
-"""``sergio-kit check --variant``: the whole suite, as a user runs it, on a reference server that
-takes every other choice the published docs allow, reports no failure; the warnings and skips say why.
+"""``sergio-kit check --variant``: the contract group, as a user runs it, on a reference server that
+takes the other choices the published docs allow, reports no failure.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sergio_kit.server.variants import VARIANTS
 from tests.support.kit_process import run_kit
-from tests.support.variant_outcomes import EVERY_VARIANT, expected_outcome
+from tests.support.variant_outcomes import EVERY_VARIANT
 
 #: The variants that keep every operation of the packaged contract (Schemathesis meets each of them).
 KEEP_EVERY_OPERATION = tuple(name for name, variant in VARIANTS.items() if not variant.removes)
@@ -24,29 +24,25 @@ def _report(folder: Path) -> list[dict[str, str]]:
     return checks
 
 
-def test_whole_suite_with_every_variant_reports_no_failure(tmp_path: Path) -> None:
-    """Every group, all variants on: exit 0, no failed or errored check; each check the variants
-    affect warns or skips as expected, with its reason; every other one passes."""
+def test_contract_group_with_every_variant_reports_no_failure(tmp_path: Path) -> None:
+    """Schemathesis and the contract's links, all variants on (the embedded server held to the
+    packaged contract minus what the variants drop): exit 0, no failed or errored case. The other
+    groups with every variant are proven in-process (tests/checks/test_variant_proofs.py) and live
+    (tests/cli/test_check_live_variants.py)."""
     result = run_kit(
         "check",
         *_variant_options(EVERY_VARIANT),
+        "--only",
+        "contract",
         "--max-examples",
         "5",
         "--report",
         str(tmp_path),
-        timeout=900,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    checks = _report(tmp_path)
-    assert not [check for check in checks if check["status"] in ("failed", "error")]
-    for check in checks:
-        expected_status, word = expected_outcome(check["id"], EVERY_VARIANT)
-        if check["id"].startswith(("contract.", "cassette.")) or check["id"] in ("webhook.verifier",):
-            assert check["status"] in ("passed", "warned", "skipped"), check
-            continue
-        assert check["status"] == expected_status, check
-        assert word.lower() in check.get("detail", "").lower(), check
-    assert "variants: " in result.stdout
+    assert not [check for check in _report(tmp_path) if check["status"] in ("failed", "error")]
+    assert f"variants: {', '.join(EVERY_VARIANT)}" in result.stdout
 
 
 def test_contract_group_with_the_variants_that_keep_every_operation(tmp_path: Path) -> None:

@@ -79,8 +79,9 @@ def timelines_html(traffics: Sequence[TierTraffic]) -> str:
         "<h2>Rate limits over time</h2>"
         '<p class="note">Requests per second, admitted (green), throttled (amber) and failed (red); the '
         "dashed line is the contract's limit for the principals that carried the traffic, the thin "
-        "blue line the admitted requests of the trailing window divided by the window, which must "
-        "stay on or under it. Hover a bar for its counts.</p>"
+        "blue line the admitted requests of the trailing window divided by the window, which stays "
+        "on or under it with a rolling window (a fixed window may take it up to twice the limit at "
+        "its edge: a warning, not a failure). Hover a bar for its counts.</p>"
         f"{boxes}</section>"
     )
 
