@@ -23,17 +23,28 @@ def test_clean_embedded_server_passes_every_contract_check(tmp_path: Path) -> No
     assert 'name="check_id" value="contract.schemathesis"' in junit
 
 
-@pytest.mark.parametrize("fault", ["contract.schemathesis", "contract.stateful", "contract.health"])
-def test_contract_fault_fails_its_check(tmp_path: Path, fault: str) -> None:
-    """With the fault switched on, the check of the same id fails and the run exits 1."""
-    result = run_kit(
-        "check", "--only", "contract", "--max-examples", "5", "--fault", fault, "--report", str(tmp_path)
-    )
+#: Each contract fault, and what its check's failed row must say: the fault's own symptom, so one run
+#: with the three faults on still shows each check catching its own.
+CONTRACT_FAULTS = {
+    "contract.schemathesis": ("GET /v1/jobs", "Server error"),
+    "contract.stateful": ("links_job_lifecycle", "a deleted job answered 200"),
+    "contract.health": ("", "is not of the form"),
+}
+
+
+def test_each_contract_fault_fails_its_check(tmp_path: Path) -> None:
+    """With the contract faults switched on, each check of the same id fails on its own fault's
+    symptom, and the run exits 1."""
+    faults = [option for fault in CONTRACT_FAULTS for option in ("--fault", fault)]
+    result = run_kit("check", "--only", "contract", "--max-examples", "5", *faults, "--report", str(tmp_path))
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-2000:]
-    failed_rows = [
-        line for line in result.stdout.splitlines() if " failed " in line and line.startswith(fault)
-    ]
-    assert failed_rows, f"no failed row for {fault}:\n{result.stdout[-3000:]}"
+    for fault, (subject, symptom) in CONTRACT_FAULTS.items():
+        rows = [
+            line
+            for line in result.stdout.splitlines()
+            if line.startswith(fault) and " failed " in line and subject in line and symptom in line
+        ]
+        assert rows, f"no failed row for {fault} showing {symptom!r}:\n{result.stdout[-3000:]}"
 
 
 @pytest.mark.parametrize(
