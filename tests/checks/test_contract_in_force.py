@@ -5,19 +5,25 @@ drop operations hand the kit the packaged contract without them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from sergio_kit.cassettes.tour import flows_for
+from sergio_kit.checks.apikey import listed_job_ids
 from sergio_kit.checks.context import CheckContext
+from sergio_kit.checks.refresh import probe_path
 from sergio_kit.checks.registry import get_check
-from sergio_kit.contract.document import load_contract, packaged_contract
+from sergio_kit.contract.document import Contract, load_contract, packaged_contract
 from sergio_kit.contract.resources import example_contract_path
 from sergio_kit.reports.findings import CheckSkipped
 from sergio_kit.target.contract import REDUCED_CONTRACT_FILE
 from sergio_kit.target.embedded import embedded_server, embedded_target
 from sergio_kit.target.target import Account, Target
+from tests.support.fault_servers import FaultServers, server_key
+from tests.support.variant_outcomes import outcome_of
 
 NOWHERE = "https://127.0.0.1:9"  # nothing listens: a check that sent anything would fail to connect
 REDUCED = packaged_contract().without(
@@ -25,14 +31,26 @@ REDUCED = packaged_contract().without(
 )
 
 
+NO_KEY_MANAGEMENT = server_key(variants=("no-key-management",))
+
+
+@contextmanager
+def unreached_context(contract: Contract) -> Iterator[CheckContext]:
+    """A context on a target that is never reached, held to ``contract``."""
+    target = Target(base_url=NOWHERE, account=Account("qa@example.com", "unused"), contract=contract)
+    context = CheckContext(target)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def reduced_context() -> Iterator[CheckContext]:
     """A context on a target that is never reached, held to a contract without login, refresh,
     logout and webhook registration."""
-    target = Target(base_url=NOWHERE, account=Account("qa@example.com", "unused"), contract=REDUCED)
-    context = CheckContext(target)
-    yield context
-    context.close()
+    with unreached_context(REDUCED) as context:
+        yield context
 
 
 @pytest.mark.parametrize(
@@ -81,3 +99,91 @@ def test_a_variant_that_drops_operations_reduces_the_contract_in_force(tmp_path:
         finally:
             context.close()
             target.close()
+
+
+@pytest.mark.parametrize(
+    "check_id", ["refresh.rotation", "refresh.reuse", "refresh.logout", "refresh.race", "refresh.property"]
+)
+def test_every_refresh_check_skips_naming_the_refresh_operation(check_id: str) -> None:
+    """With login and logout but no refresh in the contract, each refresh check skips naming
+    POST /v1/auth/refresh before it logs in."""
+    without_refresh = packaged_contract().without(["POST /v1/auth/refresh"], "test")
+    refused = pytest.raises(CheckSkipped, match="the contract does not declare POST /v1/auth/refresh")
+    with unreached_context(without_refresh) as context, refused:
+        get_check(check_id).run(context)
+
+
+def test_an_access_token_is_tried_on_another_bearer_get_without_the_jobs_list() -> None:
+    """Without GET /v1/jobs the refresh checks try an access token on another bearer GET without
+    path parameters; without any, they skip naming GET /v1/jobs."""
+    packaged = packaged_contract()
+    with unreached_context(packaged.without(["GET /v1/jobs"], "test")) as context:
+        path = probe_path(context)
+    assert path != "/v1/jobs" and "{" not in path
+    bearer_gets = [
+        op.label for op in packaged.operations if "bearerAuth" in op.security and op.method == "GET"
+    ]
+    refused = pytest.raises(CheckSkipped, match="the contract does not declare GET /v1/jobs")
+    with unreached_context(packaged.without(bearer_gets, "test")) as context, refused:
+        probe_path(context)
+
+
+def test_the_api_key_checks_skip_when_the_contract_secures_nothing_with_an_api_key() -> None:
+    """A contract without apiKeyAuth operations is a skip saying so, not a failure."""
+    packaged = packaged_contract()
+    zapier = [op.label for op in packaged.operations if "apiKeyAuth" in op.security]
+    refused = pytest.raises(CheckSkipped, match="secures no operation with apiKeyAuth")
+    with unreached_context(packaged.without(zapier, "test")) as context, refused:
+        get_check("apikey.missing").run(context)
+
+
+@pytest.mark.parametrize(
+    ("body", "ids"),
+    [
+        ([{"id": "job_1"}, {"id": "job_2"}], {"job_1", "job_2"}),
+        ({"data": [{"id": "job_1"}], "has_more": False}, {"job_1"}),
+        ({"jobs": [{"id": "job_1"}]}, None),
+        ("job_1", None),
+    ],
+)
+def test_the_new_job_trigger_may_list_its_jobs_bare_or_in_data(body: object, ids: set[str] | None) -> None:
+    """A bare array and ``{data: [...]}`` are read; any other shape is unrecognised (``None``)."""
+    assert listed_job_ids(httpx.Response(200, json=body)) == ids
+
+
+@pytest.mark.parametrize("server_key", [NO_KEY_MANAGEMENT])
+def test_a_key_resource_skips_when_key_management_is_refused(
+    server_key: str, variant_server: FaultServers
+) -> None:
+    """The contract declares key management but the target has none: an operation that needs a
+    key id skips as every key the kit makes does, never fails."""
+    with variant_server.use(server_key) as server:
+        target = embedded_target(server)
+        target.contract = packaged_contract()  # the server's no-key-management, unknown to the contract
+        context = CheckContext(target, max_examples=5)
+        try:
+            with pytest.raises(CheckSkipped, match="needs API-key management"):
+                context.resource("key_id")
+        finally:
+            context.close()
+            target.close()
+
+
+@pytest.mark.parametrize("server_key", [NO_KEY_MANAGEMENT])
+def test_webhook_registration_judges_the_rest_and_skips_the_once_only_rule(
+    server_key: str, variant_server: FaultServers
+) -> None:
+    """Without listing and deleting webhooks in the contract, webhook.registration judges the delivery
+    and the secret's form, then skips naming what it lacks for the once-only rule."""
+    lacking = ["GET /v1/webhooks", "DELETE /v1/webhooks/{webhook_id}"]
+    with variant_server.use(server_key) as server:
+        target = embedded_target(server)
+        target.contract = target.contract.without(lacking, "test")
+        context = CheckContext(target, max_examples=5)
+        try:
+            status, detail = outcome_of("webhook.registration", context)
+        finally:
+            context.close()
+            target.close()
+    assert status == "skipped", detail
+    assert "once-only rule" in detail and all(label in detail for label in lacking), detail

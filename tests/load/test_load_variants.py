@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sergio_kit.cli.load import load_settings
+from sergio_kit.cli.load import load_settings, refuse_variants_without_scenario_operations
 from sergio_kit.cli.main import build_parser, main
 from tests.support.environment import isolate_settings
 
@@ -61,3 +61,24 @@ def test_unknown_variant_or_fault_is_one_line(
     captured = capsys.readouterr()
     assert captured.err.startswith(f"sergio-kit: error: {message}") and captured.err.count("\n") == 1
     assert captured.out == "" and not (tmp_path / "r").exists()
+
+
+def test_variant_removing_a_scenario_operation_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--variant no-bulk`` drops ``POST /v1/jobs/bulk``, which the packaged scenarios send (each 404
+    would fail a correct deployment): ``load`` stops before any server starts, exit 2, one line."""
+    isolate_settings(monkeypatch, tmp_path, {})
+    assert main(["load", "--variant", "no-bulk", "--report", str(tmp_path / "r")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "sergio-kit: error: --variant no-bulk removes POST /v1/jobs/bulk, which the load scenarios use: "
+        "drop the variant, or run scenarios of your own without it (--locustfile FILE)\n"
+    )
+    assert captured.out == "" and not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("name", ["no-logout", "no-key-management"])
+def test_variant_removing_only_other_operations_is_accepted(name: str) -> None:
+    """A variant whose removed operations the scenarios never send passes the check."""
+    refuse_variants_without_scenario_operations([name])

@@ -167,6 +167,7 @@ def record_tour(
             bulk_limit=target.tier_limits["bulk"],
             receiver=receiver,
             samples=target.samples,
+            complete_contract=target.contract.complete,
         )
         netlocs = {}
         if stable_server:

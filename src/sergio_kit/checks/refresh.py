@@ -7,7 +7,9 @@ The published refresh answers ``{token, expires_at}``; rotation (a new ``refresh
 RFC 9700) is recommended, not published. On a target that does not rotate, ``refresh.rotation`` warns,
 the checks that need rotation (``refresh.reuse``, ``refresh.race``) skip saying so, and the others
 (``refresh.logout``, ``refresh.property``) keep presenting the same refresh token. Without a logout
-operation in the contract, ``refresh.logout`` skips and ``refresh.property`` leaves logout out.
+operation in the contract, ``refresh.logout`` skips and ``refresh.property`` leaves logout out;
+without the refresh operation every refresh check skips naming it. An access token is tried on
+``GET /v1/jobs``, or on another bearer ``GET`` without path parameters when the contract lacks it.
 """
 
 from __future__ import annotations
@@ -36,15 +38,33 @@ from sergio_kit.reports.findings import CheckFailed, CheckSkipped
 from sergio_kit.reports.redaction import mask_text
 
 REFRESH = "/v1/auth/refresh"
+REFRESH_OPERATION = f"POST {REFRESH}"
 LOGOUT = "/v1/auth/logout"
 LOGOUT_OPERATION = f"POST {LOGOUT}"
 ROTATION_MEMO = "refresh.rotation_gap"  # ctx.memo: why the target does not rotate ("" when it does)
-PROBE = "/v1/jobs"  # a bearer operation that shows whether an access token is accepted
+PROBE_OPERATION = "GET /v1/jobs"  # the bearer operation that shows best whether an access token works
 RACERS = 10
 
 
+def require_refresh(ctx: CheckContext) -> None:
+    """Skip, naming it, unless the contract in force declares the refresh operation."""
+    ctx.require(REFRESH_OPERATION, "to refresh a token")
+
+
+def probe_path(ctx: CheckContext) -> str:
+    """The path of a bearer ``GET`` without path parameters, to try an access token on:
+    ``/v1/jobs``, else the contract's first such operation; skips, naming ``GET /v1/jobs``, without one."""
+    if not ctx.offers(PROBE_OPERATION):
+        for operation in ctx.protected("bearerAuth"):
+            if operation.method == "GET" and "{" not in operation.path:
+                return operation.path
+    why = "nor any bearer GET without path parameters, to try an access token on"
+    return ctx.require(PROBE_OPERATION, why).path
+
+
 def send_refresh(ctx: CheckContext, refresh_token: str) -> httpx.Response:
-    """``POST /v1/auth/refresh`` with ``refresh_token``."""
+    """``POST /v1/auth/refresh`` with ``refresh_token`` (skips when the contract does not declare it)."""
+    require_refresh(ctx)
     return ctx.send("POST", REFRESH, json={"refresh_token": refresh_token})
 
 
@@ -128,12 +148,14 @@ def expect_refused(ctx: CheckContext, refresh_token: str, what: str) -> None:
 @check("refresh.rotation", basis="recommended")
 def rotation(ctx: CheckContext) -> None:
     """Refresh returns a new access token that works (published), and a new refresh token (RFC 9700)."""
+    require_refresh(ctx)
+    probe_at = probe_path(ctx)
     first = ctx.login()
     response = send_refresh(ctx, first["refresh_token"])
     second = refreshed(ctx, response, "refresh")
     try:
-        probe = ctx.send("GET", PROBE, token=second["token"])  # published: judged before the rotation
-        what = f"the access token issued by refresh was refused on GET {PROBE}"
+        probe = ctx.send("GET", probe_at, token=second["token"])  # published: judged before the rotation
+        what = f"the access token issued by refresh was refused on GET {probe_at}"
         ctx.expect(probe, {200}, what, "200", basis="documented")
         if second["token"] == first["token"]:
             ctx.fail("refresh returned the same access token as the login", expected="a new access token")
@@ -146,6 +168,7 @@ def rotation(ctx: CheckContext) -> None:
 def reuse(ctx: CheckContext) -> None:
     """A spent refresh token is 401, and presenting it kills the newest token of its family too
     (skipped when the target does not rotate refresh tokens: none is ever spent)."""
+    require_refresh(ctx)
     first = ctx.login()
     second = refreshed(ctx, send_refresh(ctx, first["refresh_token"]), "first refresh")
     gap = noted_rotation(ctx, second, first["refresh_token"])
@@ -165,6 +188,7 @@ def logout_kills_family(ctx: CheckContext) -> None:
     """After logout (204) the family's refresh tokens are dead, the current one included (the same
     one throughout on a target that does not rotate them)."""
     ctx.require(LOGOUT_OPERATION, "to log a refresh-token family out")
+    require_refresh(ctx)
     first = ctx.login()
     second = refreshed(ctx, send_refresh(ctx, first["refresh_token"]), "refresh")
     rotated = not noted_rotation(ctx, second, first["refresh_token"])
@@ -197,6 +221,7 @@ async def simultaneous_refreshes(ctx: CheckContext, refresh_token: str, count: i
 def race(ctx: CheckContext) -> None:
     """The same refresh token sent 10 times at once: at most one refresh succeeds (2-3 rounds; skipped
     when the target does not rotate refresh tokens, so that every refresh may succeed)."""
+    require_refresh(ctx)
     require_rotation(ctx)
     rounds = 3 if ctx.target.clock is not None else 2
     families = [ctx.login() for _ in range(rounds)]
@@ -256,6 +281,7 @@ class RefreshModel(RuleBasedStateMachine):
     ctx: CheckContext
     rotates: bool = True
     can_logout: bool = True
+    probe_path: str = "/v1/jobs"
 
     def __init__(self) -> None:
         super().__init__()
@@ -379,11 +405,12 @@ class RefreshModel(RuleBasedStateMachine):
     def api_call(self, data: st.DataObject) -> None:
         """Call the API with a family's current access token."""
         family = self.pick(data, self.families)
-        self.steps.append(f"GET {PROBE} as {family.name}")
-        response = self.ctx.send("GET", PROBE, token=family.access)
+        self.steps.append(f"GET {self.probe_path} as {family.name}")
+        response = self.ctx.send("GET", self.probe_path, token=family.access)
         # Access tokens are self-contained JWTs: one of a dead family may live on until its exp.
         allowed = {200} if family.alive else {200, 401}
-        self.check(response, allowed, f"the current access token of {family.name} on GET {PROBE}", "200")
+        what = f"the current access token of {family.name} on GET {self.probe_path}"
+        self.check(response, allowed, what, "200")
 
     def teardown(self) -> None:
         """Log out the families still alive, one by one, checking that the others survive each logout."""
@@ -398,7 +425,10 @@ class RefreshModel(RuleBasedStateMachine):
 def stateful_property(ctx: CheckContext) -> None:
     """Any interleaving of login, refresh, reuse, logout and API calls keeps model and server in agreement
     (without rotation the refresh token stays current; without a logout operation, no logout step)."""
-    model = {"ctx": ctx, "rotates": not rotation_of(ctx), "can_logout": ctx.offers(LOGOUT_OPERATION)}
+    require_refresh(ctx)
+    probe_at = probe_path(ctx)
+    can_logout = ctx.offers(LOGOUT_OPERATION)
+    model = {"ctx": ctx, "rotates": not rotation_of(ctx), "can_logout": can_logout, "probe_path": probe_at}
     machine = type("RefreshModelRun", (RefreshModel,), model)
     budget = settings(
         max_examples=ctx.max_examples // 5 or 2,

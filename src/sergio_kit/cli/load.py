@@ -13,9 +13,19 @@ from sergio_kit.cli.settings import (
     resolve_settings,
 )
 from sergio_kit.config import KitConfig
+from sergio_kit.errors import SergioKitError
 
 PROFILES = ("conformance", "capacity")
 ACCOUNTS_VARIABLE = "SERGIO_LOAD_ACCOUNTS"  # JSON list of {"email", "password"}: the load's logins
+#: The operations the packaged scenarios (load/locustfile.py) send: a variant removing one is refused.
+SCENARIO_OPERATIONS = (
+    "POST /v1/auth/login",
+    "POST /v1/auth/refresh",
+    "GET /v1/jobs",
+    "POST /v1/jobs",
+    "POST /v1/webhooks",
+    "POST /v1/jobs/bulk",
+)
 
 HELP = "run the Locust load scenarios headless (against the embedded server unless --base-url)"
 DESCRIPTION = (
@@ -99,4 +109,20 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(args)
     refuse_faults_on_a_live_target(settings, args.fault, args.variant)
     refuse_unknown_faults_and_variants(args.fault, args.variant)
+    if args.locustfile is None:
+        refuse_variants_without_scenario_operations(args.variant)
     return run_load(args, settings)
+
+
+def refuse_variants_without_scenario_operations(variants: list[str]) -> None:
+    """Stop with one line when a ``--variant`` removes an operation the packaged scenarios send (its
+    404s would be counted as failures of a correct deployment)."""
+    from sergio_kit.server.variants import VARIANTS
+
+    for name in variants:
+        used = [label for label in VARIANTS[name].removes if label in SCENARIO_OPERATIONS]
+        if used:
+            raise SergioKitError(
+                f"--variant {name} removes {', '.join(used)}, which the load scenarios use: drop the "
+                "variant, or run scenarios of your own without it (--locustfile FILE)"
+            )

@@ -5,6 +5,7 @@ Kept by the check context and drawn as the per-tier timelines of ``report.html``
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 ADMITTED = "admitted"
@@ -12,9 +13,9 @@ THROTTLED = "throttled"
 FAILED = "failed"
 
 
-def outcome(status: int, admitted_status: int) -> str:
-    """``admitted`` for the status that means admitted, ``throttled`` for 429, else ``failed``."""
-    if status == admitted_status:
+def outcome(status: int, admitted_statuses: Container[int]) -> str:
+    """``admitted`` for a status that means admitted, ``throttled`` for 429, else ``failed``."""
+    if status in admitted_statuses:
         return ADMITTED
     return THROTTLED if status == 429 else FAILED
 
@@ -25,9 +26,9 @@ class TrafficLog:
 
     events: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
 
-    def record(self, tier: str, when: float, status: int, admitted_status: int) -> None:
-        """Note one answered request of ``tier``."""
-        self.events.setdefault(tier, []).append((when, outcome(status, admitted_status)))
+    def record(self, tier: str, when: float, status: int, admitted_statuses: Container[int]) -> None:
+        """Note one answered request of ``tier`` (admitted when its status is in ``admitted_statuses``)."""
+        self.events.setdefault(tier, []).append((when, outcome(status, admitted_statuses)))
 
     def since_start(self) -> dict[str, tuple[tuple[float, str], ...]]:
         """Every tier's events with times counted from the first event of the whole log."""
