@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from sergio_kit.checks.context import CheckContext
+from sergio_kit.checks.context import KEY_MANAGEMENT, CheckContext
 from sergio_kit.checks.registry import check
 from sergio_kit.contract.document import Operation
 from sergio_kit.reports.findings import CheckSkipped
@@ -90,12 +90,25 @@ def credentials(ctx: CheckContext, operation: Operation) -> dict[str, str]:
             if kind[:2] == ("http", "bearer"):
                 return {"Authorization": f"Bearer {ctx.token()}"}
             if kind[0] == "apiKey" and kind[2] == "header":
-                return {str(scheme["name"]): ctx.api_key(KEY_SCOPES)[1]}
+                return {str(scheme["name"]): own_key(ctx)}
         except CheckSkipped as reason:
             lacking.append(f"{name}: {reason}")
             continue
         lacking.append(f"{name}: a {scheme.get('type', 'undeclared')} scheme the kit cannot satisfy")
     raise CheckSkipped("; ".join(lacking))
+
+
+def own_key(ctx: CheckContext) -> str:
+    """An API key for this check alone (made through key management and revoked at close, else the one
+    the user supplied): the contract group's clean-up removes every key made while it runs, so a key
+    the context shares with later checks must not be made here."""
+    if not ctx.offers(KEY_MANAGEMENT):
+        return ctx.api_key(KEY_SCOPES)[1]
+    if "declared_key" not in ctx.memo:
+        created = ctx.create_api_key(KEY_SCOPES, "sergio-kit contract.declared").json()
+        ctx.remove_later("primary", f"/v1/api-keys/{created['id']}")
+        ctx.memo["declared_key"] = str(created["key"])
+    return str(ctx.memo["declared_key"])
 
 
 def filled_path(ctx: CheckContext, operation: Operation) -> str:
