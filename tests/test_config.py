@@ -43,7 +43,7 @@ FILE_KEYS = (
     "read_only_api_key, jwt_secret, http_url, clock_url, clock_token, receiver_cert, receiver_url, "
     "receiver_bind, "
     "sample_customer_id, sample_service_type, sample_address, sample_webhook_sink, max_examples, "
-    "tier_limits, only, cassettes, report_dir, checks, strict"
+    "max_duration, tier_limits, only, cassettes, report_dir, checks, strict"
 )
 
 
@@ -154,6 +154,7 @@ def _cases(tmp: Path) -> dict[str, Case]:
             None,
         ),
         "max_examples": Case("3", "7", 11, (3, 7, 11), 25),
+        "max_duration": Case("120", "150", 180, (120, 150, 180), None),
         "tier_limits": Case(
             "read=5",
             "write=7, bulk=2",

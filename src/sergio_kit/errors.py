@@ -15,3 +15,9 @@ class SergioKitError(Exception):
 
 class TargetUnreachableError(SergioKitError):
     """The target (or the embedded server) could not be reached or did not start."""
+
+
+class OutOfTime(BaseException):
+    """The run's ``--max-duration`` passed (or would, before a quota frees up): the check that meets it
+    ends as an error, reason "out of time". A ``BaseException``, so no check's or Hypothesis's
+    ``except Exception`` turns it into a verdict."""

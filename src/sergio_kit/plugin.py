@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,11 @@ from sergio_kit.config import (
     load_config,
 )
 from sergio_kit.contract.document import Contract, packaged_contract
-from sergio_kit.errors import SergioKitError
+from sergio_kit.errors import OutOfTime, SergioKitError
 from sergio_kit.target.contract import contract_in_force
 from sergio_kit.target.embedded import RunningServer, embedded_target, start_server
 from sergio_kit.target.live import live_target, with_user_choices
+from sergio_kit.target.pacing import Pacer
 from sergio_kit.target.session import TokenSession
 from sergio_kit.target.target import Target
 from sergio_kit.target.throttling import Throttle
@@ -43,11 +45,16 @@ CONFIG_KEY = pytest.StashKey[KitConfig]()  # set by `sergio-kit check`, else res
 CONTRACT_KEY = pytest.StashKey[Contract]()  # the contract in force (set by `sergio-kit check`, else resolved)
 TRAFFIC_KEY = pytest.StashKey[TrafficLog]()  # the rate-limit probes' traffic, for the report's timelines
 SAVED_MAX_EXAMPLES_KEY = pytest.StashKey[str | None]()  # SERGIO_MAX_EXAMPLES before this run
+THROTTLE_KEY = pytest.StashKey[Throttle]()  # the run's throttle, told which check is running
+DEADLINE_KEY = pytest.StashKey[float]()  # time.monotonic() past which no check starts (--max-duration)
+RUN_PLAN_KEY = pytest.StashKey[tuple[float, Any]]()  # (time.monotonic() at the start, the RunPlan)
 # setting -> this plugin's option (the CLI layer of load_config), from the settings table; groups come
 # from markers and reports from `sergio-kit check`, so those two have no plugin option
 OPTIONS = command_labels("pytest")
 CHECK_MARKER = "sergio_check"
 MAX_EXAMPLES_ENV = "SERGIO_MAX_EXAMPLES"
+#: The group order against a live target without a test clock (see pytest_collection_modifyitems).
+LIVE_ORDER = ("ratelimit", "contract", "apikey", "transport", "webhook", "cassette", "auth", "refresh")
 
 
 def max_examples() -> int:
@@ -95,6 +102,8 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = resolve_config(config)
     except SergioKitError:
         return  # reported by the sergio_config fixture, only if a test needs the target
+    if settings.max_duration is not None:
+        config.stash[DEADLINE_KEY] = time.monotonic() + settings.max_duration
     config.stash[SAVED_MAX_EXAMPLES_KEY] = os.environ.get(MAX_EXAMPLES_ENV)
     os.environ[MAX_EXAMPLES_ENV] = str(settings.max_examples)
     try:
@@ -141,23 +150,64 @@ def resolve_config(config: pytest.Config) -> KitConfig:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the check groups in catalogue order (contract first; against a live target without a
-    test clock, ratelimit first, so its auth probe owns a quiet minute) and record each test's check
-    id as a user property (it reaches reports and JUnit XML)."""
+    """Run the check groups in catalogue order (contract first) and record each test's check id as a
+    user property (it reaches reports and JUnit XML). Against a live target without a test clock the
+    order follows the auth tier, the scarce one: ratelimit first (its auth probe owns a quiet minute and
+    leaves spare logins), then the groups that need few logins, the auth and refresh groups last, when
+    the probe's window has passed; ``contract.declared`` after the contract run, whose 2xx answers
+    spare it most of its calls."""
+    live = _live_without_clock(config)
     groups = list(MARKERS)
-    if _live_without_clock(config):
-        groups.insert(0, groups.pop(groups.index("ratelimit")))
+    if live:
+        groups = [group for group in LIVE_ORDER if group in groups] + [
+            g for g in groups if g not in LIVE_ORDER
+        ]
     order = {group: index for index, group in enumerate(groups)}
 
-    def group_rank(item: pytest.Item) -> int:
+    def group_rank(item: pytest.Item) -> tuple[int, bool]:
         ranks = [order[marker.name] for marker in item.iter_markers() if marker.name in order]
-        return min(ranks, default=len(order))
+        marker = item.get_closest_marker(CHECK_MARKER)
+        last = live and marker is not None and marker.args[0] == "contract.declared"
+        return min(ranks, default=len(order)), last
 
     items.sort(key=group_rank)  # stable: keeps file order within a group
     for item in items:
         marker = item.get_closest_marker(CHECK_MARKER)
         if marker is not None:
             item.user_properties.append(("check_id", marker.args[0]))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """Tell the run's throttle which check is running (made by the first check's fixtures, it was
+    not there yet when that check's setup began)."""
+    _name_current_check(item)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Past the run's ``max_duration``, end the check as an error, "out of time", before it starts;
+    else tell the run's throttle which check is running (its ledger counts requests per check)."""
+    deadline = item.config.stash.get(DEADLINE_KEY, None)
+    if deadline is not None and time.monotonic() >= deadline:
+        raise OutOfTime(
+            f"out of time: max_duration ({_max_duration(item.config)} s) ran out before this check ran"
+        )
+    _name_current_check(item)
+
+
+def _name_current_check(item: pytest.Item) -> None:
+    throttle = item.config.stash.get(THROTTLE_KEY, None)
+    if throttle is not None:
+        marker = item.get_closest_marker(CHECK_MARKER)
+        throttle.current = marker.args[0] if marker is not None else item.name
+
+
+def _max_duration(config: pytest.Config) -> int | None:
+    try:
+        return resolve_config(config).max_duration
+    except SergioKitError:
+        return None
 
 
 def _live_without_clock(config: pytest.Config) -> bool:
@@ -280,17 +330,29 @@ def _changed_limits(limits: Mapping[str, int]) -> dict[str, int] | None:
 
 
 @pytest.fixture(scope="session")
-def sergio_throttle(sergio_target: Target) -> Throttle:
-    """Retry-on-429 for the kit's own traffic, with per-operation throttled counts."""
-    return Throttle(sergio_target.clock)
+def sergio_throttle(request: pytest.FixtureRequest, sergio_target: Target) -> Throttle:
+    """Retry-on-429 for the kit's own traffic, with per-operation throttled counts; against a target
+    without a test clock, paced to its quotas (:class:`sergio_kit.target.pacing.Pacer`)."""
+    pacer = None
+    if sergio_target.clock is None:
+        pacer = Pacer(sergio_target.tier_limits, deadline=request.config.stash.get(DEADLINE_KEY, None))
+    throttle = Throttle(sergio_target.clock, pacer=pacer, contract=sergio_target.contract)
+    planned = request.config.stash.get(RUN_PLAN_KEY, None)
+    if pacer is not None and planned is not None:  # `sergio-kit check` planned the run
+        started, plan = planned
+        estimate = float(plan.estimate_seconds)
+        pacer.remaining = lambda: max(started + estimate - time.monotonic(), 0.0)
+        throttle.expected = dict(plan.later)
+    request.config.stash[THROTTLE_KEY] = throttle
+    return throttle
 
 
 @pytest.fixture(scope="session")
-def sergio_session(sergio_target: Target, sergio_throttle: Throttle) -> Iterator[TokenSession]:
-    """A logged-in session of the target's primary account (one login, then refreshes)."""
-    session = TokenSession(sergio_target, sergio_target.account, sergio_throttle)
-    yield session
-    session.close()
+def sergio_session(sergio_check_context: Any) -> TokenSession:
+    """The logged-in session of the target's primary account (one login per run, then refreshes),
+    shared with the kit's checks."""
+    session: TokenSession = sergio_check_context.session()
+    return session
 
 
 @pytest.fixture(scope="session")
@@ -304,16 +366,42 @@ def sergio_client(sergio_target: Target) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="session")
 def sergio_check_context(
-    request: pytest.FixtureRequest, sergio_target: Target, sergio_throttle: Throttle
+    request: pytest.FixtureRequest, sergio_target: Target, sergio_throttle: Throttle, sergio_config: KitConfig
 ) -> Iterator[Any]:
     """The context the kit's checks run in (:class:`sergio_kit.checks.context.CheckContext`):
-    both tenants, throttled requests, the target's extras; what it creates is removed at the end."""
+    both tenants, throttled requests, the target's extras; what it creates is removed at the end.
+    Against a target without a test clock the auth-tier-heavy checks spend the live budget
+    (:data:`sergio_kit.checks.budgets.LIVE`), unless the user set ``max_examples``."""
+    from sergio_kit.checks.budgets import LIVE
     from sergio_kit.checks.context import CheckContext
 
-    context = CheckContext(sergio_target, sergio_throttle, max_examples=max_examples())
+    live = sergio_target.clock is None and "max_examples" not in sergio_config.sources
+    context = CheckContext(
+        sergio_target, sergio_throttle, max_examples=max_examples(), live_budget=LIVE if live else None
+    )
     request.config.stash[TRAFFIC_KEY] = context.traffic
     yield context
     context.close()
+
+
+@pytest.fixture(scope="session")
+def sergio_auth_lane(sergio_check_context: Any, sergio_config: KitConfig) -> Any:
+    """Against a paced (live) target, the lane that runs the selected ``auth`` and ``refresh`` checks in
+    a thread beside the others (:class:`sergio_kit.checks.lanes.Lane`); ``None`` otherwise."""
+    from sergio_kit.checks.lanes import LANE_GROUPS, Lane
+    from sergio_kit.checks.registry import all_checks
+    from sergio_kit.checks.verdict import level_of
+
+    if sergio_check_context.throttle.pacer is None:
+        return None
+    specs = [
+        spec
+        for spec in all_checks()
+        if spec.group in LANE_GROUPS
+        and spec.group in sergio_config.only
+        and level_of(spec.check_id, sergio_config.check_levels) != "ignore"
+    ]
+    return Lane(sergio_check_context, specs)
 
 
 @pytest.fixture(scope="session")

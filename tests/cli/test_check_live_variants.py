@@ -90,6 +90,9 @@ def _check(
     folder.mkdir()
     environment = _user_settings(server, folder, variants)
     arguments = ["check", "--base-url", server.base_url, "--only", groups, "--max-examples", "5"]
+    limits = {tier: int(limit) for tier, limit in server.info["limits"].items()}
+    if limits != DEFAULT_TIER_LIMITS:  # the kit paces to the quotas it is told the target has
+        arguments += ["--tier-limits", ",".join(f"{tier}={limit}" for tier, limit in limits.items())]
     return run_kit(*arguments, "--report", str(folder / "reports"), env=environment, timeout=900), environment
 
 

@@ -21,6 +21,7 @@ FAULT_GROUP = "fault-servers"
 FAULT_FILES = frozenset({"tests/server/test_faults.py", "tests/checks/test_check_proofs.py"})
 #: Units that take the longest, first: they start before the quick ones fill the workers.
 SLOWEST_FIRST = (
+    "tests/cli/test_check_live.py",
     "tests/checks/ratelimit/test_live.py",
     "tests/cli/test_check.py",
     FAULT_GROUP,
@@ -33,7 +34,6 @@ SLOWEST_FIRST = (
     "tests/load/test_run.py",
     "tests/test_wheel.py",
     "tests/reports/test_writer.py",
-    "tests/cli/test_check_live.py",
     "tests/load/test_distributed.py",
 )
 

@@ -108,6 +108,10 @@ def call_zapier(
         f"{method} {path}",
         lambda: ctx.client.request(method, path, headers=raw, json=body),
         lambda r: (r.status_code, r.headers),
+        headers={
+            name: value if isinstance(value, str) else value.decode("latin-1")
+            for name, value in headers.items()
+        },
     )
     remove_job(ctx, response)
     return response

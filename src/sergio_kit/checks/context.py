@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 import httpx
 
+from sergio_kit.checks.budgets import LiveBudget
 from sergio_kit.contract.document import Contract, Operation, packaged_contract
 from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS, read_rate_limit
 from sergio_kit.errors import SergioKitError
@@ -28,6 +29,8 @@ from sergio_kit.target.throttling import Throttle
 from sergio_kit.target.traffic import TrafficLog
 from sergio_kit.webhooks.receiver import WebhookReceiver
 
+CLEAN_UP = "clean-up"  # the ledger's name for what the context's close sends
+SPARE_LOGIN = "spare login"  # the ledger's name for a login taken from the run's spare ones
 PRIMARY = "primary"
 OTHER = "other"
 LOOPBACK = "127.0.0.1"
@@ -50,14 +53,23 @@ SUPPLIED_KEYS = {
 class CheckContext:
     """One target, shared by every check of a run."""
 
-    def __init__(self, target: Target, throttle: Throttle | None = None, *, max_examples: int = 25) -> None:
+    def __init__(
+        self,
+        target: Target,
+        throttle: Throttle | None = None,
+        *,
+        max_examples: int = 25,
+        live_budget: LiveBudget | None = None,
+    ) -> None:
         self.target = target
         self.throttle = throttle or Throttle(target.clock)
         self.max_examples = max_examples
+        self.live_budget = live_budget  # live mode: the small budgets of the auth-tier-heavy checks
         self.client = httpx.Client(base_url=target.base_url, verify=target.ssl_context(), timeout=30.0)
         self.contract: Contract = target.contract  # the contract in force: what the checks may send
         self.operations: list[Operation] = list(self.contract.operations)
         self._sessions: dict[str, TokenSession] = {}
+        self._spare_logins: dict[str, list[httpx.Response]] = {}  # fresh families nobody used yet
         self._resources: dict[tuple[str, str], str] = {}
         self._keys: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
         self._cleanup: list[tuple[str, str, str]] = []
@@ -88,16 +100,34 @@ class CheckContext:
         """A valid bearer token of ``tenant``."""
         return self.session(tenant).token()
 
+    def offer_login(self, tenant: str, login: httpx.Response) -> None:
+        """Keep a login response of ``tenant`` that nobody used (the rate-limit probe's) for the next
+        check that needs a fresh login: its family is as fresh as a new one, and the auth tier is scarce."""
+        self._spare_logins.setdefault(tenant, []).append(login)
+
+    def adopt_login(self, tenant: str, login: dict[str, Any]) -> None:
+        """Make a login response of ``tenant`` the first of its long-lived session."""
+        self.session(tenant).adopt(login)
+
     def login(self, tenant: str = PRIMARY) -> dict[str, Any]:
-        """A fresh login of ``tenant`` (spends the auth tier): the token response."""
-        self.require("POST /v1/auth/login", "to log in")
-        account = self.account(tenant)
-        response = self.send(
-            "POST", "/v1/auth/login", json={"email": account.email, "password": account.password}
-        )
-        self.expect(response, {200}, f"login as {account.email} failed", expected="200")
+        """A fresh login of ``tenant``: the token response of a family nobody else uses (a spare one
+        when the run has it, else a new login, which spends the auth tier)."""
+        response = self.login_response(tenant)
+        self.expect(response, {200}, f"login as {self.account(tenant).email} failed", expected="200")
         body: dict[str, Any] = response.json()
         return body
+
+    def login_response(self, tenant: str = PRIMARY) -> httpx.Response:
+        """The response of a fresh login of ``tenant`` (see :meth:`login`), whatever its status."""
+        self.require("POST /v1/auth/login", "to log in")
+        spare = self._spare_logins.get(tenant)
+        if spare:
+            self.throttle.count("auth", SPARE_LOGIN)
+            return spare.pop(0)
+        account = self.account(tenant)
+        return self.send(
+            "POST", "/v1/auth/login", json={"email": account.email, "password": account.password}
+        )
 
     # -- requests --------------------------------------------------------------------------------
     def send(
@@ -124,6 +154,7 @@ class CheckContext:
                 f"{method} {path}",
                 lambda: self.client.request(method, path, headers=all_headers, json=json, content=content),
                 lambda response: (response.status_code, response.headers),
+                headers=all_headers,
             )
         except httpx.ConnectError as error:
             raise unreachable(self.target.base_url, error) from None
@@ -137,21 +168,10 @@ class CheckContext:
         reading = read_rate_limit(response.headers, self.target.now())
         if reading is None or reading.remaining is None or reading.reset is None:
             return
-        tier = reading.policy or self._tier_at(method, path)
+        operation = self.contract.operation_for(method, path)
+        tier = reading.policy or (operation.tier if operation is not None else None)
         if tier is not None:
             self._quota[tier] = (reading.remaining, time.monotonic() + reading.reset)
-
-    def _tier_at(self, method: str, path: str) -> str | None:
-        """The rate-limit tier of the contract operation that serves ``method`` ``path``."""
-        segments = path.split("?", 1)[0].split("/")
-        for operation in self.operations:
-            template = operation.path.split("/")
-            if operation.method != method or len(template) != len(segments):
-                continue
-            pairs = zip(template, segments, strict=True)
-            if all(part == sent or part.startswith("{") for part, sent in pairs):
-                return operation.tier
-        return None
 
     def wait_for_quota(self, tier: str, needed: int, reason: str) -> None:
         """Make sure ``needed`` requests of ``tier`` will be admitted: wait only if the target's last
@@ -350,11 +370,27 @@ class CheckContext:
         if response.status_code not in statuses:
             self.fail(f"{message}: got {response.status_code}", response, expected, basis=basis)
 
+    def cleanup_mark(self) -> int:
+        """A mark for :meth:`clean_up_since`: how many removals are pending now."""
+        return len(self._cleanup)
+
+    def clean_up_since(self, mark: int) -> None:
+        """Remove now what was made since ``mark`` (rather than when the context closes): a live run's
+        writes at its end would need a window more, while those right after the rate-limit plan fit."""
+        pending, self._cleanup = self._cleanup[mark:], self._cleanup[:mark]
+        self._remove(pending)
+
+    def _remove(self, pending: list[tuple[str, str, str]]) -> None:
+        with self.throttle.cleaning_up():
+            for tenant, method, path in reversed(pending):
+                with contextlib.suppress(httpx.HTTPError, CheckSkipped, CheckFailed, SergioKitError):
+                    self.send(method, path, token=self.token(tenant))
+
     def close(self) -> None:
-        """Remove what this context created and close its connections."""
-        for tenant, method, path in reversed(self._cleanup):
-            with contextlib.suppress(httpx.HTTPError, CheckSkipped, CheckFailed, SergioKitError):
-                self.send(method, path, token=self.token(tenant))
+        """Remove what this context created (past the run's deadline too: nothing is left behind) and
+        close its connections."""
+        self.throttle.current = CLEAN_UP
+        self._remove(self._cleanup)
         for session in self._sessions.values():
             session.close()
         self.client.close()

@@ -36,6 +36,7 @@ from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.registry import check
 from sergio_kit.reports.findings import CheckFailed, CheckSkipped
 from sergio_kit.reports.redaction import mask_text
+from sergio_kit.target.pacing import CLIENT
 
 REFRESH = "/v1/auth/refresh"
 REFRESH_OPERATION = f"POST {REFRESH}"
@@ -44,6 +45,7 @@ LOGOUT_OPERATION = f"POST {LOGOUT}"
 ROTATION_MEMO = "refresh.rotation_gap"  # ctx.memo: why the target does not rotate ("" when it does)
 PROBE_OPERATION = "GET /v1/jobs"  # the bearer operation that shows best whether an access token works
 RACERS = 10
+ROTATED_FAMILY = "refresh.rotated_family"  # ctx.memo: (spent refresh token, the refresh's body), live
 
 
 def require_refresh(ctx: CheckContext) -> None:
@@ -153,6 +155,7 @@ def rotation(ctx: CheckContext) -> None:
     first = ctx.login()
     response = send_refresh(ctx, first["refresh_token"])
     second = refreshed(ctx, response, "refresh")
+    handed_on = False
     try:
         probe = ctx.send("GET", probe_at, token=second["token"])  # published: judged before the rotation
         what = f"the access token issued by refresh was refused on GET {probe_at}"
@@ -160,8 +163,12 @@ def rotation(ctx: CheckContext) -> None:
         if second["token"] == first["token"]:
             ctx.fail("refresh returned the same access token as the login", expected="a new access token")
         expect_rotated(ctx, response, second, first["refresh_token"], "refresh")
+        if ctx.live_budget is not None:  # live: refresh.reuse goes on with this family (one refresh less)
+            ctx.memo[ROTATED_FAMILY] = (first["refresh_token"], second)
+            handed_on = True
     finally:
-        tidy_up(ctx, second["token"], second.get("refresh_token") or first["refresh_token"])
+        if not handed_on:
+            tidy_up(ctx, second["token"], second.get("refresh_token") or first["refresh_token"])
 
 
 @check("refresh.reuse", basis="recommended")
@@ -169,13 +176,17 @@ def reuse(ctx: CheckContext) -> None:
     """A spent refresh token is 401, and presenting it kills the newest token of its family too
     (skipped when the target does not rotate refresh tokens: none is ever spent)."""
     require_refresh(ctx)
-    first = ctx.login()
-    second = refreshed(ctx, send_refresh(ctx, first["refresh_token"]), "first refresh")
-    gap = noted_rotation(ctx, second, first["refresh_token"])
-    if gap:
-        tidy_up(ctx, second["token"], first["refresh_token"])
-        raise CheckSkipped(gap)
-    expect_refused(ctx, first["refresh_token"], "the spent refresh token was accepted a second time")
+    if ROTATED_FAMILY in ctx.memo:  # live: the family refresh.rotation refreshed once, its first token spent
+        spent, second = ctx.memo.pop(ROTATED_FAMILY)
+    else:
+        first = ctx.login()
+        spent = first["refresh_token"]
+        second = refreshed(ctx, send_refresh(ctx, spent), "first refresh")
+        gap = noted_rotation(ctx, second, spent)
+        if gap:
+            tidy_up(ctx, second["token"], spent)
+            raise CheckSkipped(gap)
+    expect_refused(ctx, spent, "the spent refresh token was accepted a second time")
     expect_refused(
         ctx,
         second["refresh_token"],
@@ -203,10 +214,17 @@ def logout_kills_family(ctx: CheckContext) -> None:
 # -- refresh.race ----------------------------------------------------------------------------------
 
 
-def fresh_auth_window(ctx: CheckContext, reason: str) -> None:
-    """Make sure the auth tier admits all racers: wait (test clock, or real time on a live target)
-    only when the target's RateLimit header says too few requests remain."""
-    ctx.wait_for_quota("auth", RACERS, reason)
+def fresh_auth_window(ctx: CheckContext, racers: int, reason: str) -> None:
+    """Make sure the auth tier admits all ``racers``: on a paced (live) target, wait until the kit's
+    own ledger has room for them (and count them); else wait (test clock) only when the target's
+    RateLimit header says too few requests remain."""
+    pacer = ctx.throttle.pacer
+    if pacer is not None:
+        for _ in range(racers):
+            pacer.admit("auth", CLIENT, reason)
+        ctx.throttle.count("auth", CLIENT, racers)
+        return
+    ctx.wait_for_quota("auth", racers, reason)
 
 
 async def simultaneous_refreshes(ctx: CheckContext, refresh_token: str, count: int) -> list[httpx.Response]:
@@ -223,17 +241,19 @@ def race(ctx: CheckContext) -> None:
     when the target does not rotate refresh tokens, so that every refresh may succeed)."""
     require_refresh(ctx)
     require_rotation(ctx)
-    rounds = 3 if ctx.target.clock is not None else 2
+    racers, rounds = RACERS, 3 if ctx.target.clock is not None else 2
+    if ctx.live_budget is not None:
+        racers, rounds = ctx.live_budget.racers, ctx.live_budget.race_rounds
     families = [ctx.login() for _ in range(rounds)]
     provoked = 0
     for number, family in enumerate(families, start=1):
-        fresh_auth_window(ctx, f"refresh.race round {number} needs {RACERS} free auth-tier requests")
-        responses = asyncio.run(simultaneous_refreshes(ctx, family["refresh_token"], RACERS))
+        fresh_auth_window(ctx, racers, f"refresh.race round {number} needs {racers} free auth-tier requests")
+        responses = asyncio.run(simultaneous_refreshes(ctx, family["refresh_token"], racers))
         statuses = [response.status_code for response in responses]
         winners = [response for response in responses if response.status_code == 200]
         if len(winners) > 1:
             ctx.fail(
-                f"round {number}: {len(winners)} of {RACERS} simultaneous refreshes of one refresh token "
+                f"round {number}: {len(winners)} of {racers} simultaneous refreshes of one refresh token "
                 f"succeeded (statuses {statuses})",
                 winners[1],
                 "at most one 200; the others 401",
@@ -249,7 +269,7 @@ def race(ctx: CheckContext) -> None:
             provoked += 1
     if provoked == 0:
         raise CheckSkipped(
-            f"could not provoke a race: the auth tier let fewer than 2 of {RACERS} simultaneous refreshes in"
+            f"could not provoke a race: the auth tier let fewer than 2 of {racers} simultaneous refreshes in"
         )
 
 
@@ -430,9 +450,10 @@ def stateful_property(ctx: CheckContext) -> None:
     can_logout = ctx.offers(LOGOUT_OPERATION)
     model = {"ctx": ctx, "rotates": not rotation_of(ctx), "can_logout": can_logout, "probe_path": probe_at}
     machine = type("RefreshModelRun", (RefreshModel,), model)
+    live = ctx.live_budget
     budget = settings(
-        max_examples=ctx.max_examples // 5 or 2,
-        stateful_step_count=8,
+        max_examples=live.refresh_examples if live is not None else ctx.max_examples // 5 or 2,
+        stateful_step_count=live.refresh_steps if live is not None else 8,
         database=None,
         deadline=None,
         phases=(Phase.explicit, Phase.generate),  # no shrinking: every replay spends the auth tier

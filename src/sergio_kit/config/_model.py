@@ -46,6 +46,7 @@ class KitConfig:
     sample_address: Mapping[str, str] | None = None
     sample_webhook_sink: str | None = None  # the URL of webhooks registered without a receiver
     max_examples: int = DEFAULT_MAX_EXAMPLES
+    max_duration: int | None = None  # seconds; checks not started by then end as errors (out of time)
     tier_limits: Mapping[str, int] = field(default_factory=lambda: DEFAULT_TIER_LIMITS)  # every tier
     only: tuple[str, ...] = GROUPS
     cassettes: Path = Path("fixtures/cassettes")  # recorded exchanges the cassette group replays

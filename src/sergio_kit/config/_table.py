@@ -218,6 +218,14 @@ SETTINGS: tuple[Setting, ...] = (
         _CHECKS,
     ),
     Setting(
+        "max_duration",
+        "stop the run after this many seconds: the checks that did not run (and one waiting for a "
+        "quota past it) end as errors, reason 'out of time', never as passes",
+        "no limit",
+        "SECONDS",
+        _CHECKS,
+    ),
+    Setting(
         "tier_limits",
         f"the target's quotas per {WINDOW_SECONDS} s where they differ from the published "
         f"{limits_text(DEFAULT_TIER_LIMITS)}, e.g. read=100; the embedded server is started with them",

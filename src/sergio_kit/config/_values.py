@@ -358,6 +358,7 @@ PARSERS: dict[str, Callable[[Given], Any]] = {
     "sample_address": _address,
     "sample_webhook_sink": _url("https", "an https:// URL such as https://127.0.0.1:9/sergio-kit"),
     "max_examples": _positive_int,
+    "max_duration": _positive_int,
     "tier_limits": parse_tier_limits,
     "only": _groups,
     "cassettes": _cassette_folder,

@@ -149,6 +149,23 @@ class Contract:
         """The operation ``label`` (``"METHOD /path"``), or ``None`` when the contract lacks it."""
         return next((operation for operation in self.operations if operation.label == label), None)
 
+    def operation_for(self, method: str, path: str) -> Operation | None:
+        """The operation that serves ``method`` at the concrete ``path`` (a query string is ignored;
+        ``{name}`` matches one segment, and a literal segment wins over a parameter), or ``None``."""
+        sent = path.split("?", 1)[0].rstrip("/").split("/")
+        best: tuple[int, Operation] | None = None
+        for operation in self.operations:
+            template = operation.path.rstrip("/").split("/")
+            if operation.method != method.upper() or len(template) != len(sent):
+                continue
+            if all(
+                part == segment or part.startswith("{") for part, segment in zip(template, sent, strict=True)
+            ):
+                parameters = sum(part.startswith("{") for part in template)
+                if best is None or parameters < best[0]:
+                    best = (parameters, operation)
+        return best[1] if best is not None else None
+
     def components(self) -> dict[str, Any]:
         """The ``components.schemas`` section, for resolving ``$ref``\\s."""
         return components(dict(self.document))

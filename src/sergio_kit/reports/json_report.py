@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,13 +21,15 @@ def report_data(
     finished_at: datetime,
     *,
     traffic: Sequence[TierTraffic] = (),
+    plan: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON report as a dict: target, times, summary counts (``warned`` among them), the checks in
     run order (each with its rule's ``basis`` and the ``level`` the user set, when known) and
     ``changed_levels``: the checks whose level the user changed, ``[{"id", "level"}]``.
 
     With ``traffic``, also ``ratelimit_traffic``: per tier its limit, window, principals and the
-    admitted / throttled / failed totals (not the raw events).
+    admitted / throttled / failed totals (not the raw events). With ``plan``, also ``plan``: what the
+    run planned to send per tier and principal, its floor and estimate, and what it sent.
     """
     safe = [masked(result) for result in results]
     checks = []
@@ -59,6 +61,8 @@ def report_data(
     }
     if traffic:
         data["ratelimit_traffic"] = [traffic_data(tier) for tier in traffic]
+    if plan is not None:
+        data["plan"] = dict(plan)
     return data
 
 
@@ -81,8 +85,9 @@ def write_json(
     finished_at: datetime,
     *,
     traffic: Sequence[TierTraffic] = (),
+    plan: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``report.json`` to ``path`` and return ``path``."""
-    data = report_data(target, results, started_at, finished_at, traffic=traffic)
+    data = report_data(target, results, started_at, finished_at, traffic=traffic, plan=plan)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path

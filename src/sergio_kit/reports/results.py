@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 import pytest
 
-from sergio_kit.errors import SergioKitError
+from sergio_kit.errors import OutOfTime, SergioKitError
 from sergio_kit.reports.findings import CheckFailed, CheckUndecided, Finding
 from sergio_kit.reports.redaction import mask_text
 
@@ -78,7 +78,7 @@ class ResultCollector:
         failed = _check_failed(call.excinfo.value) if call.excinfo is not None else None
         if failed is not None:
             self._findings[item.nodeid] = failed.finding
-        if call.excinfo is not None and isinstance(call.excinfo.value, CheckUndecided):
+        if call.excinfo is not None and isinstance(call.excinfo.value, CheckUndecided | OutOfTime):
             self._undecided[item.nodeid] = str(call.excinfo.value)
         return report
 
@@ -160,7 +160,13 @@ def _detail(report: pytest.TestReport) -> str:
         detail = "; ".join(dict.fromkeys(findings))
         return detail + (f" | reproduce: {curl.group(1).strip()}" if curl else "")
     assertion = re.search(r"^E\s+(?:AssertionError: )?(.+)$", text, flags=re.MULTILINE)
-    return assertion.group(1).strip() if assertion else text.strip().splitlines()[-1]
+    if assertion:
+        return assertion.group(1).strip()
+    # an exception group (Hypothesis, Schemathesis) ends in its frame's border: name its first error
+    raised = re.search(
+        r"^[\s|+]*((?:\w+\.)*\w*(?:Error|Exception|Failure|Failed)\w*: .+)$", text, re.MULTILINE
+    )
+    return raised.group(1).strip() if raised else text.strip().splitlines()[-1]
 
 
 def print_table(results: list[CheckResult], stream: TextIO) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sergio_kit.reports.html import write_html
 from sergio_kit.reports.json_report import write_json
@@ -26,16 +27,20 @@ def write_reports(
     *,
     traffic: Sequence[TierTraffic] = (),
     strict: bool = False,
+    plan: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Write ``report.json``, ``junit.xml`` and ``report.html`` into ``report_dir``; return their paths.
 
     ``traffic`` (per-tier rate-limited requests of the run) adds the "Rate limits over time" charts
     to ``report.html`` and the per-tier totals (``ratelimit_traffic``) to ``report.json``; ``strict``
-    (``--strict``) makes ``report.html`` call a run with warnings failed, as its exit code does.
+    (``--strict``) makes ``report.html`` call a run with warnings failed, as its exit code does;
+    ``plan`` (the run's plan and what it sent) goes into ``report.json``.
     """
     report_dir.mkdir(parents=True, exist_ok=True)
     return [
-        write_json(report_dir / JSON_NAME, target, results, started_at, finished_at, traffic=traffic),
+        write_json(
+            report_dir / JSON_NAME, target, results, started_at, finished_at, traffic=traffic, plan=plan
+        ),
         write_junit(report_dir / JUNIT_NAME, target, results),
         write_html(
             report_dir / HTML_NAME,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -36,9 +37,11 @@ def test_check(
     sergio_config: KitConfig,
     request: pytest.FixtureRequest,
     record_property: Callable[[str, object], None],
+    sergio_auth_lane: Any,
 ) -> None:
     """Run one registered check against the target; a missing capability is a skip with its reason,
-    a breach of a recommended rule (or of a check whose level is ``warn``) a warning."""
+    a breach of a recommended rule (or of a check whose level is ``warn``) a warning. In live mode the
+    ``auth`` and ``refresh`` checks run in the auth lane: this test reports what the lane saw."""
     level = level_of(spec.check_id, sergio_config.check_levels)
     if level is not None:
         record_property("level", level)
@@ -47,7 +50,13 @@ def test_check(
         if level == "ignore":
             source = sergio_config.sources.get("check_levels", "settings")
             pytest.skip(f"ignored: its level is 'ignore' ({source})")
-        detail = spec.run(request.getfixturevalue("sergio_check_context"))
+        lane = sergio_auth_lane
+        if lane is not None and lane.runs(spec.check_id):
+            detail = lane.outcome(spec.check_id)
+        else:
+            if lane is not None and spec.group != "ratelimit":
+                lane.start()  # the rate-limit plan is over: the lane runs beside this check
+            detail = spec.run(request.getfixturevalue("sergio_check_context"))
         if detail:
             record_property("detail", detail)
     except CheckSkipped as reason:

@@ -10,8 +10,10 @@ import httpx
 import hypothesis
 import pytest
 
-from sergio_kit.checks.contract.leftovers import Leftovers
+from sergio_kit.checks.budgets import case_budgets as budgets_of
+from sergio_kit.checks.contract.leftovers import LEDGER_NAME, Leftovers
 from sergio_kit.checks.contract.wiring import aim, call_and_validate, load_contract, stateful_machine
+from sergio_kit.config import KitConfig
 from sergio_kit.contract.document import Contract
 from sergio_kit.plugin import max_examples, run_contract
 from sergio_kit.target.session import TokenSession
@@ -22,6 +24,7 @@ pytestmark = pytest.mark.contract
 schema = load_contract(run_contract())  # the contract in force, needed at collection
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 UNTESTED_LIMIT = 0.10
+LIVE_WALKS, LIVE_STEPS = 1, 4  # the state machine's runs and steps in live mode
 BASIS = "contract"  # what these tests judge is what the contract declares: a breach fails
 
 
@@ -31,43 +34,91 @@ def contract_basis(record_property: Any) -> None:
     record_property("basis", BASIS)
 
 
+@pytest.fixture(scope="session")
+def case_sessions(
+    sergio_session: TokenSession, sergio_check_context: Any, sergio_throttle: Throttle
+) -> list[TokenSession]:
+    """The users the contract cases are sent as: the primary user, and, when the run is paced (a live
+    target) and has one, the other tenant's admin (each case goes to the one with the most room)."""
+    sessions = [sergio_session]
+    if sergio_throttle.pacer is not None and sergio_check_context.target.other_account is not None:
+        sessions.append(sergio_check_context.session("other"))
+    return sessions
+
+
 @pytest.fixture(scope="module", autouse=True)
 def aimed_contract(
     sergio_target: Target,
     sergio_client: httpx.Client,
-    sergio_session: TokenSession,
+    case_sessions: list[TokenSession],
     sergio_throttle: Throttle,
+    sergio_auth_lane: Any,
 ) -> Iterator[Any]:
     """The module's contract, pointed at the target for this run; the webhooks and API keys the
-    fuzzing registers are deleted afterwards."""
+    fuzzing registers (as any of the case users) are deleted afterwards. In live mode the auth lane
+    starts here, beside the contract run (the rate-limit plan, if any, is over)."""
+    if sergio_auth_lane is not None:
+        sergio_auth_lane.start()
     aim(schema, sergio_target)
-    leftovers = Leftovers(sergio_client, sergio_session, sergio_throttle, sergio_target.contract)
-    leftovers.snapshot()
+    everyone = [
+        Leftovers(sergio_client, session, sergio_throttle, sergio_target.contract)
+        for session in case_sessions
+    ]
+    for leftovers in everyone:
+        leftovers.snapshot()
     yield schema
-    leftovers.remove_new()
+    sergio_throttle.current = LEDGER_NAME
+    with sergio_throttle.cleaning_up():
+        for leftovers in everyone:
+            leftovers.remove_new()
+
+
+@pytest.fixture(scope="session")
+def case_budgets(sergio_target: Target, sergio_config: KitConfig) -> dict[str, int]:
+    """The most cases each operation sends: against a target without a test clock, its tier's share
+    (:func:`sergio_kit.checks.budgets.case_budgets`), unless the user set ``max_examples``; else none."""
+    if sergio_target.clock is not None or "max_examples" in sergio_config.sources:
+        return {}
+    return budgets_of(sergio_target.contract, sergio_target.tier_limits, sergio_config.max_examples)
 
 
 @pytest.mark.sergio_check("contract.schemathesis")
 @schema.parametrize()  # type: ignore[untyped-decorator]
 @hypothesis.settings(max_examples=max_examples(), deadline=None)
 def test_contract_schemathesis(
-    case: Any, sergio_target: Target, sergio_throttle: Throttle, sergio_session: TokenSession
+    case: Any,
+    sergio_target: Target,
+    sergio_throttle: Throttle,
+    case_sessions: list[TokenSession],
+    case_budgets: dict[str, int],
 ) -> None:
     """Every operation, every Schemathesis check, with a live bearer token."""
-    call_and_validate(case, sergio_target, sergio_throttle, sergio_session)
+    budget = case_budgets.get(case.operation.label)
+    call_and_validate(case, sergio_target, sergio_throttle, case_sessions, budget)
 
 
 @pytest.mark.sergio_check("contract.stateful")
-def test_contract_stateful(sergio_throttle: Throttle, sergio_session: TokenSession) -> None:
-    """Sequences that follow the contract's links: login → refresh, create job → get/patch/delete, ..."""
+def test_contract_stateful(
+    sergio_throttle: Throttle,
+    sergio_session: TokenSession,
+    sergio_target: Target,
+    case_budgets: dict[str, int],
+) -> None:
+    """Sequences that follow the contract's links: login → refresh, create job → get/patch/delete, ...
+    In live mode (:func:`case_budgets` in force) the auth operations stay out (their links are walked
+    once each by the deterministic flows of ``test_links``) and the walk is short."""
     from schemathesis.core.errors import NoLinksFound
 
-    machine = stateful_machine(schema, sergio_throttle, sergio_session)
+    walked, examples, steps = schema, max_examples(), 6
+    if case_budgets:
+        auth_ids = [op.operation_id for op in sergio_target.contract.operations if op.tier == "auth"]
+        walked, examples, steps = schema.exclude(operation_id=auth_ids), LIVE_WALKS, LIVE_STEPS
+    machine = stateful_machine(walked, sergio_throttle, sergio_session)
     try:
         machine.run(
             settings=hypothesis.settings(
-                max_examples=max_examples(),
-                stateful_step_count=6,
+                max_examples=examples,
+                stateful_step_count=steps,
                 deadline=None,
                 suppress_health_check=list(hypothesis.HealthCheck),
                 database=None,
@@ -108,10 +159,12 @@ def test_contract_coverage(sergio_throttle: Throttle, record_property: Any) -> N
     assert sergio_throttle.sent, "the contract run sent no requests"
     waited = sum(sergio_throttle.throttled.values())
     busiest = ", ".join(f"{op} {n}" for op, n in sergio_throttle.throttled.most_common(3))
+    unsent = sum(sergio_throttle.unsent.values())
     record_property(
         "detail",
         f"{sum(sergio_throttle.sent.values())} cases; {waited} throttled first attempts waited out"
-        + (f" ({busiest})" if busiest else ""),
+        + (f" ({busiest})" if busiest else "")
+        + (f"; {unsent} generated cases left unsent (live budgets of the small tiers)" if unsent else ""),
     )
     untested = {
         operation: share

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from sergio_kit.errors import SergioKitError
+from sergio_kit.target.pacing import principal_of
 from sergio_kit.target.target import Account, Target
 from sergio_kit.target.throttling import Throttle
 
@@ -43,6 +44,11 @@ class TokenSession:
         self.refreshes = 0
 
     @property
+    def principal(self) -> str:
+        """The principal this session's requests are charged to (a login first, if none was made)."""
+        return principal_of({"Authorization": f"Bearer {self.token()}"})
+
+    @property
     def target(self) -> Target:
         """The target this session logs in to."""
         return self._target
@@ -57,6 +63,11 @@ class TokenSession:
         self._login()
         assert self._token is not None
         return self._token
+
+    def adopt(self, login: dict[str, Any]) -> None:
+        """Take a login response the kit already has (the live plan's) as this session's first."""
+        if self._token is None:
+            self._store(login)
 
     def _login(self) -> None:
         body = {"email": self._account.email, "password": self._account.password}
@@ -82,6 +93,8 @@ class TokenSession:
 
     def _store(self, data: dict[str, Any]) -> None:
         self._token = data["token"]
+        role = "primary" if self._account == self._target.account else "other"
+        self._throttle.roles[principal_of({"Authorization": f"Bearer {self._token}"})] = role
         # The published refresh answers {token, expires_at}: without a rotated one, keep the old one.
         self._refresh_token = data.get("refresh_token") or self._refresh_token
         self._expires_at = datetime.fromisoformat(data["expires_at"].replace("Z", "+00:00")).timestamp()
@@ -93,6 +106,7 @@ class TokenSession:
                 label,
                 lambda: self._client.post(path, json=body),
                 lambda r: (r.status_code, r.headers),
+                tier="auth",  # unauthenticated: the bucket of this client's address
             )
         except httpx.ConnectError as error:
             raise unreachable(self._target.base_url, error) from None

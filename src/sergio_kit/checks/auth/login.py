@@ -28,8 +28,11 @@ from sergio_kit.checks.auth.strategies import (
 )
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.registry import check
+from sergio_kit.contract.samples import timestamp_from_http_date
 
 LOGIN_BAD_INPUT_BUDGET = 10  # generated bad logins beyond the known ones: each spends the auth tier
+#: The known bad bodies a live run sends first: broken JSON and type confusion, the commonest 500s.
+LIVE_FIRST = ("JSON cut short", "wrong types")
 VOLATILE_KEYS = frozenset({"request_id", "requestId", "trace_id", "traceId", "timestamp"})
 
 
@@ -61,7 +64,8 @@ def login_shape(ctx: CheckContext) -> None:
 def login_lifetime(ctx: CheckContext) -> None:
     """A login's token has exp - iat == 3600, expires_at == exp, and exp is about now + 1 h."""
     response, body = fresh_login(ctx)
-    now = ctx.now()
+    # the target's time when it answered (a spare login of the run may be a minute old)
+    now = timestamp_from_http_date(response.headers.get("Date")) or ctx.now()
     problem = _jwt_problem(str(body.get("token", "")))
     if problem:
         ctx.fail(f"the login's token is not a JWT: {problem}", response, "a signed JWT")
@@ -143,7 +147,13 @@ def login_bad_input(ctx: CheckContext) -> None:
         response = ctx.send("POST", LOGIN, headers=headers, content=body.content)
         ctx.expect(response, CLIENT_ERROR, f"login with {body.note}", "a 4xx refusal, never 5xx")
 
-    for body in known_login_bodies():
+    known = known_login_bodies()
+    if ctx.live_budget is not None:  # live: the likeliest crashers first, each spends the auth tier
+        likeliest = sorted(known, key=lambda body: body.note not in LIVE_FIRST)
+        for body in likeliest[: ctx.live_budget.bad_logins]:
+            attempt(body)
+        return
+    for body in known:
         attempt(body)
 
     @hypothesis_budget(min(ctx.max_examples, LOGIN_BAD_INPUT_BUDGET))

@@ -15,6 +15,7 @@ from sergio_kit.contract.document import Contract
 from sergio_kit.target.session import TokenSession
 from sergio_kit.target.throttling import Throttle
 
+LEDGER_NAME = "contract.leftovers"  # what the run's ledger (and the plan's costs) call this clean-up
 COLLECTIONS = ("/v1/webhooks", "/v1/api-keys")  # those the contract in force lists and deletes
 _ID = {"/v1/webhooks": "webhook_id", "/v1/api-keys": "key_id"}
 
@@ -33,6 +34,7 @@ class Leftovers:
         ]
         self._session = session
         self._throttle = throttle
+        self._contract = contract
         self._before: dict[str, set[str]] = {}
 
     def snapshot(self) -> None:
@@ -57,8 +59,11 @@ class Leftovers:
 
     def _request(self, method: str, path: str) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._session.token()}"}
+        operation = self._contract.operation_for(method, path)
         return self._throttle.send(
             f"sergio-kit cleanup {method}",
             lambda: self._client.request(method, path, headers=headers),
             lambda response: (response.status_code, response.headers),
+            headers=headers,
+            tier=operation.tier if operation is not None else None,
         )

@@ -10,7 +10,7 @@ by the target's clock) decides when to renew.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import schemathesis
@@ -78,15 +78,53 @@ def transport_options(target: Target) -> dict[str, Any]:
     return {"base_url": target.base_url, "verify": str(target.ca_bundle) if target.ca_bundle else True}
 
 
-def call_and_validate(case: Any, target: Target, throttle: Throttle, session: TokenSession) -> Any:
-    """Send a generated case with real credentials (waiting out a 429), then run every check."""
+def least_used(sessions: Sequence[TokenSession], tier: str, throttle: Throttle) -> TokenSession:
+    """Of ``sessions`` (users of the target), one whose ``tier`` bucket has room now (no wait while
+    another user's window sits idle), and among those the one with the least load over the run: sent so
+    far, plus what the plan expects the user's other checks and clean-ups to send
+    (``throttle.expected``). So the windows fill up and the users' loads even out (the primary user
+    carries most checks). The first session when nothing is paced."""
+    pacer = throttle.pacer
+    if pacer is None or len(sessions) == 1:
+        return sessions[0]
+
+    def busy_then_load(session: TokenSession) -> tuple[bool, int]:
+        role = throttle.roles.get(session.principal, "")
+        load = pacer.totals[(tier, session.principal)] + throttle.expected.get((tier, role), 0)
+        return pacer.room(tier, session.principal) <= 0, load
+
+    return min(sessions, key=busy_then_load)
+
+
+def call_and_validate(
+    case: Any,
+    target: Target,
+    throttle: Throttle,
+    sessions: Sequence[TokenSession],
+    budget: int | None = None,
+) -> Any:
+    """Send a generated case with real credentials (those of the user in ``sessions`` who sent the
+    fewest requests of the operation's tier) and wait out a 429, then run every check; once ``budget``
+    cases of its operation were sent (a live run's share of a small tier), leave it unsent (counted in
+    ``throttle.unsent``) and return ``None``."""
+    label = case.operation.label
+    if budget is not None:
+        sent = throttle.case_prints.setdefault(label, set())
+        fingerprint = repr((case.path_parameters, case.query, case.headers, case.body))
+        if fingerprint not in sent:  # a case Hypothesis replays (to confirm a failure) is sent again
+            if len(sent) >= budget:
+                throttle.unsent[label] += 1
+                return None
+            sent.add(fingerprint)
     options = transport_options(target)
-    headers = auth_headers(case.operation, session)
+    tier = case.operation.definition.raw.get("x-sergio-rate-tier", "")
+    headers = auth_headers(case.operation, least_used(sessions, tier, throttle))
     schedule_ahead_of(case, target)
     response = throttle.send(
         case.operation.label,
         lambda: case.call(headers=headers, **options),
         lambda response: (response.status_code, flat_headers(response)),
+        headers=headers,
     )
     case.validate_response(response, headers=headers, transport_kwargs={**options, "headers": headers})
     return response
@@ -120,6 +158,7 @@ def stateful_machine(schema: Any, throttle: Throttle, session: TokenSession) -> 
                 case.operation.label,
                 lambda: base.call(self, case, **kwargs),
                 lambda response: (response.status_code, flat_headers(response)),
+                headers=kwargs.get("headers"),
             )
 
         def validate_response(

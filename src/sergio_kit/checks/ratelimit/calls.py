@@ -25,6 +25,7 @@ from sergio_kit.contract.document import Operation
 from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS, WINDOW_SECONDS, parse_retry_after
 from sergio_kit.reports.findings import CheckSkipped
 from sergio_kit.target.clock import TestClock
+from sergio_kit.target.pacing import principal_of
 
 LOGIN, BULK, WEBHOOKS = "POST /v1/auth/login", "POST /v1/jobs/bulk", "POST /v1/webhooks"
 CREATE_JOB = ("POST /v1/jobs", "POST /zapier/v1/actions/create-job")
@@ -111,6 +112,8 @@ class TierCaller:
             op.method, self.path or op.path, json=self.body, params=self.params, headers=self.headers
         )
         self.ctx.traffic.record(self.tier, self.ctx.target.now(), response.status_code, ADMITTED)
+        self.ctx.throttle.answered.setdefault(op.label, set()).add(response.status_code)
+        note_sent(self.ctx, self.tier, self.headers, response.status_code)
         if is_admitted(response) and op.label != LOGIN:
             data = response.json()
             if op.label == BULK:
@@ -158,6 +161,18 @@ class TierCaller:
         for path in self.created:
             self.ctx.send("DELETE", path, token=token or self.ctx.token())
         self.created.clear()
+
+
+def note_sent(ctx: CheckContext, tier: str, headers: dict[str, str], status: int) -> None:
+    """Count a request the rate-limit checks sent past the throttle (they must see the 429s) in the
+    run's ledger and its pacer, so later requests of the same bucket wait for it: unless it was not
+    charged (429, or 401: refused credentials)."""
+    if status in (401, 429):
+        return
+    principal = principal_of(headers)
+    ctx.throttle.count(tier, principal)
+    if ctx.throttle.pacer is not None:
+        ctx.throttle.pacer.note(tier, principal)
 
 
 def is_admitted(response: httpx.Response) -> bool:

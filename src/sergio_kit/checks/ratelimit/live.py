@@ -40,6 +40,7 @@ from sergio_kit.checks.ratelimit.calls import (
     TierCaller,
     bearer_caller,
     key_caller,
+    note_sent,
     scarce_tier,
     surfaces,
     tier_limit,
@@ -48,8 +49,9 @@ from sergio_kit.checks.ratelimit.calls import (
 from sergio_kit.checks.ratelimit.probe import TierRun, bursts, judge_bursts, probe_tier
 from sergio_kit.contract.document import TIERS
 from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS, WINDOW_SECONDS
-from sergio_kit.errors import SergioKitError
+from sergio_kit.errors import OutOfTime, SergioKitError
 from sergio_kit.reports.findings import CheckFailed, CheckSkipped, Finding
+from sergio_kit.target.pacing import principal_of
 from sergio_kit.target.session import unreachable
 
 PLAN = "ratelimit.live"  # ctx.memo key: the plan, or None when it cannot run
@@ -69,6 +71,7 @@ CROSS_CHECKS = (
     "ratelimit.window",
 )
 PLAN_TIMEOUT = 4 * WINDOW_SECONDS  # a probe still running by then is reported as stuck
+PLAN_SECONDS = WINDOW_SECONDS + 15  # what the plan takes: one window, and the probes around it
 
 
 @dataclass
@@ -108,12 +111,15 @@ class _Runner:
 
     def __init__(self, ctx: CheckContext) -> None:
         self.ctx = ctx
+        self.check_id = ctx.throttle.current  # the check that runs the plan: the ledger's name for it
         self.plan = LivePlan()
         self.keys: dict[str, str] = {}
         self.job: str | CheckSkipped = CheckSkipped("no job was made")  # see _make_job
 
     def run(self) -> LivePlan | None:
+        _refuse_past_deadline(self.ctx)
         _wait_for_quiet_auth(self.ctx)
+        mark = self.ctx.cleanup_mark()
         with self._client() as client:
             auth = bearer_caller(self.ctx, "auth", None, PRIMARY)
             auth.client = client
@@ -130,6 +136,7 @@ class _Runner:
                 for future in futures:
                     future.result(timeout=PLAN_TIMEOUT)
         self._judge_user_isolation()
+        self.ctx.clean_up_since(mark)  # the probes' objects go now, not in the run's last window
         return self.plan
 
     # -- the prelude ------------------------------------------------------------------------------
@@ -138,6 +145,8 @@ class _Runner:
         ctx = self.ctx
         primary_login = self._login(auth, PRIMARY)
         other_login = self._login(auth, OTHER)
+        ctx.adopt_login(PRIMARY, primary_login.json())  # the run's sessions log in no more
+        ctx.adopt_login(OTHER, other_login.json())
         tokens = {PRIMARY: primary_login.json()["token"], OTHER: other_login.json()["token"]}
         for name, scopes in KEYS.items():
             self.keys[name] = self._make_key(client, tokens[OTHER], name, scopes)
@@ -174,6 +183,7 @@ class _Runner:
             return reason
         body = self.ctx.job(notes="sergio-kit ratelimit")
         job = client.post(create.path, json=body, headers=_bearer(token))
+        note_sent(self.ctx, create.tier, _bearer(token), job.status_code)
         self.ctx.expect(job, SUCCESS, "could not create a job for the write probe to update", "2xx")
         self.ctx.remove_later(PRIMARY, f"/v1/jobs/{job.json()['id']}")
         return str(job.json()["id"])
@@ -181,6 +191,7 @@ class _Runner:
     def _make_key(self, client: httpx.Client, token: str, name: str, scopes: tuple[str, ...]) -> str:
         body = {"name": f"sergio-kit ratelimit {name}", "scopes": list(scopes)}
         response = client.post("/v1/api-keys", json=body, headers=_bearer(token))
+        note_sent(self.ctx, "write", _bearer(token), response.status_code)
         if response.status_code in (403, 404, 405):
             raise CheckSkipped(f"the other tenant cannot make API keys ({response.status_code})")
         self.ctx.expect(response, SUCCESS, "could not create an API key for the live plan", "2xx")
@@ -233,7 +244,7 @@ class _Runner:
     ) -> dict[str | tuple[str, int], Callable[[httpx.Client], None]]:
         """What runs in parallel, by the check id or the (tier, surface) probe it decides."""
         tasks: dict[str | tuple[str, int], Callable[[httpx.Client], None]] = {
-            ("auth", 0): lambda client: self._probe(("auth", 0), auth, admitted_before=logins)
+            ("auth", 0): lambda client: self._auth_task(auth, logins)
         }
         for tier in TIERS:
             for surface in surfaces(tier):  # 1: the tier has a Zapier (API-key) surface
@@ -249,6 +260,18 @@ class _Runner:
         tasks["ratelimit.concurrency"] = self._concurrency_task
         tasks["ratelimit.window"] = self._window_task
         return tasks
+
+    def _auth_task(self, auth: TierCaller, logins: list[httpx.Response]) -> None:
+        """The rest of the auth probe, logging in as the primary user: each admitted login is a fresh
+        family the run's other checks take instead of logging in again (``ctx.login``)."""
+        account = self.ctx.account(PRIMARY)
+        auth.body = {"email": account.email, "password": account.password}
+        self._probe(("auth", 0), auth, admitted_before=logins)
+        run = self.plan.runs[("auth", 0)]
+        if isinstance(run, TierRun):
+            for response in [*run.admitted[len(logins) :], run.after_room]:
+                if response is not None and response.status_code == 200:
+                    self.ctx.offer_login(PRIMARY, response)
 
     def _tier_task(self, tier: str, tokens: dict[str, str]) -> Callable[[httpx.Client], None]:
         def task(client: httpx.Client) -> None:
@@ -266,7 +289,7 @@ class _Runner:
             caller.client = client
 
             def delete_early() -> None:
-                _delete_while_quota_lasts(client, caller, owner_token)
+                _delete_while_quota_lasts(self.ctx, client, caller, owner_token)
 
             quota = tier_limit(self.ctx, tier)
             self.plan.runs[(tier, 1)] = probe_tier(self.ctx, caller, quota, while_waiting=delete_early)
@@ -388,6 +411,7 @@ class _Runner:
     def _guarded(self, name: str | tuple[str, int], task: Callable[[httpx.Client], None]) -> None:
         """Run ``task`` with a client of its own. Whatever it raises (a finding, a skip, an error)
         becomes the verdict of the check it is named after, or the problem of its tier probe."""
+        self.ctx.throttle.current = self.check_id
         try:
             with self._client() as client:
                 task(client)
@@ -442,15 +466,32 @@ class _Runner:
             yield client
 
 
-def _delete_while_quota_lasts(client: httpx.Client, caller: TierCaller, token: str) -> None:
-    """Delete what ``caller`` created, as the owner of its key, until the owner's write quota runs
-    out (the rest is deleted when the context closes): the other tenant's write quota is not probed,
-    and what it has left during the plan would otherwise sit idle while the close waits for more."""
-    while caller.created:
+def _delete_while_quota_lasts(
+    ctx: CheckContext, client: httpx.Client, caller: TierCaller, token: str
+) -> None:
+    """Delete what ``caller`` created, as the owner of its key, while the owner's write quota lasts
+    (the rest is deleted when the context closes): the other tenant's write quota is not probed,
+    and what it has left during the plan would otherwise sit idle while the close waits for more.
+    Paced (live), it stops where the pacer's ledger has no room left, so nothing later meets a 429."""
+    pacer, owner = ctx.throttle.pacer, principal_of(_bearer(token))
+    while caller.created and (pacer is None or pacer.room("write", owner) > 0):
         response = client.delete(caller.created[-1], headers=_bearer(token))
         if response.status_code == 429:
             return
+        note_sent(ctx, "write", _bearer(token), response.status_code)
         caller.created.pop()
+
+
+def _refuse_past_deadline(ctx: CheckContext) -> None:
+    """The plan spends its quotas at once and waits out one window; it does not start when the run's
+    ``max_duration`` leaves too little time for that (its probes wait by the target's Retry-After,
+    not through the pacer, so nothing would stop them in time)."""
+    left = ctx.throttle.pacer.seconds_left() if ctx.throttle.pacer is not None else None
+    if left is not None and left < PLAN_SECONDS:
+        raise OutOfTime(
+            f"out of time: the rate-limit plan takes about {PLAN_SECONDS} s and max_duration leaves "
+            f"{max(left, 0):.0f} s"
+        )
 
 
 def _wait_for_quiet_auth(ctx: CheckContext) -> None:

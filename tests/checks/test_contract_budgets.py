@@ -1,0 +1,169 @@
+"""The contract cases in a live run (``sergio_kit.checks.contract.wiring``): each goes as the user with
+the least load of its tier (sent so far plus what the plan expects of the user's other checks), and an
+operation's live budget leaves its extra cases unsent, though a case Hypothesis replays is sent again.
+
+Stand-ins take the place of the sessions, the generated cases and the target; nothing leaves the
+process (a stand-in case answers its own call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from sergio_kit.checks.contract.wiring import call_and_validate, least_used
+from sergio_kit.target.pacing import Pacer
+from sergio_kit.target.session import TokenSession
+from sergio_kit.target.target import Target
+from sergio_kit.target.throttling import Throttle
+from tests.support.fake_clock import FakeClock
+
+PRIMARY = "user usr_primary"
+OTHER = "user usr_other"
+LABEL = "POST /v1/jobs"
+
+
+@dataclass
+class StandInSession:
+    """What ``least_used`` reads of a session: the principal its requests are charged to."""
+
+    principal: str
+
+
+def sessions(*principals: str) -> Sequence[TokenSession]:
+    """Stand-in sessions of ``principals``, in order."""
+    return cast(Sequence[TokenSession], [StandInSession(principal) for principal in principals])
+
+
+@pytest.fixture
+def paced() -> Throttle:
+    """A live-target throttle whose pacer (on a fake clock) knows both users by their roles."""
+    clock = FakeClock()
+    pacer = Pacer({"write": 100, "read": 100}, clock=clock, sleep=clock.sleep, announce=lambda line: None)
+    throttle = Throttle(None, pacer=pacer, announce=lambda line: None)
+    throttle.roles.update({PRIMARY: "primary", OTHER: "other"})
+    return throttle
+
+
+def spend(throttle: Throttle, tier: str, principal: str, requests: int) -> None:
+    """Count ``requests`` of ``tier`` as ``principal`` in the throttle's pacer."""
+    assert throttle.pacer is not None
+    for _ in range(requests):
+        throttle.pacer.admit(tier, principal, "a test's request")
+
+
+def test_the_user_with_fewer_requests_of_the_tier_is_picked(paced: Throttle) -> None:
+    """With nothing expected of the users' checks, the user who sent fewer requests of the tier goes."""
+    spend(paced, "write", PRIMARY, 3)
+    spend(paced, "write", OTHER, 1)
+    spend(paced, "read", OTHER, 10)  # another tier's load does not count
+    users = sessions(PRIMARY, OTHER)
+    assert least_used(users, "write", paced).principal == OTHER
+    assert least_used(users, "read", paced).principal == PRIMARY
+
+
+def test_what_the_plan_expects_of_a_users_checks_counts_as_load(paced: Throttle) -> None:
+    """The checks' expected requests (per tier and role) are added to what each user sent."""
+    spend(paced, "write", PRIMARY, 3)
+    spend(paced, "write", OTHER, 1)
+    paced.expected[("write", "other")] = 5  # 1 + 5 against 3
+    users = sessions(PRIMARY, OTHER)
+    assert least_used(users, "write", paced).principal == PRIMARY
+    paced.expected[("write", "primary")] = 4  # 3 + 4 against 6
+    assert least_used(users, "write", paced).principal == OTHER
+
+
+def test_the_first_session_goes_when_nothing_is_paced_or_there_is_one(paced: Throttle) -> None:
+    """Without a pacer (the embedded server) the first session goes; with one session, that one."""
+    unpaced = Throttle(None, announce=lambda line: None)
+    unpaced.expected[("write", "primary")] = 50
+    assert least_used(sessions(PRIMARY, OTHER), "write", unpaced).principal == PRIMARY
+    spend(paced, "write", OTHER, 7)
+    assert least_used(sessions(OTHER), "write", paced).principal == OTHER
+
+
+@dataclass
+class StandInCase:
+    """A generated case of an unsecured operation: what ``call_and_validate`` reads, and a call that
+    answers 200 without leaving the process."""
+
+    query: dict[str, Any]
+    label: str = LABEL
+    path_parameters: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
+    meta: Any = None
+    calls: int = 0
+    validated: int = 0
+
+    @property
+    def operation(self) -> Any:
+        """The case's operation: its label, tier and (no) security."""
+        return SimpleNamespace(
+            label=self.label,
+            definition=SimpleNamespace(raw={"x-sergio-rate-tier": "write", "security": []}),
+            schema=SimpleNamespace(raw_schema={}),
+        )
+
+    def call(self, **options: Any) -> Any:
+        """Answer 200 at once (counted)."""
+        self.calls += 1
+        return SimpleNamespace(status_code=200, headers={})
+
+    def validate_response(self, response: Any, **options: Any) -> None:
+        """Count the validation."""
+        self.validated += 1
+
+
+def stand_in_target() -> Target:
+    """What ``call_and_validate`` reads of the target: its base URL and CA bundle."""
+    return cast(Target, SimpleNamespace(base_url="https://sergio.invalid", ca_bundle=Path("ca.pem")))
+
+
+def send(case: StandInCase, throttle: Throttle, budget: int | None) -> Any:
+    """``call_and_validate`` of ``case`` as the primary user, within ``budget``."""
+    return call_and_validate(case, stand_in_target(), throttle, sessions(PRIMARY), budget=budget)
+
+
+def test_cases_past_the_budget_are_left_unsent_and_counted() -> None:
+    """With a budget of 2, the third distinct case of the operation is not sent: ``None``, counted in
+    ``unsent``; the first two were sent and validated."""
+    throttle = Throttle(None, announce=lambda line: None)
+    first, second, third = (StandInCase(query={"page": page}) for page in (1, 2, 3))
+    assert send(first, throttle, 2) is not None and send(second, throttle, 2) is not None
+    assert send(third, throttle, 2) is None
+    assert (first.calls, second.calls, third.calls) == (1, 1, 0)
+    assert (first.validated, second.validated, third.validated) == (1, 1, 0)
+    assert throttle.unsent == {LABEL: 1}
+    assert throttle.sent[LABEL] == 2
+
+
+def test_a_replayed_case_is_sent_again_within_the_budget() -> None:
+    """A case equal to one already sent (Hypothesis replaying it to confirm a failure) is sent again
+    and uses no more of the budget; a new case still finds it spent."""
+    throttle = Throttle(None, announce=lambda line: None)
+    send(StandInCase(query={"page": 1}), throttle, 2)
+    send(StandInCase(query={"page": 2}), throttle, 2)
+    replay = StandInCase(query={"page": 1})
+    assert send(replay, throttle, 2) is not None
+    assert replay.calls == 1
+    assert send(StandInCase(query={"page": 3}), throttle, 2) is None
+    assert throttle.unsent == {LABEL: 1}
+    assert throttle.sent[LABEL] == 3
+
+
+def test_each_operation_has_a_budget_of_its_own_and_none_means_no_limit() -> None:
+    """Another operation's cases do not spend this one's budget; without a budget every case goes."""
+    throttle = Throttle(None, announce=lambda line: None)
+    send(StandInCase(query={"page": 1}), throttle, 1)
+    other = StandInCase(query={"page": 2}, label="GET /v1/jobs")
+    assert send(other, throttle, 1) is not None and other.calls == 1
+    unlimited = [StandInCase(query={"page": page}) for page in range(5)]
+    assert all(send(case, throttle, None) is not None for case in unlimited)
+    assert throttle.unsent == {}
+    assert throttle.sent == {LABEL: 6, "GET /v1/jobs": 1}
