@@ -24,27 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sergio_kit.checks.plan import costs_table
-from sergio_kit.server.tls import issue_receiver_cert
-from sergio_kit.target.embedded import RunningServer, clean_environment, start_server
-
-
-def user_environment(server: RunningServer, work: Path) -> dict[str, str]:
-    """What a team gives the kit for its staging deployment: both admins, the signing secret, the CA,
-    the plain-HTTP URL and a receiver certificate the target trusts."""
-    companies = server.credentials()["companies"]
-    admins = [next(u for u in company["users"] if u["role"] == "admin") for company in companies]
-    assert server.http_url is not None
-    return {
-        **clean_environment(),
-        "SERGIO_EMAIL": admins[0]["email"],
-        "SERGIO_PASSWORD": admins[0]["password"],
-        "SERGIO_OTHER_EMAIL": admins[1]["email"],
-        "SERGIO_OTHER_PASSWORD": admins[1]["password"],
-        "SERGIO_JWT_SECRET": Path(server.info["jwt_secret_file"]).read_text().strip(),
-        "SERGIO_CA_BUNDLE": str(server.ca_cert),
-        "SERGIO_HTTP_URL": server.http_url,
-        "SERGIO_RECEIVER_CERT": str(issue_receiver_cert(server.data_dir, work / "receiver.pem")),
-    }
+from sergio_kit.target.embedded import clean_environment, start_server
 
 
 def one_run(work: Path, extra: list[str], log: Path) -> tuple[float, dict[str, Any]]:
@@ -57,7 +37,7 @@ def one_run(work: Path, extra: list[str], log: Path) -> tuple[float, dict[str, A
         with open(log, "w", encoding="utf-8") as output:
             subprocess.run(
                 command,
-                env=user_environment(server, work),
+                env={**clean_environment(), **server.deployment_settings(work / "receiver.pem")},
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 text=True,

@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 
-from sergio_kit.server.tls import issue_receiver_cert
 from sergio_kit.target.embedded import RunningServer, start_server
 from tests.support.kit_process import run_kit
 
@@ -54,28 +53,10 @@ class LiveRun:
         return {check["id"]: check["detail"] for check in self.report["checks"] if check["status"] == status}
 
 
-def user_settings(server: RunningServer, folder: Path) -> dict[str, str]:
-    """What a team gives the kit for its deployment: both admins, the signing secret, the CA, the real
-    plain-HTTP address and a receiver certificate the target trusts."""
-    companies = server.credentials()["companies"]
-    admins = [next(u for u in company["users"] if u["role"] == "admin") for company in companies]
-    assert server.http_url is not None
-    return {
-        "SERGIO_EMAIL": admins[0]["email"],
-        "SERGIO_PASSWORD": admins[0]["password"],
-        "SERGIO_OTHER_EMAIL": admins[1]["email"],
-        "SERGIO_OTHER_PASSWORD": admins[1]["password"],
-        "SERGIO_JWT_SECRET": Path(server.info["jwt_secret_file"]).read_text().strip(),
-        "SERGIO_CA_BUNDLE": str(server.ca_cert),
-        "SERGIO_HTTP_URL": server.http_url,
-        "SERGIO_RECEIVER_CERT": str(issue_receiver_cert(server.data_dir, folder / "receiver.pem")),
-    }
-
-
 def check_live(server: RunningServer, folder: Path) -> LiveRun:
     """The whole ``sergio-kit check`` (every group, the kit's own budgets) against ``server``."""
     folder.mkdir(parents=True)
-    environment = user_settings(server, folder)
+    environment = server.deployment_settings(folder / "receiver.pem")
     reports = folder / "reports"
     result = run_kit(
         "check", "--base-url", server.base_url, "--report", str(reports), env=environment, timeout=900

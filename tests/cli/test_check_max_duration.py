@@ -9,25 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sergio_kit.target.embedded import RunningServer, start_server
+from sergio_kit.target.embedded import start_server
 from tests.support.kit_process import run_kit
 
 MAX_DURATION = 5  # seconds: less than the rate-limit plan takes
-
-
-def auth_and_ratelimit_settings(server: RunningServer) -> dict[str, str]:
-    """What the ``auth`` and ``ratelimit`` groups need of a deployment: both companies' admins, the
-    signing secret and the CA."""
-    companies = server.credentials()["companies"]
-    admins = [next(u for u in company["users"] if u["role"] == "admin") for company in companies]
-    return {
-        "SERGIO_EMAIL": admins[0]["email"],
-        "SERGIO_PASSWORD": admins[0]["password"],
-        "SERGIO_OTHER_EMAIL": admins[1]["email"],
-        "SERGIO_OTHER_PASSWORD": admins[1]["password"],
-        "SERGIO_JWT_SECRET": Path(server.info["jwt_secret_file"]).read_text().strip(),
-        "SERGIO_CA_BUNDLE": str(server.ca_cert),
-    }
 
 
 def test_checks_past_max_duration_end_out_of_time_and_fail_the_run(
@@ -38,7 +23,7 @@ def test_checks_past_max_duration_end_out_of_time_and_fail_the_run(
     in the output."""
     server = start_server(tmp_path / "server", test_clock=False, template=server_template)
     try:
-        environment = auth_and_ratelimit_settings(server)
+        environment = server.deployment_settings()
         reports = tmp_path / "reports"
         result = run_kit(
             "check",

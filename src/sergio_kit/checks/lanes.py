@@ -13,8 +13,9 @@ waits for its outcome and reports it as if it had run there.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.registry import CheckSpec
@@ -22,6 +23,17 @@ from sergio_kit.errors import OutOfTime, SergioKitError
 
 #: The groups whose checks run in the lane (they spend the auth tier; nothing else they do is scarce).
 LANE_GROUPS = ("auth", "refresh")
+#: Held while Hypothesis generates, in the lane or in the main thread's contract tests: Schemathesis's
+#: Hypothesis runs and the lane's are kept apart (a contract run's first case once failed and then
+#: passed on replay while the lane's forgeries were generating beside it).
+GENERATING = threading.Lock()
+
+
+@contextmanager
+def generating() -> Iterator[None]:
+    """Run the block (a Hypothesis run) alone among the run's Hypothesis runs."""
+    with GENERATING:
+        yield
 
 
 class Lane:

@@ -33,6 +33,7 @@ from hypothesis.stateful import (
 
 from sergio_kit.checks.connections import open_clients
 from sergio_kit.checks.context import CheckContext
+from sergio_kit.checks.lanes import generating
 from sergio_kit.checks.registry import check
 from sergio_kit.reports.findings import CheckFailed, CheckSkipped
 from sergio_kit.reports.redaction import mask_text
@@ -462,7 +463,8 @@ def stateful_property(ctx: CheckContext) -> None:
         print_blob=False,
     )
     try:
-        run_state_machine_as_test(machine, settings=budget)
+        with generating():
+            run_state_machine_as_test(machine, settings=budget)
     except CheckFailed as failure:
         notes = getattr(failure, "__notes__", None)
         if notes:  # the steps Hypothesis attached: keep them, masked

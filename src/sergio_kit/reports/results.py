@@ -162,11 +162,13 @@ def _detail(report: pytest.TestReport) -> str:
     assertion = re.search(r"^E\s+(?:AssertionError: )?(.+)$", text, flags=re.MULTILINE)
     if assertion:
         return assertion.group(1).strip()
-    # an exception group (Hypothesis, Schemathesis) ends in its frame's border: name its first error
-    raised = re.search(
-        r"^[\s|+]*((?:\w+\.)*\w*(?:Error|Exception|Failure|Failed)\w*: .+)$", text, re.MULTILINE
-    )
-    return raised.group(1).strip() if raised else text.strip().splitlines()[-1]
+    # an exception group (Hypothesis, Schemathesis) ends in its frame's border: name the first error
+    # inside it (a flaky test's own cause first), else the group's own line
+    pattern = r"^[\s|+]*((?:\w+\.)*\w*(?:Error|Exception|Failure|Failed)\w*: .+)$"
+    raised = [line.strip() for line in re.findall(pattern, text, re.MULTILINE)]
+    inner = [line for line in raised if not re.match(r"(?:\w+\.)*(?:\w*Group|FlakyFailure):", line)]
+    found = inner or raised
+    return found[0] if found else text.strip().splitlines()[-1]
 
 
 def print_table(results: list[CheckResult], stream: TextIO) -> None:

@@ -13,6 +13,7 @@ import pytest
 from sergio_kit.checks.budgets import case_budgets as budgets_of
 from sergio_kit.checks.contract.leftovers import LEDGER_NAME, Leftovers
 from sergio_kit.checks.contract.wiring import aim, call_and_validate, load_contract, stateful_machine
+from sergio_kit.checks.lanes import generating
 from sergio_kit.config import KitConfig
 from sergio_kit.contract.document import Contract
 from sergio_kit.plugin import max_examples, run_contract
@@ -71,6 +72,13 @@ def aimed_contract(
     with sergio_throttle.cleaning_up():
         for leftovers in everyone:
             leftovers.remove_new()
+
+
+@pytest.fixture(autouse=True)
+def alone_among_generators() -> Iterator[None]:
+    """Each contract test generates alone: not beside the auth lane's Hypothesis runs (live mode)."""
+    with generating():
+        yield
 
 
 @pytest.fixture(scope="session")

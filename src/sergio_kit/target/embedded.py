@@ -78,6 +78,28 @@ class RunningServer:
         """The server's signing secret (for forged-token checks)."""
         return Path(self.info["jwt_secret_file"]).read_text().strip().encode()
 
+    def deployment_settings(self, receiver_pem: Path | None = None) -> dict[str, str]:
+        """The ``SERGIO_*`` settings a team would give the kit for this server as its deployment (run
+        ``sergio-kit check --base-url`` with them): both companies' admins, the signing secret, the CA,
+        the plain-HTTP address, and, with ``receiver_pem`` (where to write it), a webhook-receiver
+        certificate the server trusts."""
+        from sergio_kit.server.tls import issue_receiver_cert
+
+        admins = [_admin(company) for company in self.credentials()["companies"][:2]]
+        settings = {
+            "SERGIO_EMAIL": admins[0].email,
+            "SERGIO_PASSWORD": admins[0].password,
+            "SERGIO_OTHER_EMAIL": admins[1].email,
+            "SERGIO_OTHER_PASSWORD": admins[1].password,
+            "SERGIO_JWT_SECRET": self.jwt_secret().decode(),
+            "SERGIO_CA_BUNDLE": str(self.ca_cert),
+        }
+        if self.http_url is not None:
+            settings["SERGIO_HTTP_URL"] = self.http_url
+        if receiver_pem is not None:
+            settings["SERGIO_RECEIVER_CERT"] = str(issue_receiver_cert(self.data_dir, receiver_pem))
+        return settings
+
     def ssl_context(self) -> ssl.SSLContext:
         """A client TLS context that trusts only the test CA."""
         return ssl.create_default_context(cafile=str(self.ca_cert))

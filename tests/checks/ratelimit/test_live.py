@@ -42,16 +42,8 @@ RUNS = {"clean": (), "exact": FAULTS_EXACT, "window": FAULTS_WINDOW}
 
 
 def _environment(server: RunningServer) -> dict[str, str]:
-    companies = server.credentials()["companies"]
-    admins = [next(u for u in company["users"] if u["role"] == "admin") for company in companies]
-    return {
-        **clean_environment(),
-        "SERGIO_EMAIL": admins[0]["email"],
-        "SERGIO_PASSWORD": admins[0]["password"],
-        "SERGIO_OTHER_EMAIL": admins[1]["email"],
-        "SERGIO_OTHER_PASSWORD": admins[1]["password"],
-        "SERGIO_CA_BUNDLE": str(server.ca_cert),
-    }
+    """What a team gives the kit for this server as its deployment, on a clean environment."""
+    return {**clean_environment(), **server.deployment_settings()}
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +59,12 @@ def live_reports(tmp_path_factory: pytest.TempPathFactory, server_template: Path
             command = [sys.executable, "-m", "sergio_kit", "check", "--base-url", server.base_url]
             command += ["--only", "ratelimit", "--report", str(folder / "reports")]
             processes[name] = (
-                subprocess.Popen(command, env=_environment(server), stdout=subprocess.PIPE, text=True),
+                subprocess.Popen(
+                    command,
+                    env=_environment(server),
+                    stdout=subprocess.PIPE,
+                    text=True,
+                ),
                 folder,
             )
         for name, (process, folder) in processes.items():

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from sergio_kit.checks.auth.strategies import Forged
 from sergio_kit.checks.context import CheckContext
+from sergio_kit.checks.lanes import generating
 from sergio_kit.reports.findings import CheckSkipped
 
 LOGIN = "/v1/auth/login"
@@ -125,7 +126,8 @@ def expect_refused(
         def explore(forged: Forged) -> None:
             attempt(forged, [probe])
 
-        explore()
+        with generating():
+            explore()
     return timings
 
 

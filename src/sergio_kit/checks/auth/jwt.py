@@ -42,6 +42,7 @@ from sergio_kit.checks.auth.strategies import (
     unverified_header,
 )
 from sergio_kit.checks.context import OTHER, CheckContext
+from sergio_kit.checks.lanes import generating
 from sergio_kit.checks.registry import check
 from sergio_kit.reports.findings import CheckSkipped
 
@@ -272,7 +273,8 @@ def jwt_claim_fuzz(ctx: CheckContext) -> None:
     def explore(claim_set: ClaimSet) -> None:
         attempt(claim_set)
 
-    explore()
+    with generating():
+        explore()
 
 
 def _other_company(ctx: CheckContext) -> str | None:

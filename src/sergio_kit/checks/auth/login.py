@@ -27,6 +27,7 @@ from sergio_kit.checks.auth.strategies import (
     unverified_header,
 )
 from sergio_kit.checks.context import CheckContext
+from sergio_kit.checks.lanes import generating
 from sergio_kit.checks.registry import check
 from sergio_kit.contract.samples import timestamp_from_http_date
 
@@ -161,7 +162,8 @@ def login_bad_input(ctx: CheckContext) -> None:
     def explore(body: LoginBody) -> None:
         attempt(body)
 
-    explore()
+    with generating():
+        explore()
 
 
 def _jwt_problem(token: str) -> str | None:
