@@ -10,6 +10,7 @@ by the target's clock) decides when to renew.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -79,21 +80,23 @@ def transport_options(target: Target) -> dict[str, Any]:
 
 
 def least_used(sessions: Sequence[TokenSession], tier: str, throttle: Throttle) -> TokenSession:
-    """Of ``sessions`` (users of the target), one whose ``tier`` bucket has room now (no wait while
-    another user's window sits idle), and among those the one with the least load over the run: sent so
-    far, plus what the plan expects the user's other checks and clean-ups to send
-    (``throttle.expected``). So the windows fill up and the users' loads even out (the primary user
-    carries most checks). The first session when nothing is paced."""
+    """Of ``sessions`` (users of the target), the one that keeps the run's windows fewest: its load over
+    the run (sent so far, plus what the plan expects its other checks and clean-ups to send,
+    ``throttle.expected``) must not need a window more than another's; among those, one whose bucket
+    has room now (no wait while another user's window sits idle), then the least loaded. So the users'
+    loads even out by windows (the primary user carries most checks) and the idle room is used. The
+    first session when nothing is paced."""
     pacer = throttle.pacer
     if pacer is None or len(sessions) == 1:
         return sessions[0]
+    limit = max(pacer.limits.get(tier, 1), 1)
 
-    def busy_then_load(session: TokenSession) -> tuple[bool, int]:
+    def windows_busy_load(session: TokenSession) -> tuple[int, bool, int]:
         role = throttle.roles.get(session.principal, "")
         load = pacer.totals[(tier, session.principal)] + throttle.expected.get((tier, role), 0)
-        return pacer.room(tier, session.principal) <= 0, load
+        return math.ceil((load + 1) / limit), pacer.room(tier, session.principal) <= 0, load
 
-    return min(sessions, key=busy_then_load)
+    return min(sessions, key=windows_busy_load)
 
 
 def call_and_validate(
