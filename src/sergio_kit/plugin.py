@@ -372,10 +372,10 @@ def sergio_check_context(
     both tenants, throttled requests, the target's extras; what it creates is removed at the end.
     Against a target without a test clock the auth-tier-heavy checks spend the live budget
     (:data:`sergio_kit.checks.budgets.LIVE`), unless the user set ``max_examples``."""
-    from sergio_kit.checks.budgets import LIVE
+    from sergio_kit.checks.budgets import LIVE, live_budgets_apply
     from sergio_kit.checks.context import CheckContext
 
-    live = sergio_target.clock is None and "max_examples" not in sergio_config.sources
+    live = live_budgets_apply(sergio_target.clock is None, sergio_config)
     context = CheckContext(
         sergio_target, sergio_throttle, max_examples=max_examples(), live_budget=LIVE if live else None
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sergio_kit.config import KitConfig
 from sergio_kit.contract.document import Contract
 
 #: The share of a window of a small tier the contract group's cases may take (the other checks need
@@ -30,9 +31,17 @@ class LiveBudget:
     refresh_steps: int = 1  # refresh.property: steps per run (each login or refresh spends the tier)
     racers: int = 2  # refresh.race: simultaneous refreshes of one token (two prove a double spend)
     race_rounds: int = 1  # refresh.race: rounds, each with a fresh family
+    contract_walks: int = 1  # contract.stateful: runs of Schemathesis's state machine (no auth operations)
+    contract_steps: int = 4  # contract.stateful: steps per run
 
 
 LIVE = LiveBudget()
+
+
+def live_budgets_apply(paced: bool, settings: KitConfig) -> bool:
+    """Whether the live budgets are in force: the target has no test clock (its quotas are real, the
+    run is ``paced``) and the user did not set ``max_examples`` (which then holds everywhere)."""
+    return paced and "max_examples" not in settings.sources
 
 
 def case_budgets(contract: Contract, limits: Mapping[str, int], max_examples: int) -> dict[str, int]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sergio_kit.checks.budgets import case_budgets
+from sergio_kit.checks.budgets import case_budgets, live_budgets_apply
 from sergio_kit.checks.plan import RunPlan, plan_run
 from sergio_kit.checks.registry import all_checks, refuse_unknown_check_levels
 from sergio_kit.config import KitConfig
@@ -81,7 +81,7 @@ def run_plan(settings: KitConfig, contract: Contract) -> RunPlan:
     if "contract" in settings.only:
         check_ids += SUITE_CHECKS
     budgets: dict[str, int] = {}
-    if live and "max_examples" not in settings.sources:
+    if live_budgets_apply(live, settings):
         budgets = case_budgets(contract, settings.tier_limits, settings.max_examples)
     selected = [check_id for check_id in check_ids if check_id not in ignored]
     users = ("primary", "other") if live and settings.other_email is not None else ("primary",)

@@ -10,6 +10,7 @@ import httpx
 import hypothesis
 import pytest
 
+from sergio_kit.checks.budgets import LIVE, live_budgets_apply
 from sergio_kit.checks.budgets import case_budgets as budgets_of
 from sergio_kit.checks.contract.leftovers import LEDGER_NAME, Leftovers
 from sergio_kit.checks.contract.wiring import aim, call_and_validate, load_contract, stateful_machine
@@ -25,7 +26,6 @@ pytestmark = pytest.mark.contract
 schema = load_contract(run_contract())  # the contract in force, needed at collection
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 UNTESTED_LIMIT = 0.10
-LIVE_WALKS, LIVE_STEPS = 1, 4  # the state machine's runs and steps in live mode
 BASIS = "contract"  # what these tests judge is what the contract declares: a breach fails
 
 
@@ -85,7 +85,7 @@ def alone_among_generators() -> Iterator[None]:
 def case_budgets(sergio_target: Target, sergio_config: KitConfig) -> dict[str, int]:
     """The most cases each operation sends: against a target without a test clock, its tier's share
     (:func:`sergio_kit.checks.budgets.case_budgets`), unless the user set ``max_examples``; else none."""
-    if sergio_target.clock is not None or "max_examples" in sergio_config.sources:
+    if not live_budgets_apply(sergio_target.clock is None, sergio_config):
         return {}
     return budgets_of(sergio_target.contract, sergio_target.tier_limits, sergio_config.max_examples)
 
@@ -120,7 +120,11 @@ def test_contract_stateful(
     walked, examples, steps = schema, max_examples(), 6
     if case_budgets:
         auth_ids = [op.operation_id for op in sergio_target.contract.operations if op.tier == "auth"]
-        walked, examples, steps = schema.exclude(operation_id=auth_ids), LIVE_WALKS, LIVE_STEPS
+        walked, examples, steps = (
+            schema.exclude(operation_id=auth_ids),
+            LIVE.contract_walks,
+            LIVE.contract_steps,
+        )
     machine = stateful_machine(walked, sergio_throttle, sergio_session)
     try:
         machine.run(

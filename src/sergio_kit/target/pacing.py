@@ -23,6 +23,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import jwt
 
@@ -43,12 +44,19 @@ def principal_of(headers: Mapping[str, str] | None) -> str:
         return "key " + hashlib.sha256(api_key.encode()).hexdigest()[:8]
     scheme, _, token = fields.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        try:
-            claims = jwt.decode(token.strip(), options={"verify_signature": False})
-        except jwt.PyJWTError:
-            return "token " + hashlib.sha256(token.strip().encode()).hexdigest()[:8]
-        return f"user {claims.get('sub', '?')}"
+        return _bearer_principal(token.strip())
     return CLIENT
+
+
+@lru_cache(maxsize=256)
+def _bearer_principal(token: str) -> str:
+    """``user <sub>`` of a bearer JWT (read, not verified), else ``token <digest>``; cached, since every
+    request of a session carries the same token."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return "token " + hashlib.sha256(token.encode()).hexdigest()[:8]
+    return f"user {claims.get('sub', '?')}"
 
 
 class Pacer:
