@@ -53,7 +53,11 @@ GROUP_INTROS = {
     "auth": "The bearer token: login, the `Authorization` header and JWT verification (RFC 7519, "
     "RFC 8725, RFC 6750, OWASP WSTG JWT testing). Hypothesis strategies mutate real tokens. The "
     "checks that sign tokens of their own need the target's signing secret (`SERGIO_JWT_SECRET`); "
-    "`auth.expiry.live` needs a test clock.",
+    "`auth.expiry.live` needs a test clock. Then what a token may reach (OWASP API1:2023 and API5:2023): "
+    "another company's admin gets no data of this company's objects and changes none, on every "
+    "operation with an object's id and every list (`auth.tenant.*`, judged on objects made for the "
+    "check and read back by their owner), and a member (`SERGIO_MEMBER_EMAIL`) is refused what the "
+    "contract marks `x-sergio-admin-only`.",
     "refresh": "Refresh-token rotation, reuse detection, races and logout (RFC 9700).",
     "apikey": "The Zapier surface (`X-API-Key`): unknown and malformed keys, the separation from "
     "bearer tokens, scopes, tenants, revocation, rotation, and keys never shown again.",

@@ -5,17 +5,26 @@ Settings come from the environment (never argv, so passwords stay out of ``ps``)
 
 - ``SERGIO_CA_BUNDLE``: PEM CA bundle that signed the target's certificate (TLS is always verified).
 - ``SERGIO_LOAD_ACCOUNTS``: JSON list of ``{"email", "password"}``; else ``SERGIO_EMAIL``/``SERGIO_PASSWORD``.
-- ``SERGIO_LOAD_PROFILE``: ``conformance`` (each tier at 1.5x its limit for two windows) or ``capacity``.
+- ``SERGIO_LOAD_PROFILE``: ``conformance`` (each tier at 1.5x its limit for two windows) or ``capacity``
+  (a step load of the realistic mix up to its knee, see ``sergio_kit.load.steps``).
 - ``SERGIO_LOAD_WINDOW``: seconds over which a conformance user sends 1.5x its tier's limit (default 60).
-- ``SERGIO_LOAD_DURATION``: run length in seconds (default: two windows; capacity 120).
-- ``SERGIO_LOAD_USERS``: capacity users (default 20); conformance users per tier (default 1).
+- ``SERGIO_LOAD_DURATION``: run length in seconds (default: two windows; capacity: every step).
+- ``SERGIO_LOAD_USERS``: capacity: users of the last step (default 256); conformance: users per tier
+  (default 1).
+- ``SERGIO_LOAD_START_USERS``, ``SERGIO_LOAD_STEP_DURATION``: capacity: users of the first step
+  (default 1) and seconds each step is held (default 10).
+- ``SERGIO_LOAD_THRESHOLDS``: ``read:p95<300ms,...`` (the kit's ``load_thresholds`` setting); the step
+  load stops at a step that breaks one, and ``SERGIO_LOAD_ABORT_ON_FAIL=1`` stops any run at a breach.
 - ``SERGIO_TIER_LIMITS``: the target's ``tier=N,...`` over the published limits (the kit's setting).
 - ``SERGIO_LOAD_WEIGHTS``: realistic-day task weights, ``read=80,write=15,webhook=1,bulk=4``.
 - ``SERGIO_SAMPLE_*``: the customer id, service type, address and webhook sink of what the users create
   (the kit's settings); jobs are scheduled a few days after the target's today, from its ``Date`` header.
 
-Every response is classified (see ``sergio_kit.load.ledger``) and reported under ``"<tier> [<class>]"``:
-a failure class as a Locust failure, a passing or warning class (a recommended rule) as a success.
+Every response is classified (see ``sergio_kit.load.ledger``) and reported under ``"<tier> [<class>]"``
+with its operation (``GET /v1/jobs``) as the request type: a failure class as a Locust failure, a
+passing or warning class (a recommended rule) as a success. When it quits, the master writes
+``figures.json`` next to ``--json-file``: per tier and operation, whole run and per step, from
+Locust's own statistics (see ``measure.py``); a worker prints how many requests it sent.
 In conformance runs the master writes ``load_plan.json`` next to ``--json-file``: which principals
 carried each tier at what rate, for the end-of-run totals (see ``sergio_kit.load.plan``).
 """
@@ -23,23 +32,36 @@ carried each tier at what rate, for the end-of-run totals (see ``sergio_kit.load
 from __future__ import annotations
 
 import json
-import math
 import os
+from pathlib import Path
 from typing import Any, ClassVar
 
 import gevent
 import gevent.ssl
 from locust import FastHttpUser, LoadTestShape, between, constant_throughput, events, task
 from locust.runners import MasterRunner, WorkerRunner
+from measure import Recorder
 from token_pool import Account, TokenPool
 
 # plain modules of the kit, no heavy imports
-from sergio_kit.config import samples_from_environment, tier_limits_from_environment
+from sergio_kit.config import (
+    samples_from_environment,
+    thresholds_from_environment,
+    tier_limits_from_environment,
+)
 from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.contract.samples import local_today, today_from_http_date
 from sergio_kit.errors import SergioKitError
+from sergio_kit.load.figures import FIGURES_FILE
 from sergio_kit.load.ledger import Ledger
 from sergio_kit.load.plan import build_plan, write_plan
+from sergio_kit.load.steps import (
+    DEFAULT_START_USERS,
+    DEFAULT_STEP_SECONDS,
+    DEFAULT_TOP_USERS,
+    run_length,
+    step_users,
+)
 
 
 def _accounts() -> list[Account]:
@@ -72,18 +94,29 @@ WINDOW = float(os.environ.get("SERGIO_LOAD_WINDOW") or WINDOW_SECONDS)  # pacing
 try:
     LIMITS = dict(tier_limits_from_environment(os.environ))
     SAMPLES = samples_from_environment(os.environ)
+    THRESHOLDS = thresholds_from_environment(os.environ)
 except SergioKitError as error:
     raise SystemExit(f"sergio load: {error}") from None
 WEBHOOK = SAMPLES.webhook(["job.deleted"])  # nothing need listen: job.deleted is never sent
 WEIGHTS = _weights(os.environ.get("SERGIO_LOAD_WEIGHTS"))
 _users_env = os.environ.get("SERGIO_LOAD_USERS")
-USERS = int(_users_env) if _users_env else (1 if PROFILE == "conformance" else 20)
-DURATION = float(os.environ.get("SERGIO_LOAD_DURATION") or (2 * WINDOW if PROFILE == "conformance" else 120))
+USERS = int(_users_env) if _users_env else (1 if PROFILE == "conformance" else DEFAULT_TOP_USERS)
+START_USERS = min(int(os.environ.get("SERGIO_LOAD_START_USERS") or DEFAULT_START_USERS), USERS)
+STEP_SECONDS = float(os.environ.get("SERGIO_LOAD_STEP_DURATION") or DEFAULT_STEP_SECONDS)
+STEP_USERS = step_users(START_USERS, USERS)
+# capacity: the steps end the run; the default is a backstop a step later than the last step's end
+_default_duration = (
+    2 * WINDOW if PROFILE == "conformance" else run_length(START_USERS, USERS, STEP_SECONDS) + STEP_SECONDS
+)
+DURATION = float(os.environ.get("SERGIO_LOAD_DURATION") or _default_duration)
+ABORT_ON_FAIL = os.environ.get("SERGIO_LOAD_ABORT_ON_FAIL", "") in ("1", "true", "yes")
+ABORT_GRACE = 5.0  # seconds before --abort-on-fail judges: the first few responses decide nothing
 if PROFILE not in ("conformance", "capacity"):
     raise SystemExit(f"SERGIO_LOAD_PROFILE is {PROFILE!r}: expected conformance or capacity")
 
 LEDGER = Ledger(LIMITS)
 _state: dict[str, Any] = {"pool": None, "worker": 0, "distributed": False, "date": None, "today": None}
+_sent = {"requests": 0}  # what this process sent (a worker prints it when it quits)
 
 
 def _note_date(header: str | None) -> None:
@@ -107,6 +140,28 @@ def _on_test_start(environment: Any, **_: Any) -> None:
     if distributed:
         # Other workers' pool logins share the per-address auth bucket this process cannot see.
         LEDGER.slack["auth"] = len(ACCOUNTS) + 1
+    elif _state.get("recorder") is not None:
+        _state["recorder"].begin()
+
+
+@events.request.add_listener
+def _on_request(**_: Any) -> None:
+    _sent["requests"] += 1
+
+
+@events.quitting.add_listener
+def _on_quitting(environment: Any, **_: Any) -> None:
+    """Master (or lone process): write ``figures.json``; a worker: say how many requests it sent, so
+    its traffic can be found in the master's totals."""
+    if isinstance(environment.runner, WorkerRunner):
+        print(f"sergio-kit load worker {_state['worker']}: sent {_sent['requests']} requests", flush=True)
+        return
+    recorder: Recorder | None = _state.get("recorder")
+    json_file = getattr(environment.parsed_options, "json_file", None)
+    if recorder is None or not json_file:
+        return
+    users = len(TIER_CLASSES) * USERS if PROFILE == "conformance" else USERS
+    recorder.write(Path(json_file).with_name(FIGURES_FILE), profile=PROFILE, users=users)
 
 
 TIER_OF_CLASS = {
@@ -120,7 +175,10 @@ TIER_OF_CLASS = {
 
 @events.init.add_listener
 def _on_init(environment: Any, **_: Any) -> None:
+    """Remember the environment; the master (or lone process) records the run's figures."""
     _state["environment"] = environment
+    if not isinstance(environment.runner, WorkerRunner):
+        _state["recorder"] = Recorder(environment.stats, THRESHOLDS, STEP_USERS, STEP_SECONDS)
 
 
 @events.spawning_complete.add_listener
@@ -182,6 +240,7 @@ class SergioUser(FastHttpUser):
         status, data, headers = 0, None, {}
         LEDGER.begin("address", "auth")
         with self.client.post(path, json=body, name=name, catch_response=True) as response:
+            response.request_meta["request_type"] = f"POST {path}"
             status = response.status_code or 0
             headers = {k.lower(): v for k, v in (response.headers or {}).items()}
             _note_date(headers.get("date"))
@@ -213,6 +272,7 @@ class SergioUser(FastHttpUser):
             _note_date(got.get("date"))
             kind, problem = LEDGER.classify(principal, tier, status, got.get("retry-after"), got.get("date"))
             response.request_meta["name"] = f"{tier} [{kind}]"
+            response.request_meta["request_type"] = f"{method} {path.partition('?')[0]}"
             if problem:
                 response.failure(problem)
             else:
@@ -319,18 +379,34 @@ class RealisticDayUser(SergioUser):
     }
 
 
+TIER_CLASSES: list[type[SergioUser]] = [ReadUser, WriteUser, WebhookUser, BulkUser, AuthUser]
+
+
 class ProfileShape(LoadTestShape):
-    """``conformance``: every tier user at once for the whole run; ``capacity``: ramp, then plateau."""
+    """``conformance``: every tier user at once for the whole run; ``capacity``: the step load of the
+    realistic mix (see ``sergio_kit.load.steps``), each step's new users spawned within a second.
+    With ``SERGIO_LOAD_ABORT_ON_FAIL``, a run stops at the first threshold its figures so far break."""
 
     def tick(self) -> tuple[int, float, list[type[SergioUser]]] | None:
         """Users, spawn rate and classes for the current second, or ``None`` to stop."""
         elapsed = self.get_run_time()
+        recorder: Recorder | None = _state.get("recorder")
+        if recorder is None:
+            return None
         if elapsed >= DURATION:
+            recorder.stopped = recorder.stopped or f"the run's duration ({DURATION:g} s)"
+            return None
+        if ABORT_ON_FAIL and elapsed >= ABORT_GRACE and recorder.breach(elapsed):
+            print(
+                f"sergio-kit load: threshold broken {recorder.aborted}; stopping (--abort-on-fail)",
+                flush=True,
+            )
             return None
         if PROFILE == "conformance":
-            classes: list[type[SergioUser]] = [ReadUser, WriteUser, WebhookUser, BulkUser, AuthUser]
-            total = len(classes) * USERS
-            return total, float(total), classes
-        ramp = DURATION / 3
-        users = max(1, math.ceil(USERS * min(1.0, elapsed / ramp)))
-        return users, max(1.0, USERS / ramp), [RealisticDayUser]
+            total = len(TIER_CLASSES) * USERS
+            return total, float(total), TIER_CLASSES
+        users = recorder.step_users(elapsed)
+        if users is None:
+            print(f"sergio-kit load: step load stopped at {recorder.stopped}", flush=True)
+            return None
+        return users, float(max(users, 1)), [RealisticDayUser]

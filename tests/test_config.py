@@ -28,6 +28,7 @@ from sergio_kit.config import (
     command_labels,
     command_settings,
     load_config,
+    parse_threshold,
     tier_limits_environment,
     tier_limits_from_environment,
 )
@@ -39,11 +40,13 @@ from tests.support.environment import isolate_settings
 LIVE_LOGIN = {"SERGIO_EMAIL": "qa@acme.example", "SERGIO_PASSWORD": "pw-env"}
 #: The keys a config file may hold, as the unknown-key error lists them (``checks``: the check levels).
 FILE_KEYS = (
-    "base_url, ca_bundle, contract, email, password, other_email, other_password, api_key, "
-    "read_only_api_key, jwt_secret, http_url, clock_url, clock_token, receiver_cert, receiver_url, "
+    "base_url, ca_bundle, contract, email, password, other_email, other_password, member_email, "
+    "member_password, api_key, "
+    "read_only_api_key, jwt_secret, jwt_private_key, jwt_public_key, jwks_url, http_url, clock_url, "
+    "clock_token, receiver_cert, receiver_url, "
     "receiver_bind, "
     "sample_customer_id, sample_service_type, sample_address, sample_webhook_sink, max_examples, "
-    "max_duration, tier_limits, only, cassettes, report_dir, checks, strict"
+    "max_duration, tier_limits, only, cassettes, report_dir, checks, strict, load_thresholds"
 )
 
 
@@ -63,6 +66,8 @@ def _cases(tmp: Path) -> dict[str, Case]:
     """Distinct values per layer for every field (paths under ``tmp``)."""
     for name in ("cli.pem", "env.pem", "file.pem"):
         (tmp / name).write_text("-----BEGIN CERTIFICATE-----\n")
+    for name in ("cli-key.pem", "env-key.pem", "file-key.pem"):
+        (tmp / name).write_text("-----BEGIN PRIVATE KEY-----\n")
     urls = ("https://cli.example", "https://env.example:8443", "https://file.example/api")
     return {
         "base_url": Case(*urls, (urls[0], urls[1], urls[2]), None, LIVE_LOGIN),
@@ -84,9 +89,41 @@ def _cases(tmp: Path) -> dict[str, Case]:
         "other_password": Case(
             "op-c", "op-e", "op-f", ("op-c", "op-e", "op-f"), None, {"SERGIO_OTHER_EMAIL": "o@y.example"}
         ),
+        "member_email": Case(
+            "c@m.example",
+            "e@m.example",
+            "f@m.example",
+            ("c@m.example", "e@m.example", "f@m.example"),
+            None,
+            {"SERGIO_MEMBER_PASSWORD": "pw-member"},
+        ),
+        "member_password": Case(
+            "mp-c", "mp-e", "mp-f", ("mp-c", "mp-e", "mp-f"), None, {"SERGIO_MEMBER_EMAIL": "m@y.example"}
+        ),
         "api_key": Case("key-c", "key-e", "key-f", ("key-c", "key-e", "key-f"), None),
         "read_only_api_key": Case("ro-c", "ro-e", "ro-f", ("ro-c", "ro-e", "ro-f"), None),
         "jwt_secret": Case("jwt-c", "jwt-e", "jwt-f", ("jwt-c", "jwt-e", "jwt-f"), None),
+        "jwt_private_key": Case(
+            "cli-key.pem",
+            "env-key.pem",
+            "file-key.pem",
+            (tmp / "cli-key.pem", tmp / "env-key.pem", tmp / "file-key.pem"),
+            None,
+        ),
+        "jwt_public_key": Case(
+            "cli.pem", "env.pem", "file.pem", (tmp / "cli.pem", tmp / "env.pem", tmp / "file.pem"), None
+        ),
+        "jwks_url": Case(
+            "https://c.example/.well-known/jwks.json",
+            "https://e.example/keys",
+            "https://f.example/jwks/",
+            (
+                "https://c.example/.well-known/jwks.json",
+                "https://e.example/keys",
+                "https://f.example/jwks",
+            ),
+            None,
+        ),
         "http_url": Case(
             "http://c.example",
             "http://e.example:8080",
@@ -210,6 +247,17 @@ def _cases(tmp: Path) -> dict[str, Case]:
             {},
         ),
         "strict": Case(True, "0", True, (True, False, True), False),
+        "load_thresholds": Case(
+            ["read:p95<300ms", "*:error_rate<1%"],
+            "write:p99<0.8s,GET /v1/jobs:rps>100",
+            {"bulk": ["p50<20ms", "max<2s"]},
+            (
+                (parse_threshold("read:p95<300ms"), parse_threshold("*:error_rate<1%")),
+                (parse_threshold("write:p99<800ms"), parse_threshold("GET /v1/jobs:rps>100")),
+                (parse_threshold("bulk:p50<20ms"), parse_threshold("bulk:max<2000ms")),
+            ),
+            (),
+        ),
     }
 
 
@@ -387,6 +435,30 @@ ERRORS = [
         {},
         "SERGIO_BASE_URL has value 'ftp://x': expected an https:// URL such as https://sergio.example.com",
         id="env-base-url-not-https",
+    ),
+    pytest.param(
+        {},
+        {"SERGIO_JWT_PRIVATE_KEY": "public.pem"},
+        {"public.pem": "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n"},
+        "SERGIO_JWT_PRIVATE_KEY has value 'public.pem': expected the path of a PEM file with a private key "
+        "(no -----BEGIN PRIVATE KEY----- block in it)",
+        id="env-private-key-is-a-public-key",
+    ),
+    pytest.param(
+        {},
+        {"SERGIO_JWT_PUBLIC_KEY": "missing.pem"},
+        {},
+        "SERGIO_JWT_PUBLIC_KEY has value 'missing.pem': expected the path of a PEM file with a public key "
+        "(no such file)",
+        id="env-public-key-missing",
+    ),
+    pytest.param(
+        {},
+        {"SERGIO_JWKS_URL": "http://keys.example/jwks.json"},
+        {},
+        "SERGIO_JWKS_URL has value 'http://keys.example/jwks.json': expected an https:// URL such as "
+        "https://sergio.example.com/.well-known/jwks.json",
+        id="env-jwks-url-not-https",
     ),
     pytest.param(
         {"base_url": "http://127.0.0.1:9"},
@@ -568,6 +640,14 @@ ERRORS = [
         "--other-email is set but other_password is not: the other tenant's login needs both; set "
         "SERGIO_OTHER_PASSWORD (or --other-password), or remove --other-email",
         id="other-email-without-password",
+    ),
+    pytest.param(
+        {},
+        {"SERGIO_MEMBER_PASSWORD": "pw"},
+        {},
+        "SERGIO_MEMBER_PASSWORD is set but member_email is not: the member's login needs both; set "
+        "SERGIO_MEMBER_EMAIL (or --member-email), or remove SERGIO_MEMBER_PASSWORD",
+        id="member-password-without-email",
     ),
     pytest.param(
         {},
@@ -848,9 +928,17 @@ OWN_OPTIONS = {
         "--variant",
         "--report",
         "--locustfile",
+        "--start-users",
+        "--step-duration",
+        "--abort-on-fail",
+        "--save-baseline",
+        "--baseline",
+        "--tolerance",
+        "--delay",
     },
     "record": {"--out"},
     "scan-cassettes": set(),
+    "replay-cassettes": set(),
 }
 SUBCOMMANDS = [command for command in COMMANDS if command != "pytest"]
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -871,7 +959,15 @@ def test_settings_table_has_one_row_per_setting() -> None:
     """A row for the config file and for every KitConfig field; env var, help and secrecy consistent."""
     names = [setting.name for setting in SETTINGS]
     assert sorted(names) == sorted(("config", *FIELDS)) and len(set(names)) == len(names)
-    secret_names = {"password", "other_password", "api_key", "read_only_api_key", "jwt_secret", "clock_token"}
+    secret_names = {
+        "password",
+        "other_password",
+        "member_password",
+        "api_key",
+        "read_only_api_key",
+        "jwt_secret",
+        "clock_token",
+    }
     assert secret_names == SECRETS
     assert set(SUBCOMMANDS) == set(CLI_COMMANDS) - {"serve"}
     for setting in SETTINGS:
@@ -912,16 +1008,17 @@ class _OptionRecorder:
 
 
 def test_plugin_offers_exactly_the_tables_options() -> None:
-    """The plugin's ``--sergio-*`` options are the table's (every setting but ``only`` and
-    ``report_dir``), with the same help as the command line, plus ``--sergio-embedded-fault`` and
-    ``--sergio-embedded-variant``."""
+    """The plugin's ``--sergio-*`` options are the table's (every setting but ``only``, ``report_dir``
+    and the load command's ``load_thresholds``), with the same help as the command line, plus
+    ``--sergio-embedded-fault`` and ``--sergio-embedded-variant``."""
     recorder = _OptionRecorder()
     pytest_addoption(recorder)  # type: ignore[arg-type]
     options = recorder.options
     assert options.pop("--sergio-embedded-fault")["action"] == "append"
     assert options.pop("--sergio-embedded-variant")["action"] == "append"
     assert set(options) == {setting.option("pytest") for setting in command_settings("pytest")}
-    assert {s.name for s in SETTINGS} - {s.name for s in command_settings("pytest")} == {"only", "report_dir"}
+    not_in_pytest = {s.name for s in SETTINGS} - {s.name for s in command_settings("pytest")}
+    assert not_in_pytest == {"only", "report_dir", "load_thresholds"}
     for setting in command_settings("pytest"):
         assert options[setting.option("pytest")] == {
             "dest": "sergio_" + setting.name,
@@ -958,8 +1055,8 @@ def test_readme_settings_table_is_the_table() -> None:
 
 
 def _argv(command: str, *options: str) -> list[str]:
-    """``command`` with ``options`` (and the path scan-cassettes requires)."""
-    return [command, *options, *(["."] if command == "scan-cassettes" else [])]
+    """``command`` with ``options`` (and the path scan-cassettes and replay-cassettes require)."""
+    return [command, *options, *(["."] if command in ("scan-cassettes", "replay-cassettes") else [])]
 
 
 def _cli_arguments(option: str, value: Any) -> list[str]:

@@ -40,6 +40,7 @@ PACKAGE_DATA = (
     "sergio_kit/suite/pytest.ini",
     "sergio_kit/load/scenarios/locustfile.py",
     "sergio_kit/load/scenarios/token_pool.py",
+    "sergio_kit/load/scenarios/measure.py",
 )
 
 
@@ -173,14 +174,20 @@ def test_load_runs_the_packaged_scenarios(installed_kit: InstalledKit) -> None:
     summary = json.loads((installed_kit.workdir / "L" / "summary.json").read_text())
     assert summary["findings"] == [] and summary["locust_exit_code"] == 0
     assert all(tier["admitted"] > 0 for tier in summary["tiers"]), summary["tiers"]
+    assert summary["figures"]["run"]["total"]["requests"] > 0  # the packaged measure.py wrote figures.json
 
 
 def test_record_writes_cassettes(installed_kit: InstalledKit) -> None:
     """``sergio-kit record --out FOLDER`` records every flow of the tour into a cassette in that folder,
-    and ``sergio-kit scan-cassettes FOLDER`` finds no secret left in them."""
+    ``sergio-kit scan-cassettes FOLDER`` finds no secret left in them and ``sergio-kit replay-cassettes
+    FOLDER`` replays them offline against the packaged contract."""
     result = installed_kit.run("sergio-kit", "record", "--out", "cassettes")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     cassettes = {c.stem: c.stat().st_size for c in (installed_kit.workdir / "cassettes").glob("*.yaml")}
     assert set(cassettes) == {name for name, _ in FLOWS} and all(cassettes.values()), cassettes
     scan = installed_kit.run("sergio-kit", "scan-cassettes", "cassettes", timeout=60)
     assert scan.returncode == 0 and "no secrets" in scan.stdout, scan.stdout[-3000:] + scan.stderr[-2000:]
+    replay = installed_kit.run("sergio-kit", "replay-cassettes", "cassettes", timeout=60)
+    assert replay.returncode == 0 and "conforms" in replay.stdout, (
+        replay.stdout[-3000:] + replay.stderr[-2000:]
+    )

@@ -20,6 +20,7 @@ from sergio_kit.reports.findings import CheckFailed
 from sergio_kit.server.faults import FAULTS, caught_by
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer, embedded_target
+from tests.checks.fault_symptoms import SETUP_FAILURES, SYMPTOMS, assert_symptom, symptom_of
 from tests.support.clock import start_fresh_windows
 from tests.support.fault_servers import FaultServers
 
@@ -34,7 +35,8 @@ OTHER_BASIS = {
     "auth.login.lifetime": "recommended",  # expires_at == exp is the kit's assumption
     "refresh.rotation": "documented",  # the published refresh's access token must work
     "auth.jwt.claim_fuzz@cid-trusted": "documented",  # another company's data: each sees only its own
-    "webhook.registration": "recommended",  # the secret shown only once is the kit's assumption
+    "auth.jwt.jku@fetch": "recommended",  # fetching a URL a token names: RFC 8725 §3.10 says SHOULD
+    "refresh.claims@expires_at": "recommended",  # expires_at == exp is the kit's assumption
 }
 FAULT_IDS = sorted(fault_id for fault_id in FAULTS if caught_by(fault_id) in CHECK_IDS)
 
@@ -70,17 +72,33 @@ def test_every_fault_is_caught_by_a_check() -> None:
     assert {caught_by(fault_id) for fault_id in FAULTS if "@" in fault_id} <= set(CHECK_IDS)
 
 
+def test_every_fault_has_a_symptom() -> None:
+    """Each fault a registered check must catch says how its finding reads, and no symptom names a
+    fault that no longer exists."""
+    missing = sorted(set(FAULT_IDS) - set(SYMPTOMS))
+    assert not missing, f"add the symptom of each to tests/checks/fault_symptoms.py: {missing}"
+    assert sorted(set(SYMPTOMS) - set(FAULTS)) == []
+
+
+@pytest.mark.parametrize("fault_id", sorted(SYMPTOMS))
+def test_no_symptom_reads_like_a_setup_failure(fault_id: str) -> None:
+    """A symptom never matches what the kit says when a setup step fails (a login, a job to test
+    with, an unreachable target), so a check that broke down early cannot pass as a proof."""
+    assert not [text for text in SETUP_FAILURES if symptom_of(fault_id).search(text)]
+
+
 @pytest.mark.parametrize("fault_id", FAULT_IDS)
 def test_check_fails_on_its_fault(fault_id: str, fault_server: FaultServers) -> None:
-    """With ``--fault <check id>[@variant]`` the check of that id fails, with a finding naming the
-    broken rule's basis: its check's main one unless :data:`OTHER_BASIS` says otherwise."""
+    """With ``--fault <check id>[@variant]`` the check of that id fails for that fault (its finding
+    shows the fault's symptom, :mod:`tests.checks.fault_symptoms`), naming the broken rule's basis:
+    its check's main one unless :data:`OTHER_BASIS` says otherwise."""
     spec = get_check(caught_by(fault_id))
     with fault_server.use(fault_id) as server:
         context = CheckContext(embedded_target(server), max_examples=10)
         try:
             with pytest.raises(CheckFailed) as failure:
                 spec.run(context)
-            assert failure.value.finding.message
+            assert_symptom(fault_id, failure.value)
             assert (failure.value.basis or spec.basis) == OTHER_BASIS.get(fault_id, spec.basis)
         finally:
             context.close()

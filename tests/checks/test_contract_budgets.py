@@ -16,7 +16,8 @@ from typing import Any, cast
 
 import pytest
 
-from sergio_kit.checks.contract.wiring import call_and_validate, least_used
+from sergio_kit.checks.contract.wiring import allowed_callers, call_and_validate, least_used
+from sergio_kit.contract.document import Contract
 from sergio_kit.target.pacing import Pacer
 from sergio_kit.target.session import TokenSession
 from sergio_kit.target.target import Target
@@ -30,9 +31,10 @@ LABEL = "POST /v1/jobs"
 
 @dataclass
 class StandInSession:
-    """What ``least_used`` reads of a session: the principal its requests are charged to."""
+    """What ``least_used`` reads of a session: the principal its requests are charged to, its role."""
 
     principal: str
+    role: str = "primary"
 
 
 def sessions(*principals: str) -> Sequence[TokenSession]:
@@ -87,6 +89,40 @@ def test_the_first_session_goes_when_nothing_is_paced_or_there_is_one(paced: Thr
     assert least_used(sessions(OTHER), "write", paced).principal == OTHER
 
 
+#: A contract that opens job reads to members and keeps key management to admins.
+ROLES_CONTRACT = Contract.of(
+    {
+        "openapi": "3.1.0",
+        "security": [{"bearerAuth": []}],
+        "paths": {
+            "/v1/jobs": {"get": {"responses": {"200": {"description": "ok"}}}},
+            "/v1/api-keys": {
+                "get": {"x-sergio-admin-only": True, "responses": {"200": {"description": "ok"}}}
+            },
+        },
+    },
+    "a contract with roles",
+)
+
+
+def test_a_member_takes_only_the_operations_the_contract_opens_to_members() -> None:
+    """The member is a caller of an operation the contract opens to members, never of an admin's one,
+    nor of any operation of a contract that says nothing of roles."""
+    users = [StandInSession(PRIMARY), StandInSession(OTHER, "other"), StandInSession("user m", "member")]
+    everyone = cast(Sequence[TokenSession], users)
+    jobs, keys = ROLES_CONTRACT.operation("GET /v1/jobs"), ROLES_CONTRACT.operation("GET /v1/api-keys")
+    assert [session.role for session in allowed_callers(everyone, jobs)] == ["primary", "other", "member"]
+    assert [session.role for session in allowed_callers(everyone, keys)] == ["primary", "other"]
+    silent = Contract.of(
+        {"openapi": "3.1.0", "paths": {"/v1/jobs": {"get": {"responses": {"200": {"description": "ok"}}}}}},
+        "a contract without roles",
+    )
+    assert [session.role for session in allowed_callers(everyone, silent.operation("GET /v1/jobs"))] == [
+        "primary",
+        "other",
+    ]
+
+
 @dataclass
 class StandInCase:
     """A generated case of an unsecured operation: what ``call_and_validate`` reads, and a call that
@@ -122,7 +158,14 @@ class StandInCase:
 
 def stand_in_target() -> Target:
     """What ``call_and_validate`` reads of the target: its base URL and CA bundle."""
-    return cast(Target, SimpleNamespace(base_url="https://sergio.invalid", ca_bundle=Path("ca.pem")))
+    return cast(
+        Target,
+        SimpleNamespace(
+            base_url="https://sergio.invalid",
+            ca_bundle=Path("ca.pem"),
+            contract=SimpleNamespace(operation=lambda label: None),
+        ),
+    )
 
 
 def send(case: StandInCase, throttle: Throttle, budget: int | None) -> Any:

@@ -60,11 +60,13 @@ def reduced_context() -> Iterator[CheckContext]:
         ("auth.login.bad_input", "POST /v1/auth/login"),
         ("auth.login.shape", "POST /v1/auth/login"),
         ("auth.bearer.missing", "POST /v1/auth/login"),  # a job to call on needs a login first
+        ("auth.bearer.placement", "POST /v1/auth/login"),  # the token to place needs a login
         ("auth.token_kind", "POST /v1/auth/refresh"),
         ("refresh.logout", "POST /v1/auth/logout"),
         ("webhook.registration", "POST /v1/webhooks"),
         ("webhook.signature", "POST /v1/webhooks"),
         ("webhook.https_only", "POST /v1/webhooks"),
+        ("webhook.secret_once", "POST /v1/webhooks"),
     ],
 )
 def test_a_check_skips_naming_the_operation_the_contract_lacks(
@@ -102,7 +104,15 @@ def test_a_variant_that_drops_operations_reduces_the_contract_in_force(tmp_path:
 
 
 @pytest.mark.parametrize(
-    "check_id", ["refresh.rotation", "refresh.reuse", "refresh.logout", "refresh.race", "refresh.property"]
+    "check_id",
+    [
+        "refresh.rotation",
+        "refresh.claims",
+        "refresh.reuse",
+        "refresh.logout",
+        "refresh.race",
+        "refresh.property",
+    ],
 )
 def test_every_refresh_check_skips_naming_the_refresh_operation(check_id: str) -> None:
     """With login and logout but no refresh in the contract, each refresh check skips naming
@@ -170,20 +180,22 @@ def test_a_key_resource_skips_when_key_management_is_refused(
 
 
 @pytest.mark.parametrize("server_key", [NO_KEY_MANAGEMENT])
-def test_webhook_registration_judges_the_rest_and_skips_the_once_only_rule(
+def test_without_listing_or_deleting_webhooks_only_the_once_only_rule_skips(
     server_key: str, variant_server: FaultServers
 ) -> None:
     """Without listing and deleting webhooks in the contract, webhook.registration judges the delivery
-    and the secret's form, then skips naming what it lacks for the once-only rule."""
+    and the secret's form and passes; webhook.secret_once skips, naming where it would have looked."""
     lacking = ["GET /v1/webhooks", "DELETE /v1/webhooks/{webhook_id}"]
     with variant_server.use(server_key) as server:
         target = embedded_target(server)
         target.contract = target.contract.without(lacking, "test")
         context = CheckContext(target, max_examples=5)
         try:
-            status, detail = outcome_of("webhook.registration", context)
+            registration = outcome_of("webhook.registration", context)
+            once = outcome_of("webhook.secret_once", context)
         finally:
             context.close()
             target.close()
-    assert status == "skipped", detail
-    assert "once-only rule" in detail and all(label in detail for label in lacking), detail
+    assert registration == ("passed", ""), registration
+    assert once[0] == "skipped", once
+    assert "does not declare GET /v1/webhooks or GET /v1/webhooks/{webhook_id}" in once[1], once

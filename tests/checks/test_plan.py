@@ -107,6 +107,42 @@ def test_contract_cases_count_per_operation_as_client_or_primary(monkeypatch: py
     assert requests_of(run_plan) == {("auth", "client"): 2, ("read", "primary"): 25, ("bulk", "primary"): 3}
 
 
+def test_a_member_shares_only_the_operations_the_contract_opens_to_members(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With a member among the users, the packaged contract's key-management cases stay with the two
+    admins and the job cases spread over all three; the member's login is free with the rate-limit
+    probe and one of the client's without it."""
+    use_costs(monkeypatch, {"ratelimit.auth": {"auth": {"client": 10}}})
+    contract = packaged_contract()
+    users = ("primary", "other", "member")
+
+    def member_cases(run_plan: RunPlan) -> dict[str, int]:
+        return {tier: n for (tier, principal), n in requests_of(run_plan).items() if principal == "member"}
+
+    alone = plan_run(["contract.schemathesis"], contract, LIMITS, {}, live=True, max_examples=3, users=users)
+    bearer_writes = [op for op in contract.operations if "bearerAuth" in op.security and op.tier == "write"]
+    jobs_for_members = sum(3 for operation in bearer_writes if operation.members_may_call)
+    admin_writes = sum(3 for operation in bearer_writes if operation.admin_only)
+    assert admin_writes > 0 and member_cases(alone)["write"] > 0
+    writes = requests_of(alone)
+    assert writes[("write", "primary")] + writes[("write", "other")] + writes[("write", "member")] == (
+        jobs_for_members + admin_writes
+    )
+    assert writes[("write", "member")] <= jobs_for_members
+    client_logins = requests_of(alone)[("auth", "client")]
+    with_probe = plan_run(
+        ["contract.schemathesis", "ratelimit.auth"],
+        contract,
+        LIMITS,
+        {},
+        live=True,
+        max_examples=3,
+        users=users,
+    )
+    assert requests_of(with_probe)[("auth", "client")] == client_logins - 1 + 10
+
+
 def test_the_buckets_follow_the_tier_table(monkeypatch: pytest.MonkeyPatch) -> None:
     """Buckets come in the order of the tier table, the busiest principal of a tier first."""
     use_costs(

@@ -55,6 +55,7 @@ class ScriptedContext(CheckContext):
         self.operations = operations()
         self.throttle = Throttle(None)
         self._keys, self._cleanup = {}, []
+        self.memo: dict[str, Any] = {}  # what checks of a run share (refresh.rotation's refresh)
 
         def raw(request: httpx.Request) -> httpx.Response:  # what checks send past ``send``
             options = {"headers": request.headers}
@@ -75,10 +76,12 @@ class ScriptedContext(CheckContext):
         return {"token": "a.b.c", "refresh_token": "refresh-1"}
 
 
-def breach(run: Callable[[], None]) -> CheckFailed:
-    """The breach ``run`` reports."""
+def breach(run: Callable[[], object], about: str) -> CheckFailed:
+    """The breach ``run`` reports, whose message says ``about`` (a regular expression: the rule it
+    judged, so a breach of another rule or of a setup step is not taken for it)."""
     with pytest.raises(CheckFailed) as failure:
         run()
+    assert re.search(about, failure.value.finding.message), failure.value.finding.message
     return failure.value
 
 
@@ -91,9 +94,8 @@ def test_refresh_rotation_judges_the_refreshed_token_before_rotation() -> None:
             return response(200, method, path, {"token": "d.e.f", "expires_at": "2026-01-30T13:00:00Z"})
         return response(401, method, path, {"error": {"code": "unauthorized"}})
 
-    failure = breach(lambda: refresh.rotation(ScriptedContext(answer)))
+    failure = breach(lambda: refresh.rotation(ScriptedContext(answer)), "issued by refresh was refused")
     assert failure.basis == "documented"
-    assert "refused" in failure.finding.message
 
 
 def test_retry_after_judges_the_second_429_before_the_range() -> None:
@@ -103,11 +105,10 @@ def test_retry_after_judges_the_second_429_before_the_range() -> None:
     run = TierRun(SimpleNamespace(label="read tier"), quota=120)  # type: ignore[arg-type]
     run.first_429 = response(429, **{"Retry-After": "120"})
     run.second_429 = response(200)
-    failure = breach(lambda: judge_retry_after(ctx, run))
+    failure = breach(lambda: judge_retry_after(ctx, run), "another request after the first 429: got 200")
     assert failure.basis is None  # the check's own rule: retry_after is documented
-    assert "another request after the first 429" in failure.finding.message
     run.second_429 = response(429, **{"Retry-After": "120"})
-    assert breach(lambda: judge_retry_after(ctx, run)).basis == "recommended"
+    assert breach(lambda: judge_retry_after(ctx, run), "Retry-After '120' means 120 s").basis == "recommended"
 
 
 def test_a_webhook_secret_of_another_form_is_only_a_warning() -> None:
@@ -116,9 +117,9 @@ def test_a_webhook_secret_of_another_form_is_only_a_warning() -> None:
     ctx = ScriptedContext(lambda method, path, options: response(500))
     webhook = _Webhook(ctx, response(201, "POST", "/v1/webhooks", {"id": "wh_1", "secret": "s3cr3t"}))
     assert webhook.secret == "s3cr3t"
-    assert breach(webhook.expect_secret_form).basis == "recommended"
+    assert breach(webhook.expect_secret_form, "did not show a whsec_ signing secret").basis == "recommended"
     missing = _Webhook(ctx, response(201, "POST", "/v1/webhooks", {"id": "wh_2"}))
-    assert breach(lambda: missing.secret).basis == "documented"
+    assert breach(lambda: missing.secret, "did not show a signing secret").basis == "documented"
 
 
 def test_a_login_that_accepts_a_wrong_password_fails() -> None:
@@ -128,7 +129,10 @@ def test_a_login_that_accepts_a_wrong_password_fails() -> None:
     def answer(method: str, path: str, options: dict[str, Any]) -> httpx.Response:
         return response(200, method, path, {"token": "a.b.c"})
 
-    assert breach(lambda: login_enumeration(ScriptedContext(answer))).basis == "documented"
+    failure = breach(
+        lambda: login_enumeration(ScriptedContext(answer)), "login with .* was not refused: got 200"
+    )
+    assert failure.basis == "documented"
 
 
 def test_a_check_of_its_own_keys_skips_without_key_management() -> None:
@@ -153,14 +157,18 @@ def test_a_malformed_key_refused_with_400_is_only_a_warning() -> None:
         key = options.get("headers", {}).get("X-API-Key")
         return response(200 if key == real else 400, method, path, {"error": {"code": "invalid_request"}})
 
-    assert breach(lambda: apikey.malformed(ScriptedContext(answer))).basis == "recommended"
+    failure = breach(lambda: apikey.malformed(ScriptedContext(answer)), "malformed key .*: 400, not 401")
+    assert failure.basis == "recommended"
 
     def serves(method: str, path: str, options: dict[str, Any]) -> httpx.Response:
         if path == "/v1/api-keys":
             return response(201, method, path, {"id": "key_1", "key": real})
         return response(200, method, path, [])
 
-    assert breach(lambda: apikey.malformed(ScriptedContext(serves))).basis is None  # the check's: documented
+    failure = breach(
+        lambda: apikey.malformed(ScriptedContext(serves)), "malformed key .* was not refused: got 200"
+    )
+    assert failure.basis is None  # the check's: documented
 
 
 @contextmanager
@@ -197,4 +205,5 @@ def test_plain_http_redirected_is_only_a_warning(status: int, basis: str | None)
     ctx = ScriptedContext(lambda method, path, options: response(500))
     with plain_http_server(status) as url:
         ctx.target.http_url = url
-        assert breach(lambda: https_only(ctx)).basis == basis
+        about = "was redirected" if basis == "recommended" else "was served over plain HTTP"
+        assert breach(lambda: https_only(ctx), about).basis == basis

@@ -1,5 +1,6 @@
 """``transport.https_only``'s probe: no live credential over plaintext, and a verdict only on an answer
-it could judge (a refused connection passes with that detail; a DNS failure or a timeout is an error)."""
+it could judge (a refused connection passes with that detail; a DNS failure, a timeout or connections
+all closed without an HTTP answer, as the HTTPS port closes them, are an error)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.transport import https_only
-from sergio_kit.reports.findings import CheckUndecided
+from sergio_kit.reports.findings import CheckSkipped, CheckUndecided
 from sergio_kit.target.target import Account, Target
 
 PASSWORD = "the-real-password-1"
@@ -37,13 +38,17 @@ def closed_port() -> int:
 
 
 @contextmanager
-def refusing_server(seen: list[dict[str, Any]]) -> Iterator[str]:
-    """A plain-HTTP server answering everything 403, recording each request's headers and body."""
+def refusing_server(seen: list[dict[str, Any]], closing: frozenset[str] = frozenset()) -> Iterator[str]:
+    """A plain-HTTP server answering everything 403 (closing the connection without an answer for the
+    methods in ``closing``), recording each request's headers and body."""
 
     class Refuse(BaseHTTPRequestHandler):
         def _answer(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             seen.append({"headers": dict(self.headers), "body": body.decode()})
+            if self.command in closing:
+                self.close_connection = True
+                return
             self.send_response(403)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -122,3 +127,61 @@ def test_the_embedded_plain_listener_is_judged(server: Any) -> None:
     finally:
         ctx.close()
         ctx.target.close()
+
+
+def test_connections_all_closed_without_an_answer_are_an_error() -> None:
+    """A listener that closes every connection without an HTTP answer was never judged: CheckUndecided,
+    not a pass."""
+    seen: list[dict[str, Any]] = []
+    methods = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+    with refusing_server(seen, closing=methods) as url:
+        ctx = context_probing(url)
+        try:
+            with pytest.raises(CheckUndecided, match=r"got no HTTP answer: all .* closed without one"):
+                https_only(ctx)
+        finally:
+            ctx.close()
+    assert seen  # the probe did reach the listener
+
+
+def test_some_closed_connections_among_refusals_pass_with_that_detail() -> None:
+    """Connections closed without an answer beside 403 refusals: nothing was served, a pass saying so."""
+    seen: list[dict[str, Any]] = []
+    with refusing_server(seen, closing=frozenset({"DELETE"})) as url:
+        ctx = context_probing(url)
+        try:
+            detail = https_only(ctx)
+        finally:
+            ctx.close()
+    closed = sum(operation.method == "DELETE" for operation in ctx.operations)
+    assert closed and detail == (
+        f"{url} closed {closed} connection(s) without an answer and refused the other requests"
+    )
+
+
+def test_the_https_port_probed_over_plain_http_is_an_error(server: Any) -> None:
+    """The base URL with http:// and the same port (the default of SERGIO_HTTP_URL for a base URL with
+    a port) reaches the HTTPS listener, which closes plain-HTTP connections: an error naming that, never
+    a pass."""
+    from sergio_kit.target.embedded import embedded_target
+
+    target = embedded_target(server)
+    target.http_url = server.base_url.replace("https://", "http://", 1)
+    ctx = CheckContext(target)
+    try:
+        with pytest.raises(CheckUndecided, match="is the HTTPS listener's own address"):
+            https_only(ctx)
+    finally:
+        ctx.close()
+        ctx.target.close()
+
+
+def test_a_contract_without_operations_is_skipped() -> None:
+    """Nothing to probe is no pass: the check skips, saying why."""
+    ctx = context_probing(f"http://127.0.0.1:{closed_port()}")
+    ctx.operations = []
+    try:
+        with pytest.raises(CheckSkipped, match="no operation to probe"):
+            https_only(ctx)
+    finally:
+        ctx.close()

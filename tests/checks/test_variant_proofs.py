@@ -17,7 +17,7 @@ from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.registry import all_checks
 from sergio_kit.target.embedded import RunningServer, embedded_target
 from tests.support.fault_servers import FaultServers, server_key
-from tests.support.variant_outcomes import EVERY_VARIANT, GROUPS, expected_outcome, outcome_of
+from tests.support.variant_outcomes import EVERY_VARIANT, expected_outcome, outcome_of, touches
 
 #: Checks of the kit itself or of the committed cassettes: a server variant cannot change them.
 NOT_OF_THE_SERVER = {"transport.tls_verified", "webhook.verifier", "cassette.replay", "cassette.redaction"}
@@ -27,7 +27,7 @@ PER_VARIANT = [
     pytest.param(server_key(variants=(variant,)), spec.check_id, id=f"{variant}-{spec.check_id}")
     for variant in EVERY_VARIANT
     for spec in SERVER_CHECKS
-    if spec.group in GROUPS[variant]
+    if touches(variant, spec.check_id)
 ]
 ALL_TOGETHER = [
     pytest.param(server_key(variants=EVERY_VARIANT), spec.check_id, id=f"every-variant-{spec.check_id}")

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from sergio_kit.target.embedded import RunningServer, start_server
+from tests.checks.fault_symptoms import symptom_of
 from tests.support.kit_process import run_kit
 
 CLOCK_DEPENDENT = {"auth.expiry.live"}
@@ -28,7 +29,8 @@ WINDOW_PROBE = "ratelimit.window"
 #: The plan's principals compared with what was sent: this client's address, and both admins together.
 USERS = {"client": "client", "primary": "admins", "other": "admins"}
 #: One fault per group that talks to the target (the cassette group reads files), and a word of the
-#: finding that shows the check failed for that fault's reason.
+#: finding that shows the check failed for that fault's reason (besides the fault's symptom,
+#: :mod:`tests.checks.fault_symptoms`).
 LIVE_FAULTS = {
     "contract.declared": "GET /v1/webhooks",
     "auth.jwt.alg_none": "alg",
@@ -57,6 +59,7 @@ def check_live(server: RunningServer, folder: Path) -> LiveRun:
     """The whole ``sergio-kit check`` (every group, the kit's own budgets) against ``server``."""
     folder.mkdir(parents=True)
     environment = server.deployment_settings(folder / "receiver.pem")
+    assert environment.get("SERGIO_HTTP_URL") == server.http_url, "the server's real plain-HTTP listener"
     reports = folder / "reports"
     result = run_kit(
         "check", "--base-url", server.base_url, "--report", str(reports), env=environment, timeout=900
@@ -89,7 +92,8 @@ def live_runs(
 def test_clean_live_run_has_no_failure(live_runs: dict[str, LiveRun]) -> None:
     """Exit 0; nothing failed or errored; only the clock-dependent check skipped, saying so (and the
     live window probe when this machine, busy with the rest of the suite, was too slow for it: it then
-    judges nothing rather than guess); no secret the user gave shows in the output."""
+    judges nothing rather than guess); the transport probe judged the server's real plain-HTTP
+    listener (it refused every operation); no secret the user gave shows in the output."""
     run = live_runs["clean"]
     output = run.result.stdout + run.result.stderr
     assert run.result.returncode == 0, output[-4000:]
@@ -99,8 +103,12 @@ def test_clean_live_run_has_no_failure(live_runs: dict[str, LiveRun]) -> None:
         del skipped[WINDOW_PROBE]
     assert set(skipped) == CLOCK_DEPENDENT, skipped
     assert all("clock" in reason for reason in skipped.values())
-    for name in ("SERGIO_PASSWORD", "SERGIO_OTHER_PASSWORD", "SERGIO_JWT_SECRET"):
+    plain_http = run.environment["SERGIO_HTTP_URL"]
+    assert run.checks("passed")["transport.https_only"] == f"{plain_http} refused every operation"
+    for name in ("SERGIO_PASSWORD", "SERGIO_OTHER_PASSWORD"):
         assert run.environment[name] not in output
+    private_key = Path(run.environment["SERGIO_JWT_PRIVATE_KEY"]).read_text().splitlines()[1:-1]
+    assert not [line for line in private_key if line in output], "a line of the signing key was shown"
 
 
 def test_clean_live_run_follows_its_plan(live_runs: dict[str, LiveRun]) -> None:
@@ -133,13 +141,15 @@ def test_clean_live_run_follows_its_plan(live_runs: dict[str, LiveRun]) -> None:
 
 
 def test_a_fault_of_every_group_is_caught_live(live_runs: dict[str, LiveRun]) -> None:
-    """Each group's fault is caught in the live run, with a finding about that fault: its check fails,
-    or warns where the broken rule is a recommended one (reuse detection, the 429 body's shape)."""
+    """Each group's fault is caught in the live run, with a finding about that fault (its symptom): its
+    check fails, or warns where the broken rule is a recommended one (reuse detection, the 429 body's
+    shape)."""
     run = live_runs["faulty"]
     assert run.result.returncode == 1, (run.result.stdout + run.result.stderr)[-4000:]
     caught = {**run.checks("warned"), **run.checks("failed")}
     for check_id, word in LIVE_FAULTS.items():
         assert check_id in caught, f"{check_id} was not caught live: {run.checks('passed').get(check_id)}"
         assert word.lower() in caught[check_id].lower(), (check_id, caught[check_id])
+        assert symptom_of(check_id).search(caught[check_id]), (check_id, caught[check_id])
     documented = [check_id for check_id in LIVE_FAULTS if check_id in run.checks("failed")]
     assert len(documented) >= 5, f"only {documented} failed (the others warned)"

@@ -62,10 +62,11 @@ def live_servers(
 
 
 def _user_settings(server: RunningServer, folder: Path, variants: tuple[str, ...]) -> dict[str, str]:
-    """What the team gives the kit: logins, dashboard keys, secret, CA, receiver, their contract (the
-    packaged one without what ``variants`` drop)."""
+    """What the team gives the kit: logins (both admins, the first company's member), dashboard keys,
+    secret, CA, receiver, their contract (the packaged one without what ``variants`` drop)."""
     companies = server.credentials()["companies"]
     admins = [next(u for u in company["users"] if u["role"] == "admin") for company in companies]
+    member = next(u for u in companies[0]["users"] if u["role"] != "admin")
     keys = {tuple(sorted(key["scopes"])): key["key"] for key in companies[0]["api_keys"]}
     contract = folder / "our-contract.openapi.yaml"
     contract.write_text(variant_contract(variants).text(), encoding="utf-8")
@@ -74,14 +75,22 @@ def _user_settings(server: RunningServer, folder: Path, variants: tuple[str, ...
         "SERGIO_PASSWORD": admins[0]["password"],
         "SERGIO_OTHER_EMAIL": admins[1]["email"],
         "SERGIO_OTHER_PASSWORD": admins[1]["password"],
+        "SERGIO_MEMBER_EMAIL": member["email"],
+        "SERGIO_MEMBER_PASSWORD": member["password"],
         "SERGIO_API_KEY": keys[("jobs:read", "jobs:write")],
         "SERGIO_READ_ONLY_API_KEY": keys[("jobs:read",)],
-        "SERGIO_JWT_SECRET": Path(server.info["jwt_secret_file"]).read_text().strip(),
+        "SERGIO_JWT_PRIVATE_KEY": str(server.info["jwt_private_key_file"]),  # RS256: the signing key
         "SERGIO_CA_BUNDLE": str(server.ca_cert),
-        "SERGIO_HTTP_URL": "http://127.0.0.1:9",
+        "SERGIO_HTTP_URL": _plain_http_url(server),
         "SERGIO_RECEIVER_CERT": str(issue_receiver_cert(server.data_dir, folder / "receiver.pem")),
         "SERGIO_CONTRACT": str(contract),
     }
+
+
+def _plain_http_url(server: RunningServer) -> str:
+    """The server's real plain-HTTP listener (it answers 403 https_required), for the transport probe."""
+    assert server.http_url, "the server must open its plain-HTTP listener for the transport probe"
+    return server.http_url
 
 
 def _check(
@@ -100,8 +109,8 @@ def test_live_run_with_every_variant_has_no_failure(
     live_servers: dict[str, RunningServer], tmp_path: Path
 ) -> None:
     """Both runs exit 0 with no failed or errored check; every check the variants touch warns or
-    skips with the expected reason (the clock-dependent one skips for want of a clock); no secret
-    the user gave shows in the output."""
+    skips with the expected reason (the clock-dependent one skips for want of a clock); the transport
+    probe judged the server's real plain-HTTP listener; no secret the user gave shows in the output."""
     with ThreadPoolExecutor(2) as pool:
         runs = [
             pool.submit(_check, live_servers["lifted"], NOT_RATELIMIT, tmp_path / "groups", EVERY_VARIANT),
@@ -118,6 +127,10 @@ def test_live_run_with_every_variant_has_no_failure(
         for check in checks:
             if check["id"].startswith(("contract.", "cassette.")) or check["id"] == "webhook.verifier":
                 continue
+            if check["id"] == "transport.https_only":
+                assert check["status"] == "passed", check
+                assert check["detail"] == f"{environment['SERGIO_HTTP_URL']} refused every operation", check
+                continue
             if check["id"] in CLOCK_DEPENDENT:
                 assert check["status"] == "skipped" and "clock" in check["detail"], check
                 continue
@@ -127,5 +140,12 @@ def test_live_run_with_every_variant_has_no_failure(
             status, word = expected_outcome(check["id"], variants)
             assert check["status"] == status, check
             assert word.lower() in check["detail"].lower(), check
-        for name in ("SERGIO_PASSWORD", "SERGIO_API_KEY", "SERGIO_READ_ONLY_API_KEY", "SERGIO_JWT_SECRET"):
+        for name in (
+            "SERGIO_PASSWORD",
+            "SERGIO_MEMBER_PASSWORD",
+            "SERGIO_API_KEY",
+            "SERGIO_READ_ONLY_API_KEY",
+        ):
             assert environment[name] not in result.stdout + result.stderr
+        private_key = Path(environment["SERGIO_JWT_PRIVATE_KEY"]).read_text().splitlines()[1:-1]
+        assert not [line for line in private_key if line in result.stdout + result.stderr]

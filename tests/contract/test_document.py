@@ -47,6 +47,7 @@ EXPECTED: dict[str, Expected] = {
     "login": _row("post", "/v1/auth/login", "none", "auth", "200", "400 401 413 422 429"),
     "refreshToken": _row("post", "/v1/auth/refresh", "none", "auth", "200", "400 401 413 422 429"),
     "logout": _row("post", "/v1/auth/logout", "bearer", "auth", "204", "400 401 413 422 429"),
+    "getJwks": _row("get", "/.well-known/jwks.json", "none", "read", "200", "429"),
     "getHealth": _row("get", "/v1/health", "none", "read", "200", "429"),
     "listJobs": _row("get", "/v1/jobs", "bearer", "read", "200", "400 401 404 422 429"),
     "createJob": _row("post", "/v1/jobs", "bearer", "write", "201", "400 401 413 422 429"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -68,8 +69,16 @@ def _wait_for(path: Path, master: subprocess.Popen[bytes], timeout: float) -> No
         time.sleep(0.1)
 
 
+def _sent(log: str) -> int:
+    """What a worker said it sent when it quit (``sergio-kit load worker N: sent X requests``)."""
+    found = re.findall(r"sergio-kit load worker \d+: sent (\d+) requests", log)
+    assert len(found) == 1, log[-3000:]
+    return int(found[0])
+
+
 def test_master_with_two_worker_processes(tmp_path: Path) -> None:
-    """Two ``--worker`` processes configured from the master's worker.env both send load; the run passes."""
+    """Two ``--worker`` processes configured from the master's worker.env both send load; the run passes,
+    and the master's summary counts every request each worker says it sent."""
     report = tmp_path / "report"
     port = str(_free_port())
     base = clean_environment()
@@ -103,6 +112,12 @@ def test_master_with_two_worker_processes(tmp_path: Path) -> None:
     assert tiers["read"]["admitted"] == 120 and tiers["read"]["throttled"] > 0
     assert summary["findings"] == []
     assert not (report / WORKER_ENV_FILE).exists(), "worker.env (passwords) outlived the run"
+    sent = [_sent((tmp_path / f"{name}.log").read_text(errors="replace")) for name in ("w0", "w1")]
+    assert all(count > 0 for count in sent), sent
+    counted = summary["figures"]["run"]["total"]["requests"]
+    assert counted == sum(sent) == sum(entry["num_requests"] for entry in stats), (sent, counted)
+    per_tier = sum(tier["admitted"] + tier["throttled"] + tier["failed"] for tier in summary["tiers"])
+    assert per_tier == counted
 
 
 def test_worker_env_round_trip(tmp_path: Path) -> None:
@@ -127,3 +142,29 @@ def test_worker_options_that_would_be_ignored_are_refused(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "a --worker takes its settings from its environment, not from --users, --window" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_judging_options_belong_to_the_master() -> None:
+    """``--worker --threshold ...``: thresholds, aborts and baselines are the master's; one line, exit 2."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sergio_kit",
+            "load",
+            "--worker",
+            "--threshold",
+            "read:p95<1s",
+            "--abort-on-fail",
+        ],
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "sergio-kit: error: --threshold, --abort-on-fail: the master judges the run, not a --worker: give "
+        "them to the sergio-kit load --master command\n"
+    )

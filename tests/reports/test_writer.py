@@ -140,7 +140,8 @@ def test_no_report_contains_a_raw_secret(report_dir: Path) -> None:
         for secret in SECRETS:
             assert secret not in text, f"{secret[:12]}... in {name}"
         assert not JWT_SHAPE.search(text), name
-        assert "[jwt " in text and "[api-key " in text, name
+        assert "[jwt " in text, name
+        assert "[api-key " in text or name == "summary.md", name  # summary.md: one-line details only
 
 
 def test_rate_limit_traffic_adds_timelines_and_totals(tmp_path: Path) -> None:

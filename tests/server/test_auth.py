@@ -15,7 +15,9 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 
+from sergio_kit.checks.auth.strategies import sign as sign_with
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer
 from tests.support.api import bearer, login
@@ -58,21 +60,37 @@ def assert_invalid_token(response: httpx.Response) -> None:
 
 @dataclass(frozen=True)
 class Session:
-    """A logged-in admin: the login response, its verified claims and what forging needs."""
+    """A logged-in admin: the login response, its verified claims and what forging needs: the
+    server's signing key (HS256 secret or PEM private key), algorithm and key id."""
 
     token: str
     refresh_token: str
     claims: dict[str, Any]
     secret: bytes
     now: int
+    algorithm: str = "HS256"
+    kid: str | None = None
+
+    def resign(self, claims: dict[str, Any]) -> str:
+        """``claims`` signed with the server's own key, algorithm and ``kid``."""
+        header = {"kid": self.kid} if self.kid else None
+        return sign_with(claims, self.secret, algorithm=self.algorithm, header=header)
 
 
-def decode_verified(token: str, secret: bytes) -> dict[str, Any]:
+def verification_key(server: RunningServer) -> Any:
+    """What verifies the server's tokens: its HS256 secret, or the public half of its private key."""
+    secret = server.jwt_secret()
+    if secret is not None:
+        return secret
+    return serialization.load_pem_private_key(server.signing_key(), password=None).public_key()
+
+
+def decode_verified(token: str, server: RunningServer) -> dict[str, Any]:
     """Verify signature, audience, issuer and required claims (not time: the server clock moves)."""
     claims: dict[str, Any] = jwt.decode(
         token,
-        secret,
-        algorithms=["HS256"],
+        verification_key(server),
+        algorithms=[server.jwt_algorithm],
         audience=AUDIENCE,
         issuer=ISSUER,
         options={
@@ -87,10 +105,19 @@ def decode_verified(token: str, secret: bytes) -> dict[str, Any]:
 
 @pytest.fixture
 def session(api: httpx.Client, accounts: dict[str, Any], server: RunningServer, clock: TestClock) -> Session:
-    """A fresh Acme admin login with the server's signing secret and the server's current time."""
+    """A fresh Acme admin login with the server's signing key and the server's current time."""
     data = login(api, accounts["acme"]["admin"])
-    claims = decode_verified(data["token"], server.jwt_secret())
-    return Session(data["token"], data["refresh_token"], claims, server.jwt_secret(), int(clock.now()))
+    claims = decode_verified(data["token"], server)
+    kid = jwt.get_unverified_header(data["token"]).get("kid")
+    return Session(
+        data["token"],
+        data["refresh_token"],
+        claims,
+        server.signing_key(),
+        int(clock.now()),
+        server.jwt_algorithm,
+        kid,
+    )
 
 
 # -- login ------------------------------------------------------------------------------------
@@ -99,8 +126,8 @@ def session(api: httpx.Client, accounts: dict[str, Any], server: RunningServer, 
 def test_login_issues_a_one_hour_jwt_whose_expiry_matches_expires_at(
     api: httpx.Client, accounts: dict[str, Any], server: RunningServer, clock: TestClock
 ) -> None:
-    """Login returns token/refresh_token/expires_at; the token is an HS256 JWT with every required claim,
-    exp - iat == 3600 and expires_at == exp."""
+    """Login returns token/refresh_token/expires_at; the token is a JWT of the server's algorithm (RS256
+    by default, naming its key by kid) with every required claim, exp - iat == 3600 and expires_at == exp."""
     before = clock.now()
     response = api.post(
         "/v1/auth/login", json={k: accounts["acme"]["admin"][k] for k in ("email", "password")}
@@ -110,8 +137,9 @@ def test_login_issues_a_one_hour_jwt_whose_expiry_matches_expires_at(
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
     assert set(body) == {"token", "refresh_token", "expires_at"}
-    assert jwt.get_unverified_header(body["token"])["alg"] == "HS256"
-    claims = decode_verified(body["token"], server.jwt_secret())
+    assert jwt.get_unverified_header(body["token"])["alg"] == server.jwt_algorithm == "RS256"
+    assert jwt.get_unverified_header(body["token"])["kid"]
+    claims = decode_verified(body["token"], server)
     assert set(REQUIRED_CLAIMS) <= set(claims)
     assert claims["iss"] == ISSUER and claims["aud"] == AUDIENCE
     assert claims["sub"] == accounts["acme"]["admin"]["id"]
@@ -230,9 +258,10 @@ def _wrong_key(key: bytes) -> Callable[[Session], str]:
     return forge
 
 
-def _hs512_with_real_secret(s: Session) -> str:
-    signing_input = f"{_segment({'alg': 'HS512', 'typ': 'JWT'})}.{_segment(s.claims)}"
-    return f"{signing_input}.{_b64(hmac.new(s.secret, signing_input.encode(), hashlib.sha512).digest())}"
+def _other_hash_with_real_key(s: Session) -> str:
+    """The real key under the same family's other hash: not the server's one algorithm."""
+    other = {"HS256": "HS512", "RS256": "RS512", "ES256": "HS512"}[s.algorithm]
+    return sign_with(s.claims, s.secret, algorithm=other, header={"kid": s.kid} if s.kid else None)
 
 
 def _embedded_jwk(s: Session) -> str:
@@ -252,7 +281,7 @@ def _resigned(**changes: Any) -> Callable[[Session], str]:
         claims = {**s.claims, **{k: v for k, v in changes.items() if v is not None}}
         for name in [k for k, v in changes.items() if v is None]:
             claims.pop(name)
-        return sign(HS256, claims, s.secret)
+        return s.resign(claims)
 
     return forge
 
@@ -261,7 +290,7 @@ def _relative(**offsets: int) -> Callable[[Session], str]:
     """Time claims set relative to the server's now, re-signed with the real secret."""
 
     def forge(s: Session) -> str:
-        return sign(HS256, {**s.claims, **{k: s.now + v for k, v in offsets.items()}}, s.secret)
+        return s.resign({**s.claims, **{k: s.now + v for k, v in offsets.items()}})
 
     return forge
 
@@ -283,7 +312,7 @@ FORGERIES: dict[str, Callable[[Session], str]] = {
     "empty-key": _wrong_key(b""),
     "common-secret": _wrong_key(b"secret"),
     "jwt-io-secret": _wrong_key(b"your-256-bit-secret"),
-    "hs512-real-secret": _hs512_with_real_secret,
+    "other-hash-real-key": _other_hash_with_real_key,
     "embedded-jwk": _embedded_jwk,
     "kid-path-traversal": _kid_path_traversal,
     "expired": _relative(iat=-3601, nbf=-3601, exp=-1),
@@ -308,7 +337,7 @@ FORGERIES: dict[str, Callable[[Session], str]] = {
 def test_resigned_unchanged_claims_are_accepted(api: httpx.Client, session: Session) -> None:
     """Control for the forgeries: the same claims re-signed with the real secret are accepted, so each
     401 below is caused by its one change."""
-    forged = sign(HS256, session.claims, session.secret)
+    forged = session.resign(session.claims)
     assert api.get("/v1/jobs", headers=bearer(forged)).status_code == 200
 
 

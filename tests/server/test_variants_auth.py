@@ -117,7 +117,7 @@ def test_the_company_comes_from_the_user_record(
     theirs = client.post("/v1/jobs", json=JOB, headers=bearer(brite["token"])).json()["id"]
     claims = jwt.decode(acme["token"], options={"verify_signature": False})
     claims["cid"] = people["brite"]["id"] if cid == "other" else cid
-    forged = jwt.encode(claims, auth_server.jwt_secret(), algorithm="HS256")
+    forged = _resigned(auth_server, acme["token"], claims)
     listed = client.get("/v1/jobs", params={"limit": "100"}, headers=bearer(forged))
     assert listed.status_code == 200, listed.text
     ids = {job["id"] for job in listed.json()["data"]}
@@ -132,8 +132,15 @@ def test_a_token_without_cid_is_served_as_the_users_company(
     acme = login(client, people["acme"]["admin"])
     claims = jwt.decode(acme["token"], options={"verify_signature": False})
     del claims["cid"]
-    forged = jwt.encode(claims, auth_server.jwt_secret(), algorithm="HS256")
+    forged = _resigned(auth_server, acme["token"], claims)
     assert client.get("/v1/jobs", headers=bearer(forged)).status_code == 200
+
+
+def _resigned(server: RunningServer, token: str, claims: dict[str, Any]) -> str:
+    """``claims`` signed with the server's own key and algorithm, under ``token``'s key id."""
+    kid = jwt.get_unverified_header(token).get("kid")
+    headers = {"kid": kid} if kid else None
+    return jwt.encode(claims, server.signing_key(), algorithm=server.jwt_algorithm, headers=headers)
 
 
 # -- cross-tenant-403 --------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """What the report tests share: raw secrets to feed the writers (they must mask them again, whatever
-they are given) and the three report files of a ``sergio-kit check`` run to grep for them."""
+they are given) and the report files of a ``sergio-kit check`` run to grep for them."""
 
 from __future__ import annotations
 
@@ -12,4 +12,4 @@ PASSWORD = "hunter2-correct-horse"
 SECRETS = (JWT, API_KEY, WEBHOOK_SECRET, PASSWORD)
 #: Anything shaped like a JWT (header and payload), masked or not.
 JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]*\.eyJ")
-REPORT_NAMES = ("report.json", "junit.xml", "report.html")
+REPORT_NAMES = ("report.json", "junit.xml", "report.html", "summary.md")

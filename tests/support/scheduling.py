@@ -33,8 +33,11 @@ SLOWEST_FIRST = (
     "tests/checks/ratelimit/test_variants.py",
     "tests/load/test_run.py",
     "tests/test_wheel.py",
+    "tests/ci/test_pre_commit.py",
     "tests/reports/test_writer.py",
     "tests/load/test_distributed.py",
+    "tests/load/test_delay.py",
+    "tests/load/test_capacity.py",
 )
 
 

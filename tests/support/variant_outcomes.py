@@ -18,15 +18,16 @@ from sergio_kit.server.variants import VARIANTS
 
 EVERY_VARIANT = tuple(VARIANTS)
 
-#: The check groups whose rules a variant touches.
+#: The check groups whose rules a variant touches (or families of checks: an id prefix, ``auth.tenant``).
 GROUPS: dict[str, frozenset[str]] = {
     "refresh-without-rotation": frozenset({"auth", "refresh"}),
     "fixed-window": frozenset({"ratelimit"}),
     "token-buckets": frozenset({"ratelimit"}),
     "no-ratelimit-headers": frozenset({"ratelimit"}),
     "legacy-ratelimit-headers": frozenset({"ratelimit"}),
-    "cross-tenant-403": frozenset({"apikey", "webhook"}),
-    "no-key-management": frozenset({"apikey", "ratelimit"}),
+    "ratelimit-policy-only": frozenset({"ratelimit"}),
+    "cross-tenant-403": frozenset({"apikey", "webhook", "auth.tenant"}),
+    "no-key-management": frozenset({"apikey", "ratelimit", "auth.tenant", "auth.member"}),
     "no-logout": frozenset({"refresh"}),
     "no-bulk": frozenset({"ratelimit"}),
     "future-dates-only": frozenset({"apikey", "webhook", "ratelimit"}),
@@ -47,9 +48,9 @@ OUTCOMES: dict[str, dict[str, tuple[str, str]]] = {
     },
     "no-logout": {"refresh.logout": ("skipped", "POST /v1/auth/logout")},
     "cacheable-login": {"auth.login.shape": ("warned", "no-store")},
-    "cross-tenant-403": {"apikey.tenant": ("warned", "403")},
+    "cross-tenant-403": {"auth.tenant.objects": ("warned", "403")},
     "fixed-window": {"ratelimit.window": ("warned", "admitted")},
-    "token-buckets": {"ratelimit.relogin_bypass": ("warned", "")},
+    "token-buckets": {"ratelimit.relogin_bypass": ("warned", "with a fresh login's token")},
     "no-ratelimit-headers": {
         f"ratelimit.{tier}.headers": ("warned", "no rate-limit headers") for tier in TIERS
     },
@@ -60,14 +61,48 @@ OUTCOMES: dict[str, dict[str, tuple[str, str]]] = {
     "no-key-management": {
         "apikey.rotated": ("skipped", "POST /v1/api-keys/{key_id}/rotate"),
         "apikey.revoked": ("skipped", "DELETE /v1/api-keys/{key_id}"),
+        "auth.member.admin_only": ("skipped", "declares no admin-only operation"),
     },
 }
 
 #: Faults that live in what a variant takes away, so no check can meet them with that variant on:
-#: fault id -> the variant. (A check that skips for a variant is told apart by its outcome above.)
+#: fault id -> the variant; they are proven with every other variant on. (A check that skips for a
+#: variant is told apart by its outcome above.)
 UNREACHABLE_FAULTS: dict[str, str] = {
     "refresh.property": "no-logout",  # the fault is in the logout route the variant removes
+    # the fault is in the RateLimit fields the variant does not send (the check warns for the variant)
+    **{f"ratelimit.{tier}.headers": "no-ratelimit-headers" for tier in TIERS},
+    "ratelimit.read.headers@quota-only": "no-ratelimit-headers",
+    "ratelimit.webhook.headers@remaining-only": "no-ratelimit-headers",
+    # the faults in the bulk tier's own requests, of which the variant leaves none
+    **{
+        fault_id: "no-bulk"
+        for fault_id in (
+            "ratelimit.concurrency@bulk",
+            "ratelimit.isolation.tiers@bulk-write",
+            "ratelimit.isolation.tiers@webhook-bulk",
+        )
+    },
+    # the faults in key management, which the variant removes (apikey.scope@trigger: no write-only key
+    # is supplied without it)
+    **{
+        fault_id: "no-key-management"
+        for fault_id in (
+            "apikey.hint",
+            "apikey.scope@trigger",
+            "auth.member.admin_only",
+            "auth.member.admin_only@rotate",
+            "auth.tenant.lists@api-keys",
+            "auth.tenant.objects@rotate",
+        )
+    },
 }
+
+
+def touches(variant: str, check_id: str) -> bool:
+    """Whether ``variant`` touches the rules of ``check_id``: its group, or a family of checks its id
+    starts with, is among the variant's :data:`GROUPS`."""
+    return any(check_id == name or check_id.startswith(name + ".") for name in GROUPS[variant])
 
 
 def expected_outcome(check_id: str, variants: tuple[str, ...]) -> tuple[str, str]:

@@ -1,10 +1,18 @@
 """Find secrets left in files (cassettes above all): what the redactor should have replaced.
 
-Every line of every file is searched for JWTs, ``sk_live_``/``sk_test_`` keys, ``whsec_`` secrets, the
-known secrets (passwords) and JSON secret fields whose value is not a placeholder. YAML files (vcrpy
-cassettes) are also read as documents: secret headers (``Authorization``, ``X-API-Key``, cookies,
-``X-Sergio-Signature``, ``X-Sergio-Clock-Token``), JSON bodies at any depth, and binary (base64,
-possibly gzip-compressed) bodies. A :class:`Leak` never carries the secret itself.
+Every line of every file is searched as text (:meth:`SecretLocator.text`: JWTs, ``sk_live_``/``sk_test_``
+keys, ``whsec_`` secrets in base64 or base64url, the known secrets also URL- or JSON-encoded,
+``name=value`` and ``"name": "value"`` of the secret field names, ``Basic`` credentials, URL passwords).
+YAML and JSON files (vcrpy cassettes) are also read as documents, which sees what lines cannot: a
+scalar folded across lines, escapes, ``!!binary`` and ``Content-Encoding`` (gzip, deflate, brotli) bodies,
+and the places the redactor treats: secret headers (``Authorization`` with ``Basic`` decoded, cookies,
+``X-API-Key``, ...), query parameters, JSON fields at any depth, URL-encoded and multipart form fields.
+The walk is the redactor's own (:class:`~sergio_kit.cassettes.locate.SecretLocator`), so what the
+redactor leaves is exactly what the scanner accepts.
+
+A :class:`Leak` never carries the secret, and its excerpt shows no part of one
+(:mod:`sergio_kit.cassettes.excerpts`): every secret the file holds is masked in every form it is
+written, piece by piece where a line fold cut it, and so is any six characters of one.
 """
 
 from __future__ import annotations
@@ -13,34 +21,21 @@ import base64
 import binascii
 import contextlib
 import gzip
-import json
-import re
 import tomllib
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from sergio_kit.cassettes.redact import (
-    HEADER_KINDS,
-    PLACEHOLDER,
-    hit_kind,
-    pattern_kind,
-    secret_pattern,
-    split_header,
-    usable_known_secrets,
-)
+from sergio_kit.cassettes.encodings import content_encodings, decode_content, sniff_decompress
+from sergio_kit.cassettes.excerpts import Masker, fold_pieces, premask, written_forms
+from sergio_kit.cassettes.locate import HEADER_KINDS, Found, SecretLocator
 from sergio_kit.contract.resources import accounts_path
-from sergio_kit.reports.redaction import SECRET_FIELDS
 
-EXCERPT_WIDTH = 100
-_JSON_FIELD = re.compile(
-    r'"(' + "|".join(sorted(SECRET_FIELDS)) + r')"\s*:\s*"((?:[^"\\]|\\.)*)"', re.IGNORECASE
-)
 _BINARY_TAG = "tag:yaml.org,2002:binary"
+_Reader = Callable[[str, Callable[[Found], str]], str]
 
 
 @dataclass(frozen=True)
@@ -72,131 +67,174 @@ def scan_path(path: Path, known_secrets: Iterable[str]) -> list[Leak]:
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    scanner = _Scanner(usable_known_secrets(known_secrets))
+    scanner = _Scanner(list(known_secrets))
     return [leak for file in files for leak in scanner.scan_file(file)]
+
+
+@dataclass(frozen=True)
+class _Find:
+    """A secret the document view met: the find, its line, the lines of the value that held it, and
+    what that value was (for the excerpt)."""
+
+    found: Found
+    line: int
+    lines: range
+    context: str
 
 
 class _Scanner:
     def __init__(self, known: list[str]) -> None:
-        self.known = set(known)
-        self.pattern = secret_pattern(known)
+        self.locator = SecretLocator(known)
 
     def scan_file(self, file: Path) -> list[Leak]:
         text = _readable(file.read_bytes())
-        structural: list[tuple[str, Leak]] = []
-        if file.suffix.lower() in (".yaml", ".yml"):
-            structural = list(self._yaml_leaks(file, text))
-        found = {secret for secret, _ in structural}
+        lines = text.splitlines()
+        structural: list[_Find] = []
+        if file.suffix.lower() in (".yaml", ".yml", ".json"):
+            structural = list(self._document_finds(text, lines))
+        spans = {
+            (range(f.lines.start - 1, f.lines.stop - 1), secret, f.found.kind)
+            for f in structural
+            if len(f.lines) > 1
+            for secret in (f.found.secret, f.found.raw)
+        }
+        folded = fold_pieces(lines, spans)
+        line_hits: list[tuple[int, list[Found], str]] = []
+        for number, line in enumerate(lines, start=1):
+            hits: list[Found] = []
+            masked = self.locator.text(premask(line, folded.get(number - 1, [])), _collector(hits))
+            if hits:
+                line_hits.append((number, hits, masked))
+        secrets = {f.secret for _, hits, _ in line_hits for f in hits} | {f.found.secret for f in structural}
+        raws = {f.raw for _, hits, _ in line_hits for f in hits} | {f.found.raw for f in structural}
+        masker = Masker(secrets | raws)
         leaks: list[Leak] = []
-        reported: set[str] = set()
         placed: set[tuple[str, int]] = set()
-        for number, line in enumerate(text.splitlines(), start=1):
-            hits = self._line_hits(line)
-            for secret, kind in hits:
-                reported.add(secret)
-                leaks.append(Leak(file, number, kind, self._excerpt(line, hits, found)))
-        for secret, leak in structural:  # what only the document view sees, once per secret and line
-            if secret not in reported and (secret, leak.line) not in placed:
-                placed.add((secret, leak.line))
-                leaks.append(leak)
+        for number, hits, masked in line_hits:
+            excerpt = masker.excerpt(masked)
+            for found in hits:
+                placed.add((found.secret, number))
+                leaks.append(Leak(file, number, found.kind, excerpt))
+        for find in structural:  # what the lines did not show, once per secret and value
+            secret = find.found.secret
+            if not any((secret, line) in placed for line in find.lines):
+                placed.add((secret, find.line))
+                leaks.append(Leak(file, find.line, find.found.kind, _where(find)))
         return sorted(leaks, key=lambda leak: leak.line)
 
-    def _kind(self, value: str, fallback: str) -> str:
-        return "password" if value in self.known else pattern_kind(value) or fallback
-
-    def _text_hits(self, text: str) -> list[tuple[str, str]]:
-        hits = [(m.group(0), kind) for m in self.pattern.finditer(text) if (kind := hit_kind(m))]
-        return hits
-
-    def _line_hits(self, line: str) -> list[tuple[str, str]]:
-        hits = self._text_hits(line)
-        for match in _JSON_FIELD.finditer(line):
-            value = match.group(2)
-            overlaps = any(value in secret or secret in value for secret, _ in hits)
-            if value and not PLACEHOLDER.fullmatch(value) and not overlaps:
-                fallback = "password" if match.group(1).lower() == "password" else "secret"
-                hits.append((value, self._kind(value, fallback)))
-        return hits
-
-    def _excerpt(self, line: str, hits: list[tuple[str, str]], found: set[str]) -> str:
-        masked = line.strip()
-        for secret, kind in sorted(hits, key=lambda hit: len(hit[0]), reverse=True):
-            masked = masked.replace(secret, f"[{kind}]")
-        for secret in sorted(found, key=len, reverse=True):
-            masked = masked.replace(secret, "[secret]")
-        masked = self.pattern.sub(lambda m: f"[{hit_kind(m)}]" if hit_kind(m) else m.group(0), masked)
-        first = masked.find("[")
-        start = max(0, first - EXCERPT_WIDTH // 3) if first >= 0 else 0
-        excerpt = masked[start : start + EXCERPT_WIDTH]
-        return ("..." if start else "") + excerpt + ("..." if start + EXCERPT_WIDTH < len(masked) else "")
-
-    def _yaml_leaks(self, file: Path, text: str) -> Iterator[tuple[str, Leak]]:
+    def _document_finds(self, text: str, lines: list[str]) -> Iterator[_Find]:
         try:
             documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
         except yaml.YAMLError:
             return
         for document in documents:
             if document is not None:
-                for secret, line, kind, where in self._walk(document):
-                    yield secret, Leak(file, line, kind, where)
+                yield from self._walk(document, None, lines)
 
-    def _walk(self, node: yaml.Node) -> Iterator[tuple[str, int, str, str]]:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                name = key_node.value if isinstance(key_node, yaml.ScalarNode) else ""
-                if isinstance(name, str) and name.lower() in HEADER_KINDS:
-                    yield from self._header_leaks(name, value_node)
-                yield from self._walk(value_node)
-        elif isinstance(node, yaml.SequenceNode):
+    def _walk(self, node: yaml.Node, encodings: list[str] | None, lines: list[str]) -> Iterator[_Find]:
+        """Every secret under ``node``; ``encodings``: the ``Content-Encoding`` of the body below."""
+        if isinstance(node, yaml.SequenceNode):
             for item in node.value:
-                yield from self._walk(item)
+                yield from self._walk(item, encodings, lines)
         elif isinstance(node, yaml.ScalarNode):
-            yield from self._scalar_leaks(node)
+            yield from self._scalar(node, encodings, lines, self.locator.body)
+        elif isinstance(node, yaml.MappingNode):
+            own = _node_encodings(node)
+            for key_node, value_node in node.value:
+                yield from self._walk(key_node, None, lines)
+                name = key_node.value if isinstance(key_node, yaml.ScalarNode) else ""
+                name = name.lower() if isinstance(name, str) else ""
+                if name in HEADER_KINDS:
+                    yield from self._header(name, value_node, lines)
+                elif name == "uri" and isinstance(value_node, yaml.ScalarNode):
+                    yield from self._scalar(value_node, None, lines, self.locator.uri)
+                else:
+                    below = own if name == "body" else encodings if name == "string" else None
+                    yield from self._walk(value_node, below, lines)
 
-    def _header_leaks(self, name: str, node: yaml.Node) -> Iterator[tuple[str, int, str, str]]:
+    def _header(self, name: str, node: yaml.Node, lines: list[str]) -> Iterator[_Find]:
         scalars = node.value if isinstance(node, yaml.SequenceNode) else [node]
         for scalar in scalars:
-            if not isinstance(scalar, yaml.ScalarNode) or scalar.tag == _BINARY_TAG:
-                continue
-            for text, secret in split_header(name, str(scalar.value)):
-                value = text.strip()
-                if secret and value and not PLACEHOLDER.fullmatch(value):
-                    kind = self._kind(value, HEADER_KINDS[name.lower()])
-                    yield value, scalar.start_mark.line + 1, kind, f"header {name}: [{kind}]"
+            if isinstance(scalar, yaml.ScalarNode) and scalar.tag != _BINARY_TAG:
+                finds: list[Found] = []
+                self.locator.header(name, str(scalar.value), _collector(finds))
+                for found in finds:
+                    yield _find(found, scalar, lines, "")
+            else:
+                yield from self._walk(scalar, None, lines)
 
-    def _scalar_leaks(self, node: yaml.ScalarNode) -> Iterator[tuple[str, int, str, str]]:
-        line = node.start_mark.line + 1
-        binary = node.tag == _BINARY_TAG
-        text = _binary_text(str(node.value)) if binary else str(node.value)
-        where = "binary (base64) value" if binary else "value"
-        for secret, kind in self._text_hits(text):
-            yield secret, line, kind, f"[{kind}] in a {where}"
-        if text.lstrip()[:1] in ("{", "["):
-            try:
-                document = json.loads(text)
-            except ValueError:
-                return
-            for secret, field, kind in self._json_fields(document):
-                yield secret, line, kind, f'JSON field "{field}": [{kind}] in a {where}'
-
-    def _json_fields(self, data: Any) -> Iterator[tuple[str, str, str]]:
-        if isinstance(data, list):
-            for item in data:
-                yield from self._json_fields(item)
-        elif isinstance(data, dict):
-            for key, value in data.items():
-                if key.lower() in SECRET_FIELDS and _is_secret_scalar(value):
-                    secret = value if isinstance(value, str) else json.dumps(value)
-                    fallback = "password" if key.lower() == "password" else "secret"
-                    yield secret, key, self._kind(secret, fallback)
-                else:
-                    yield from self._json_fields(value)
+    def _scalar(
+        self, node: yaml.ScalarNode, encodings: list[str] | None, lines: list[str], read: _Reader
+    ) -> Iterator[_Find]:
+        for text, context in _views(node, encodings):
+            finds: list[Found] = []
+            read(text, _collector(finds))
+            for found in finds:
+                yield _find(found, node, lines, context)
 
 
-def _is_secret_scalar(value: Any) -> bool:
-    if isinstance(value, str):
-        return bool(value) and not PLACEHOLDER.fullmatch(value)
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _collector(finds: list[Found]) -> Callable[[Found], str]:
+    """A locator callback that keeps each find and puts a scanner mask (a placeholder numbered 0) in
+    its place."""
+
+    def collect(found: Found) -> str:
+        finds.append(found)
+        return f"<redacted:{found.kind}:0>"
+
+    return collect
+
+
+def _where(find: _Find) -> str:
+    """The excerpt of a secret only the document view saw: where it was, never what."""
+    where = f"{find.found.where}: [{find.found.kind}]" if find.found.where else f"[{find.found.kind}]"
+    return f"{where} in {find.context}" if find.context else where
+
+
+def _node_encodings(node: yaml.MappingNode) -> list[str]:
+    """The ``Content-Encoding`` of a recorded request or response (its ``headers`` mapping)."""
+    for key_node, value_node in node.value:
+        if getattr(key_node, "value", None) == "headers" and isinstance(value_node, yaml.MappingNode):
+            pairs = []
+            for name_node, values_node in value_node.value:
+                scalars = values_node.value if isinstance(values_node, yaml.SequenceNode) else [values_node]
+                values = [str(s.value) for s in scalars if isinstance(s, yaml.ScalarNode)]
+                pairs.append((str(name_node.value), values))
+            return content_encodings(pairs)
+    return []
+
+
+def _views(node: yaml.ScalarNode, encodings: list[str] | None) -> Iterator[tuple[str, str]]:
+    """The texts to search in a scalar, each with what held it: the value as written, and the bytes
+    behind it decoded (``!!binary`` base64, ``Content-Encoding``, or a gzip/zlib/brotli stream)."""
+    value = str(node.value)
+    if node.tag == _BINARY_TAG:
+        try:
+            raw = base64.b64decode("".join(value.split()))
+        except (binascii.Error, ValueError):
+            yield value, "a binary (base64) value that does not decode"
+            return
+        yield raw.decode("utf-8", errors="surrogateescape"), "a binary (base64) value"
+        where = "a binary (base64) value"
+    else:
+        yield value, "a value" if not encodings else "a body"
+        if not encodings:
+            return
+        raw = value.encode("utf-8", errors="surrogateescape")
+        where = "a body"
+    decoded = decode_content(raw, encodings) if encodings else None
+    label = ", ".join(encodings or ())
+    if decoded is None:
+        decoded, label = sniff_decompress(raw), "compressed"
+    if decoded is not None:
+        yield decoded.decode("utf-8", errors="surrogateescape"), f"{where} ({label})"
+
+
+def _find(found: Found, node: yaml.Node, lines: list[str], context: str) -> _Find:
+    """``found`` in ``node``: at the line (1-based) that holds its start as written, else the node's first."""
+    first, last = node.start_mark.line, min(node.end_mark.line, len(lines) - 1)
+    probes = {form[:12] for secret in (found.raw, found.secret) for form in written_forms(secret)}
+    line = next((n + 1 for n in range(first, last + 1) if any(p in lines[n] for p in probes)), first + 1)
+    return _Find(found, line, range(first + 1, last + 2), context)
 
 
 def _readable(raw: bytes) -> str:
@@ -204,16 +242,4 @@ def _readable(raw: bytes) -> str:
     if raw[:2] == b"\x1f\x8b":
         with contextlib.suppress(OSError, EOFError, zlib.error):
             raw = gzip.decompress(raw)
-    return raw.decode("utf-8", errors="replace")
-
-
-def _binary_text(encoded: str) -> str:
-    """The text inside a YAML ``!!binary`` value (base64, possibly gzip or zlib compressed)."""
-    try:
-        raw = base64.b64decode("".join(encoded.split()))
-    except (binascii.Error, ValueError):
-        return ""
-    if raw[:2] == b"\x1f\x8b" or raw[:1] == b"\x78":
-        with contextlib.suppress(zlib.error):
-            raw = zlib.decompress(raw, zlib.MAX_WBITS | 32)
     return raw.decode("utf-8", errors="replace")

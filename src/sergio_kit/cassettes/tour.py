@@ -317,6 +317,11 @@ def health_flow(tour: Tour) -> None:
     tour.call("health", "GET", "/v1/health", {200})
 
 
+def keys_flow(tour: Tour) -> None:
+    """The public key set that verifies access tokens, without credentials."""
+    tour.call("key set", "GET", "/.well-known/jwks.json", {200})
+
+
 def errors_flow(tour: Tour) -> None:
     """An undeclared method (405 with Allow; only when the contract in force is complete: a user's
     contract may leave out methods the deployment serves), malformed JSON (400), no bearer token (401)."""
@@ -340,6 +345,7 @@ FLOWS: tuple[tuple[str, Flow], ...] = (
     ("zapier", zapier_flow),
     ("ratelimit", ratelimit_flow),
     ("health", health_flow),
+    ("keys", keys_flow),
     ("errors", errors_flow),
 )
 
@@ -369,6 +375,7 @@ FLOW_OPERATIONS: dict[str, tuple[str, ...]] = {
     ),
     "ratelimit": ("POST /v1/jobs/bulk", "DELETE /v1/jobs/{job_id}"),
     "health": ("GET /v1/health",),
+    "keys": ("GET /.well-known/jwks.json",),
     "errors": ("GET /v1/jobs", "POST /v1/jobs"),
 }
 

@@ -30,13 +30,16 @@ def cassette_folder(ctx: CheckContext) -> Path:
 
 def known_secrets(ctx: CheckContext) -> list[str]:
     """The secrets the kit knows for this target: both tenants' passwords, the supplied API keys, the
-    signing secret."""
+    signing secret, and a line of the private signing key (any line of a leaked PEM gives it away)."""
     found = [ctx.target.account.password]
     if ctx.target.other_account is not None:
         found.append(ctx.target.other_account.password)
     found += [key for key in (ctx.target.api_key, ctx.target.read_only_api_key) if key]
     if ctx.target.jwt_secret:
         found.append(ctx.target.jwt_secret.decode())
+    if ctx.target.jwt_private_key:
+        body = [line for line in ctx.target.jwt_private_key.decode().splitlines() if "-----" not in line]
+        found += body[:1]
     return found
 
 

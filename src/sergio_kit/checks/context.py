@@ -33,6 +33,7 @@ CLEAN_UP = "clean-up"  # the ledger's name for what the context's close sends
 SPARE_LOGIN = "spare login"  # the ledger's name for a login taken from the run's spare ones
 PRIMARY = "primary"
 OTHER = "other"
+MEMBER = "member"  # a non-admin user of the primary company
 LOOPBACK = "127.0.0.1"
 NO_RECEIVER = (
     "needs a webhook receiver the target can reach: set SERGIO_RECEIVER_URL (the https URL the target "
@@ -80,9 +81,16 @@ class CheckContext:
 
     # -- identities ----------------------------------------------------------------------------
     def account(self, tenant: str = PRIMARY) -> Account:
-        """The login of ``tenant`` (``primary`` or ``other``); skips when the other is not configured."""
+        """The login of ``tenant`` (``primary``, ``other`` or ``member``); skips when it is not configured."""
         if tenant == PRIMARY:
             return self.target.account
+        if tenant == MEMBER:
+            if self.target.member_account is None:
+                raise CheckSkipped(
+                    "needs a member (not an admin) of the first company: set SERGIO_MEMBER_EMAIL and "
+                    "SERGIO_MEMBER_PASSWORD"
+                )
+            return self.target.member_account
         if self.target.other_account is None:
             raise CheckSkipped(
                 "needs a second company's admin: set SERGIO_OTHER_EMAIL and SERGIO_OTHER_PASSWORD"
@@ -93,7 +101,7 @@ class CheckContext:
         """The long-lived session of ``tenant`` (one login, then refreshes)."""
         if tenant not in self._sessions:
             self.require("POST /v1/auth/login", "to log in")
-            self._sessions[tenant] = TokenSession(self.target, self.account(tenant), self.throttle)
+            self._sessions[tenant] = TokenSession(self.target, self.account(tenant), self.throttle, tenant)
         return self._sessions[tenant]
 
     def token(self, tenant: str = PRIMARY) -> str:

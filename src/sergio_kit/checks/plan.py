@@ -41,7 +41,9 @@ SHOWN = {
     "client": "this client's address",
     "primary": "the primary user",
     "other": "the other tenant's admin",
+    "member": "the first tenant's member",
 }
+MEMBER = "member"  # the user who takes only the operations the contract opens to members
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,9 @@ def plan_run(
 ) -> RunPlan:
     """The plan of a run of ``check_ids`` (the contract group's included) against a target held to
     ``contract`` with ``limits`` per window; ``case_budgets`` per contract operation (empty: every
-    operation sends ``max_examples``), a bearer operation's cases spread evenly over ``users``."""
+    operation sends ``max_examples``), a bearer operation's cases spread evenly over those of ``users``
+    who may call it (``member`` only where the contract opens it to members); the member's login is
+    the rate-limit plan's (free) when the ``ratelimit`` group runs, else one of the client's."""
     requests: dict[tuple[str, str], int] = {}
 
     def add(tier: str, principal: str, count: int) -> None:
@@ -194,9 +198,12 @@ def plan_run(
             if not operation.security:
                 add(operation.tier, "client", count)
             elif "bearerAuth" in operation.security:
+                callers = [user for user in users if user != MEMBER or operation.members_may_call]
                 for _ in range(count):  # each case to the least loaded user, as the contract run does
-                    user = min(users, key=lambda name: requests.get((operation.tier, name), 0))
+                    user = min(callers, key=lambda name: requests.get((operation.tier, name), 0))
                     add(operation.tier, user, 1)
+        if MEMBER in users and not spares_free and any(op.members_may_call for op in contract.operations):
+            add("auth", "client", 1)
     order = {tier: index for index, tier in enumerate(limits)}
     buckets = [
         Bucket(tier, principal, count, limits[tier])

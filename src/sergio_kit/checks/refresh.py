@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import httpx
+import jwt
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky
@@ -31,6 +32,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from sergio_kit.checks.auth.login import expect_lifetime
+from sergio_kit.checks.auth.strategies import unverified_claims
 from sergio_kit.checks.connections import open_clients
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.lanes import generating
@@ -47,6 +50,9 @@ ROTATION_MEMO = "refresh.rotation_gap"  # ctx.memo: why the target does not rota
 PROBE_OPERATION = "GET /v1/jobs"  # the bearer operation that shows best whether an access token works
 RACERS = 10
 ROTATED_FAMILY = "refresh.rotated_family"  # ctx.memo: (spent refresh token, the refresh's body), live
+REFRESHED = "refresh.refreshed"  # ctx.memo: (a login's body, the response of its first refresh)
+#: The claims a refreshed access token shares with its login's: the user, and the company.
+IDENTITY_CLAIMS = {"sub": "user", "cid": "company"}
 
 
 def require_refresh(ctx: CheckContext) -> None:
@@ -158,6 +164,7 @@ def rotation(ctx: CheckContext) -> None:
     second = refreshed(ctx, response, "refresh")
     handed_on = False
     try:
+        ctx.memo[REFRESHED] = (first, response)  # refresh.claims judges this refresh's token
         probe = ctx.send("GET", probe_at, token=second["token"])  # published: judged before the rotation
         what = f"the access token issued by refresh was refused on GET {probe_at}"
         ctx.expect(probe, {200}, what, "200", basis="documented")
@@ -169,6 +176,37 @@ def rotation(ctx: CheckContext) -> None:
             handed_on = True
     finally:
         if not handed_on:
+            tidy_up(ctx, second["token"], second.get("refresh_token") or first["refresh_token"])
+
+
+@check("refresh.claims", basis="documented")
+def claims(ctx: CheckContext) -> None:
+    """A refreshed access token belongs to the login's user and company (sub and cid as the login's)
+    and lives the published hour like a login's (exp - iat == 3600, exp about now + 1 h; expires_at
+    == exp, recommended). Judges refresh.rotation's refresh when the run has it, else one of its own."""
+    require_refresh(ctx)
+    own = REFRESHED not in ctx.memo
+    if own:
+        first = ctx.login()
+        response = send_refresh(ctx, first["refresh_token"])
+    else:
+        first, response = ctx.memo.pop(REFRESHED)
+    second = refreshed(ctx, response, "refresh")
+    try:
+        try:
+            before, after = unverified_claims(first["token"]), unverified_claims(second["token"])
+        except (ValueError, jwt.PyJWTError):
+            ctx.fail("refresh: the token's payload does not decode", response, "a JWT", basis="documented")
+        for name, whose in IDENTITY_CLAIMS.items():
+            if after.get(name) != before.get(name):
+                ctx.fail(
+                    f"refresh issued a token of another {whose}: its {name} differs from the login's",
+                    response,
+                    f"the {name} of the login's token (a refresh renews the same {whose}'s access)",
+                )
+        expect_lifetime(ctx, response, second, "refresh")
+    finally:
+        if own:
             tidy_up(ctx, second["token"], second.get("refresh_token") or first["refresh_token"])
 
 

@@ -19,7 +19,7 @@ import trustme
 from sergio_kit.checks.context import CheckContext
 from sergio_kit.checks.registry import check
 from sergio_kit.contract.samples import sample_body
-from sergio_kit.reports.findings import CheckUndecided
+from sergio_kit.reports.findings import CheckSkipped, CheckUndecided
 
 LOGIN = "POST /v1/auth/login"
 PROBE_TIMEOUT = 10.0  # seconds to connect and to wait for each plain-HTTP answer
@@ -53,11 +53,14 @@ def forged_token() -> str:
 def https_only(ctx: CheckContext) -> str | None:
     """Every operation over plain HTTP: no 2xx, no redirect. The probe sends no live credential (a wrong
     password, a forged token); a refused connection passes (nothing listens on plain HTTP), a DNS
-    failure or a timeout is an error: the probe got no answer to judge."""
+    failure, a timeout or connections all closed without an HTTP answer (as the HTTPS port does) are an
+    error: the probe got no answer to judge."""
     url = plain_http_url(ctx)
+    if not ctx.operations:
+        raise CheckSkipped("the contract declares no operation to probe over plain HTTP")
     headers = {"Authorization": f"Bearer {forged_token()}"}
     redirected: list[tuple[str, httpx.Response]] = []
-    closed = 0
+    closed = answered = 0
     with httpx.Client(base_url=url, timeout=PROBE_TIMEOUT, follow_redirects=False) as plain:
         for operation in ctx.operations:
             path = PATH_PARAMETER.sub(
@@ -81,6 +84,7 @@ def https_only(ctx: CheckContext) -> str | None:
             except httpx.TransportError:
                 closed += 1  # connected, then closed or reset without an answer: nothing was served
                 continue
+            answered += 1
             if "token" in response.text and operation.operation_id == "login":
                 ctx.fail("a login over plain HTTP returned a token", response, "no token")
             if response.status_code < 300:
@@ -98,9 +102,33 @@ def https_only(ctx: CheckContext) -> str | None:
             "a 4xx refusal or no answer (a redirect lets clients send credentials in clear first)",
             basis="recommended",
         )
+    if not answered:
+        raise CheckUndecided(no_http_answer(ctx, url, closed))
     if closed:
         return f"{url} closed {closed} connection(s) without an answer and refused the other requests"
     return f"{url} refused every operation"
+
+
+def no_http_answer(ctx: CheckContext, url: str, closed: int) -> str:
+    """Why a probe whose every connection was closed without an HTTP answer judged nothing: something
+    listens there that does not speak plain HTTP (the HTTPS listener, when ``url`` is its address)."""
+    reason = (
+        f"the plain-HTTP probe of {url} got no HTTP answer: all {closed} connection(s) were closed "
+        "without one, so it cannot tell whether plain HTTP is refused"
+    )
+    if _listener(url) == _listener(ctx.target.base_url):
+        reason += (
+            f"; {url} is the HTTPS listener's own address ({ctx.target.base_url} with http://), which "
+            "closes plain-HTTP connections"
+        )
+    return reason + "; set SERGIO_HTTP_URL to where plain HTTP would be served, or check that address"
+
+
+def _listener(url: str) -> tuple[str, int | None]:
+    """The host and port ``url`` connects to (the scheme's default port when it names none)."""
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return (parts.hostname or "").lower(), parts.port or default
 
 
 def _refused(error: httpx.ConnectError) -> bool:

@@ -2,8 +2,10 @@
 the kit's own verifier rejects every forgery, and only HTTPS endpoints can be registered.
 
 Deliveries go to the kit's loopback receiver (``ctx.receiver()``), which the embedded reference
-server trusts; against a live target the delivery checks are skipped, and ``webhook.verifier``
-(a property of the kit) runs on a locally signed sample instead.
+server trusts; against a live target without a receiver the delivery checks are skipped, and
+``webhook.verifier`` (a property of the kit) runs on a locally signed sample instead. The checks that
+need no delivery register the sample webhook sink (``webhook.secret_once``) or a host under the
+reserved ``.invalid`` top-level domain (``webhook.https_only``), and delete what they register.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from sergio_kit.checks.context import SUCCESS, CheckContext
 from sergio_kit.checks.registry import check
 from sergio_kit.contract.document import components
 from sergio_kit.contract.samples import DEFAULT_SAMPLES, local_today
-from sergio_kit.reports.findings import CheckFailed, CheckSkipped, Finding
+from sergio_kit.reports.findings import CheckFailed, CheckSkipped, CheckUndecided, Finding
 from sergio_kit.reports.redaction import WEBHOOK_SECRET, mask_headers, mask_text
 from sergio_kit.webhooks import signatures
 from sergio_kit.webhooks.receiver import Delivery, WebhookReceiver
@@ -36,10 +38,15 @@ from sergio_kit.webhooks.receiver import Delivery, WebhookReceiver
 DELIVERY_TIMEOUT = 10.0  # seconds to wait for a delivery at the receiver
 TOLERANCE = 300  # seconds a signature's timestamp may lie from the receiver's clock
 EVENT = "job.created"
-PLAIN_HTTP_HOOK = "http://127.0.0.1:9/sergio-kit"
+#: A host under .invalid (RFC 6761 §6.4: it resolves nowhere, so no delivery can reach anyone) that
+#: looks public: an SSRF filter refuses loopback and private hosts for another reason than the scheme.
+HOOK_HOST = "hooks.sergio-kit.invalid"
+PLAIN_HTTP_HOOK = f"http://{HOOK_HOST}/sergio-kit"
+HTTPS_TWIN = f"https://{HOOK_HOST}/sergio-kit"
 SIGNATURE = "X-Sergio-Signature"
 REGISTER, CREATE_JOB = "POST /v1/webhooks", "POST /v1/jobs"  # what a delivery needs
 LIST_WEBHOOKS, DELETE_WEBHOOK = "GET /v1/webhooks", "DELETE /v1/webhooks/{webhook_id}"  # not published
+READ_WEBHOOK = "GET /v1/webhooks/{webhook_id}"  # not in the packaged contract: judged when declared
 _REFERENCE_HEADER = re.compile(r"^t=([0-9]+),v1=([0-9a-f]{64})$")
 
 
@@ -88,11 +95,11 @@ class _Webhook:
 
 
 @contextmanager
-def _registered(ctx: CheckContext, url: str) -> Iterator[_Webhook]:
-    """Register ``url`` for ``job.created`` (any 2xx: no status is published); delete it afterwards
-    when the contract declares deleting a webhook."""
+def _registered(ctx: CheckContext, url: str, what: str = "the kit's webhook receiver") -> Iterator[_Webhook]:
+    """Register ``url`` (``what`` names it) for ``job.created`` (any 2xx: no status is published);
+    delete it afterwards when the contract declares deleting a webhook."""
     response = ctx.send("POST", "/v1/webhooks", token=ctx.token(), json={"url": url, "events": [EVENT]})
-    ctx.expect(response, SUCCESS, "registering the kit's webhook receiver failed", "2xx with the secret")
+    ctx.expect(response, SUCCESS, f"registering {what} failed", "2xx with the secret")
     webhook = _Webhook(ctx, response)
     try:
         yield webhook
@@ -178,40 +185,56 @@ def _event_validator() -> Any:
 
 @check("webhook.registration", basis="documented")
 def registration(ctx: CheckContext) -> None:
-    """Registering shows the whsec_ secret once, never again; a delivery reaches the receiver (without
-    listing or deleting webhooks in the contract, the once-only rule skips after the rest is judged)."""
+    """Registering shows a whsec_ signing secret, and a delivery reaches the receiver without the
+    secret in it (that the secret never shows again is webhook.secret_once's)."""
     ctx.require(REGISTER, "to register the kit's receiver")
     ctx.require(CREATE_JOB, "to make the event a delivery is about")
     with _receiver(ctx) as receiver, _registered(ctx, receiver.url) as webhook:
         secret = webhook.secret
-        later: list[tuple[str, httpx.Response]] = []
         with _created_job(ctx) as job:  # the published part first: a delivery, signed, not the secret
-            later.append(("POST /v1/jobs", job))
             delivery = _await_delivery(ctx, receiver, job)
             if _shows(secret, delivery.body.decode("utf-8", "replace"), delivery.headers):
                 _fail_delivery("the delivery carries the signing secret itself", delivery, "only a MAC")
-        # Listing and deleting webhooks, and the secret shown only once, are the kit's assumptions.
+        if _shows(secret, job.text, job.headers):  # the secret shown only once is the kit's assumption
+            what = "POST /v1/jobs shows the webhook's signing secret again"
+            ctx.fail(what, job, "the secret shown once", basis="recommended")
+        webhook.expect_secret_form()
+
+
+@check("webhook.secret_once", basis="recommended")
+def secret_once(ctx: CheckContext) -> None:
+    """The signing secret shows only when an endpoint is registered: listing webhooks (and reading one,
+    when the contract declares it) never shows it again, nor does deleting it. Needs no receiver: the
+    webhook registered is the sample webhook sink (no delivery needs to arrive).
+
+    The secret shown once, listing, reading and deleting webhooks are the kit's assumptions (the
+    published documentation shows only the registration's request), hence a recommended rule; without
+    a listing or a read of one webhook in the contract it skips, naming both.
+    """
+    ctx.require(REGISTER, "to register a webhook whose secret must not show again")
+    if not (ctx.offers(LIST_WEBHOOKS) or ctx.offers(READ_WEBHOOK)):
+        raise CheckSkipped(
+            f"the contract does not declare {LIST_WEBHOOKS} or {READ_WEBHOOK} (where the signing "
+            "secret must not show again)"
+        )
+    with _registered(ctx, ctx.target.samples.webhook_sink, "the sample webhook sink") as webhook:
+        secret = webhook.secret
+        later: list[tuple[str, httpx.Response]] = []
         if ctx.offers(LIST_WEBHOOKS):
             later.append((LIST_WEBHOOKS, _listed_without_secret(ctx, webhook)))
+        if ctx.offers(READ_WEBHOOK):
+            later.append((f"GET /v1/webhooks/{webhook.id}", _read_without_secret(ctx, webhook)))
         if ctx.offers(DELETE_WEBHOOK):
             deleted = webhook.delete()
-            ctx.expect(deleted, SUCCESS, f"deleting webhook {webhook.id} failed", "2xx", basis="recommended")
+            ctx.expect(deleted, SUCCESS, f"deleting webhook {webhook.id} failed", "2xx")
             later.append((f"DELETE /v1/webhooks/{webhook.id}", deleted))
         for what, response in later:
             if _shows(secret, response.text, response.headers):
                 ctx.fail(
                     f"{what} shows the webhook's signing secret again",
                     response,
-                    "the secret shown once",
-                    basis="recommended",
+                    "the secret shown only at registration",
                 )
-        webhook.expect_secret_form()
-        missing = [label for label in (LIST_WEBHOOKS, DELETE_WEBHOOK) if not ctx.offers(label)]
-        if missing:
-            raise CheckSkipped(
-                "the delivery and the secret's form pass, but the secret's once-only rule is not judged: "
-                f"the contract does not declare {' nor '.join(missing)} (where it must not show again)"
-            )
 
 
 def _listed_without_secret(ctx: CheckContext, webhook: _Webhook) -> httpx.Response:
@@ -234,6 +257,24 @@ def _listed_without_secret(ctx: CheckContext, webhook: _Webhook) -> httpx.Respon
             basis="recommended",
         )
     return listed
+
+
+def _read_without_secret(ctx: CheckContext, webhook: _Webhook) -> httpx.Response:
+    """``GET /v1/webhooks/{id}`` (when declared): ``webhook`` without a secret field."""
+    read = ctx.send("GET", f"/v1/webhooks/{webhook.id}", token=ctx.token())
+    ctx.expect(read, {200}, f"reading webhook {webhook.id} failed", "200", basis="recommended")
+    try:
+        body = read.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and "secret" in body:
+        ctx.fail(
+            f"GET /v1/webhooks/{webhook.id} shows a secret field again",
+            read,
+            "no secret after registration",
+            basis="recommended",
+        )
+    return read
 
 
 @check("webhook.signature", basis="documented")
@@ -293,24 +334,44 @@ def signature(ctx: CheckContext) -> None:
 
 
 @check("webhook.https_only", basis="recommended")
-def https_only(ctx: CheckContext) -> None:
-    """Registering an http:// webhook URL is refused with a 4xx."""
+def https_only(ctx: CheckContext) -> str:
+    """Registering an http:// webhook URL is refused with a 4xx, while its https:// twin is accepted
+    (the host is a public-looking name under .invalid, so a refusal of loopback or private hosts, as
+    an SSRF filter gives, cannot pass for the HTTPS rule).
+
+    When the https:// twin is refused too, the target refuses the host rather than the scheme, and the
+    check cannot judge: undecided (an error), never a pass. Whatever was registered is deleted.
+    """
     ctx.require(REGISTER, "to register an http:// URL")
-    body = {"url": PLAIN_HTTP_HOOK, "events": [EVENT]}
-    response = ctx.send("POST", "/v1/webhooks", token=ctx.token(), json=body)
+    plain = _register_and_remove(ctx, PLAIN_HTTP_HOOK)
+    if not 400 <= plain.status_code < 500:
+        ctx.fail(
+            f"registering the plain-HTTP URL {PLAIN_HTTP_HOOK} answered {plain.status_code}",
+            plain,
+            "a 4xx refusal (deliveries must go over HTTPS)",
+        )
+    twin = _register_and_remove(ctx, HTTPS_TWIN)
+    if not 200 <= twin.status_code < 300:
+        raise CheckUndecided(
+            f"{PLAIN_HTTP_HOOK} was refused ({plain.status_code}), but so was its https:// twin "
+            f"{HTTPS_TWIN} ({twin.status_code}): the target refuses the host, so whether it refuses "
+            "plain HTTP cannot be told"
+        )
+    return f"{PLAIN_HTTP_HOOK} refused ({plain.status_code}), its https:// twin accepted"
+
+
+def _register_and_remove(ctx: CheckContext, url: str) -> httpx.Response:
+    """``POST /v1/webhooks`` for ``url``; an endpoint it registered is deleted at once."""
+    response = ctx.send("POST", "/v1/webhooks", token=ctx.token(), json={"url": url, "events": [EVENT]})
     if 200 <= response.status_code < 300:
         try:
             webhook_id = response.json().get("id")
-            if webhook_id:
+        except (ValueError, AttributeError):
+            webhook_id = None
+        if isinstance(webhook_id, str) and webhook_id:
+            with suppress(httpx.HTTPError):
                 ctx.send("DELETE", f"/v1/webhooks/{webhook_id}", token=ctx.token())
-        except (ValueError, httpx.HTTPError):
-            pass
-    if not 400 <= response.status_code < 500:
-        ctx.fail(
-            f"registering the plain-HTTP URL {PLAIN_HTTP_HOOK} answered {response.status_code}",
-            response,
-            "a 4xx refusal (deliveries must go over HTTPS)",
-        )
+    return response
 
 
 # -- the kit's own verifier --------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sergio_kit.cli.settings import (
 )
 from sergio_kit.config import KitConfig
 from sergio_kit.errors import SergioKitError
+from sergio_kit.load.baseline import DEFAULT_TOLERANCE, parse_tolerance
 
 PROFILES = ("conformance", "capacity")
 ACCOUNTS_VARIABLE = "SERGIO_LOAD_ACCOUNTS"  # JSON list of {"email", "password"}: the load's logins
@@ -48,10 +49,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--users",
         type=int,
         default=None,
-        help="capacity: simulated users (default 20); conformance: users per tier",
+        help="capacity: users of the last step (default 256); conformance: users per tier",
     )
     parser.add_argument(
-        "--duration", type=float, default=None, help="run length in seconds (default: two windows)"
+        "--duration",
+        type=float,
+        default=None,
+        help="run length in seconds (default: two windows; capacity: until the step load stops)",
+    )
+    parser.add_argument(
+        "--start-users",
+        type=int,
+        default=None,
+        metavar="N",
+        help="capacity: users of the first step (default 1); each next step has 1.5x as many",
+    )
+    parser.add_argument(
+        "--step-duration",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="capacity: seconds each step is held (default 10), measured after its first quarter",
+    )
+    parser.add_argument(
+        "--abort-on-fail",
+        action="store_true",
+        help="stop the run as soon as its figures so far break a threshold on a latency or the error rate",
+    )
+    parser.add_argument(
+        "--save-baseline",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write this run's figures (with the kit version, target, profile and machine) for --baseline",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="compare with a --save-baseline file of an earlier run; fail on a worse p95/p99 or a lower "
+        "knee beyond --tolerance",
+    )
+    parser.add_argument(
+        "--tolerance",
+        type=_tolerance,
+        default=DEFAULT_TOLERANCE,
+        metavar="PERCENT",
+        help="with --baseline: how much worse a figure may be (default 10%%)",
     )
     parser.add_argument(
         "--window",
@@ -76,6 +121,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(sergio-kit serve --list-variants); repeatable",
     )
     parser.add_argument(
+        "--delay",
+        action="append",
+        default=[],
+        metavar="TIER=DURATION",
+        help="start the embedded server adding this latency to a tier's requests, e.g. read=50ms "
+        "(sergio-kit serve --delay); repeatable",
+    )
+    parser.add_argument(
         "--report",
         type=Path,
         default=None,
@@ -93,6 +146,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _tolerance(text: str) -> float:
+    """``--tolerance``: a percentage; a bad one is argparse's one-line usage error (exit 2)."""
+    try:
+        return parse_tolerance(text)
+    except SergioKitError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--tolerance has value ")) from None
+
+
 def load_settings(args: argparse.Namespace) -> KitConfig:
     """The settings in force for ``load``. A live target's logins are SERGIO_EMAIL/SERGIO_PASSWORD (and
     the other tenant's), or the ``SERGIO_LOAD_ACCOUNTS`` list the Locust processes read themselves."""
@@ -108,6 +169,17 @@ def run(args: argparse.Namespace) -> int:
         return run_worker(args)
     settings = load_settings(args)
     refuse_faults_on_a_live_target(settings, args.fault, args.variant)
+    if args.delay and settings.base_url is not None:
+        raise SergioKitError(
+            f"--delay only applies to the embedded server, but {settings.sources['base_url']} sets a live "
+            "target: drop one of them"
+        )
+    for name in ("users", "start_users"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise SergioKitError(f"--{name.replace('_', '-')} has value {value}: expected 1 or more")
+    if args.step_duration is not None and args.step_duration <= 0:
+        raise SergioKitError(f"--step-duration has value {args.step_duration:g}: expected seconds above 0")
     refuse_unknown_faults_and_variants(args.fault, args.variant)
     if args.locustfile is None:
         refuse_variants_without_scenario_operations(args.variant)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from sergio_kit import __version__
-from sergio_kit.cli import check, load, record, scan, serve
+from sergio_kit.cli import check, load, record, replay, scan, serve
 from sergio_kit.errors import SergioKitError
 
 #: Every command, in ``--help`` order: its name and the module with ``HELP``, ``DESCRIPTION``,
@@ -21,6 +21,7 @@ COMMANDS: dict[str, ModuleType] = {
     "check": check,
     "load": load,
     "scan-cassettes": scan,
+    "replay-cassettes": replay,
     "record": record,
 }
 

@@ -30,7 +30,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path(".sergio-data"),
         help="folder for the SQLite database, the test CA (ca.pem), the server certificate, the JWT "
-        "secret and credentials.json; data survives restarts (default .sergio-data)",
+        "signing key and credentials.json; data survives restarts (default .sergio-data)",
+    )
+    parser.add_argument(
+        "--jwt-alg",
+        choices=("RS256", "ES256", "HS256"),
+        default="RS256",
+        help="the one algorithm tokens are signed and verified with: RS256 or ES256 (a private key in "
+        "the data folder, public keys at /.well-known/jwks.json) or HS256 (a shared secret, no public "
+        "keys); default RS256",
     )
     parser.add_argument(
         "--test-clock",
@@ -61,6 +69,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="override a tier's requests per 60 s, e.g. read=1000000 for benchmarks (repeatable)",
     )
     parser.add_argument(
+        "--delay",
+        action="append",
+        default=[],
+        metavar="TIER=DURATION",
+        help="add this latency to every request of a tier, e.g. read=50ms (repeatable): a known delay "
+        "to check load figures and thresholds against",
+    )
+    parser.add_argument(
         "--ready-file",
         type=Path,
         default=None,
@@ -72,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the reference server until Ctrl-C; return the exit code."""
     from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS
     from sergio_kit.server.faults import FAULTS, Faults, UnknownFaultError
-    from sergio_kit.server.settings import Settings, parse_limit
+    from sergio_kit.server.settings import Settings, parse_delay, parse_limit
     from sergio_kit.server.variants import VARIANTS, UnknownVariantError, Variants
 
     if args.list_faults:
@@ -101,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
             variants=Variants(args.variant),
             limits=limits,
             ready_file=args.ready_file.resolve() if args.ready_file else None,
+            jwt_alg=args.jwt_alg,
+            delays=dict(parse_delay(text) for text in args.delay),
         )
     except (ValueError, UnknownFaultError, UnknownVariantError) as error:
         raise SergioKitError(str(error)) from None

@@ -10,9 +10,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sergio_kit.config._file import file_layer
 from sergio_kit.config._model import DEFAULT_RECEIVER_BIND, ENV_PREFIX, FIELDS, KitConfig
-from sergio_kit.config._table import command_labels
+from sergio_kit.config._table import SETTINGS, command_labels
 from sergio_kit.config._values import PARSERS, Given
 from sergio_kit.errors import SergioKitError
+
+#: Each setting's option as a command line spells it (for a command whose labels lack it).
+OPTIONS = {setting.name: setting.option("") for setting in SETTINGS}
 
 
 def load_config(
@@ -35,7 +38,7 @@ def load_config(
     labels = command_labels("check") if cli_labels is None else dict(cli_labels)
 
     def cli_label(name: str) -> str:
-        return labels.get(name, "--" + name.replace("_", "-"))
+        return labels.get(name) or OPTIONS.get(name, "--" + name.replace("_", "-"))
 
     config_file, file_values = file_layer(cli.get("config"), cli_label("config"), environ, cwd)
     values: dict[str, Any] = {}
@@ -93,6 +96,7 @@ def check_combinations(
             )
     for first, second, what in (
         ("other_email", "other_password", "the other tenant's login"),
+        ("member_email", "member_password", "the member's login"),
         ("clock_url", "clock_token", "the test clock"),
     ):
         if bool(values.get(first)) != bool(values.get(second)):

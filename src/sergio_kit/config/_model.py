@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from sergio_kit.config._thresholds import Threshold
 from sergio_kit.contract.document import shown_url
 from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS, WINDOW_SECONDS
 
@@ -32,9 +33,14 @@ class KitConfig:
     password: str | None = field(default=None, repr=False)
     other_email: str | None = None
     other_password: str | None = field(default=None, repr=False)
+    member_email: str | None = None  # a non-admin user of the first tenant (live: a quota of its own)
+    member_password: str | None = field(default=None, repr=False)
     api_key: str | None = field(default=None, repr=False)  # jobs:read + jobs:write
     read_only_api_key: str | None = field(default=None, repr=False)  # jobs:read only
     jwt_secret: str | None = field(default=None, repr=False)  # enables the forged-token checks
+    jwt_private_key: Path | None = None  # PEM file: the forged-token checks on RS256/ES256 targets
+    jwt_public_key: Path | None = None  # PEM file: the target's public key, when it has no key set
+    jwks_url: str | None = None  # the target's key set; default: the contract's JWKS operation
     http_url: str | None = None  # plain-HTTP address to probe; default: base_url with http://
     clock_url: str | None = None
     clock_token: str | None = field(default=None, repr=False)
@@ -53,6 +59,7 @@ class KitConfig:
     report_dir: Path = Path("reports")
     check_levels: Mapping[str, str] = field(default_factory=dict)  # check id -> fail | warn | ignore
     strict: bool = False  # exit 1 on warnings too
+    load_thresholds: tuple[Threshold, ...] = ()  # sergio-kit load: read:p95<300ms... ([load.thresholds])
     config_file: Path | None = None  # the file layer that was read, if any
     sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -73,11 +80,14 @@ class KitConfig:
         if not self.embedded:
             lines.append(f"CA bundle: {self.ca_bundle or 'system trust store'}")
             lines.append(f"plain-HTTP probe: {self.http_url}")
-            lines.append(f"account: {self.email}; other tenant: {self.other_email or 'not set'}")
+            lines.append(
+                f"account: {self.email}; other tenant: {self.other_email or 'not set'}; "
+                f"member: {self.member_email or 'not set'}"
+            )
             lines.append(f"test clock: {self.clock_url or 'not set'}")
             secrets = ", ".join(
                 f"{name} {'set' if getattr(self, name) else 'not set'}"
-                for name in ("api_key", "read_only_api_key", "jwt_secret")
+                for name in ("api_key", "read_only_api_key", "jwt_secret", "jwt_private_key")
             )
             lines.append(f"secrets: {secrets}")
         if self.contract is not None:
@@ -120,7 +130,7 @@ FIELDS = tuple(f.name for f in fields(KitConfig) if f.name not in ("config_file"
 #: Config-file keys spelled other than their field: ``[checks]`` is the ``check_levels`` table.
 FILE_ALIASES = {"checks": "check_levels"}
 #: Config-file tables whose keys are fields with a prefix: ``[sample] customer_id`` is ``sample_customer_id``.
-FILE_TABLES = {"sample": "sample_"}
+FILE_TABLES = {"sample": "sample_", "load": "load_"}
 DEFAULT_RECEIVER_BIND = ("127.0.0.1", 8444)  # where the receiver listens when only its URL is set
 #: The keys a config file may hold (with ``-`` or ``_``), the way the README spells them.
 FILE_KEYS = tuple(next((key for key, name in FILE_ALIASES.items() if name == f), f) for f in FIELDS)

@@ -18,7 +18,7 @@ from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS, WINDOW_SECONDS
 from sergio_kit.contract.samples import DEFAULT_SAMPLES
 
 #: Where settings can be given on a command line: the ``sergio-kit`` subcommands and the pytest plugin.
-COMMANDS = ("check", "load", "record", "scan-cassettes", "pytest")
+COMMANDS = ("check", "load", "record", "scan-cassettes", "replay-cassettes", "pytest")
 
 #: How an option takes its setting: one value, a value per use (a list), or no value (a flag).
 Kind = Literal["value", "repeatable", "flag"]
@@ -107,7 +107,7 @@ SETTINGS: tuple[Setting, ...] = (
         "declares and skip, naming it, what it lacks",
         "the packaged contracts/sergio.openapi.yaml",
         "PATH|URL",
-        frozenset({"check", "record", "pytest"}),
+        frozenset({"check", "record", "replay-cassettes", "pytest"}),
     ),
     Setting("email", "admin login email; required with a base URL", "", "EMAIL", _CHECKS),
     Setting(
@@ -121,6 +121,16 @@ SETTINGS: tuple[Setting, ...] = (
         _CHECKS,
     ),
     Setting("other_password", "the second tenant's admin password", "", "PASSWORD", _CHECKS, secret=True),
+    Setting(
+        "member_email",
+        "email of a member (not an admin) of the first tenant, for auth.member.admin_only; live runs "
+        "spread the job operations' contract cases over it too (a quota of its own); needs its "
+        "password too",
+        "the admins carry them",
+        "EMAIL",
+        _CHECKS,
+    ),
+    Setting("member_password", "the member's password", "", "PASSWORD", _CHECKS, secret=True),
     Setting(
         "api_key",
         "an API key with jobs:read and jobs:write, for the API-key checks when the target has no "
@@ -141,11 +151,35 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "jwt_secret",
-        "the target's JWT signing secret; enables the forged-token checks",
+        "the target's HS256 JWT signing secret; enables the forged-token checks on targets with HS256 tokens",
         "those checks skip",
         "SECRET",
         _PYTEST,
         secret=True,
+    ),
+    Setting(
+        "jwt_private_key",
+        "PEM file of the target's RS256/ES256 private signing key; enables the forged-token checks on "
+        "targets with asymmetric tokens (the file is read, never shown)",
+        "those checks skip",
+        "PEM",
+        _PYTEST,
+    ),
+    Setting(
+        "jwt_public_key",
+        "PEM file of the target's public token key, for the key-confusion check when the target "
+        "publishes no key set",
+        "the key set's keys",
+        "PEM",
+        _PYTEST,
+    ),
+    Setting(
+        "jwks_url",
+        "https URL of the target's JSON Web Key Set (its public token keys), for the key-confusion and "
+        "kid checks",
+        "/.well-known/jwks.json of the base URL, when the contract declares it",
+        "URL",
+        _PYTEST,
     ),
     Setting("http_url", "plain-HTTP address to probe", "the base URL with http://", "URL", _PYTEST),
     Setting(
@@ -259,6 +293,19 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         _CHECKS | {"load"},
         kind="flag",
+    ),
+    Setting(
+        "load_thresholds",
+        "a service-level threshold the load run must meet, SCOPE:METRIC<VALUE: read:p95<300ms, "
+        "write:p99<800ms, *:error_rate<1%, read:rps>100 (scope *, a tier or an operation such as "
+        "'GET /v1/jobs'; p50, p90, p95, p99, max, avg, error_rate, rps); repeatable; comma-separated in "
+        "the environment, a [load.thresholds] table of scope = condition(s) in a config file; the highest "
+        "layer's thresholds replace the lower ones",
+        "none",
+        "THRESHOLD",
+        frozenset({"load"}),
+        spelling="--threshold",
+        kind="repeatable",
     ),
     Setting(
         "cassettes",

@@ -22,6 +22,7 @@ from sergio_kit.config._model import (
     KitConfig,
 )
 from sergio_kit.config._table import SECRETS, limits_text
+from sergio_kit.config._thresholds import parse_load_thresholds
 from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS
 from sergio_kit.contract.samples import DEFAULT_SAMPLES, Samples
 from sergio_kit.errors import SergioKitError
@@ -87,6 +88,21 @@ def _existing_file(given: Given) -> Path:
     if not path.is_file():
         raise bad_value(given, what + " (no such file)")
     return path
+
+
+def _pem_file(kinds: tuple[str, ...], what: str) -> Callable[[Given], Path]:
+    """The path of an existing PEM file holding one of ``kinds`` (``PRIVATE KEY``, ``PUBLIC KEY``...)."""
+
+    def parse(given: Given) -> Path:
+        path = given.base_dir / Path(_text(given, what))
+        if not path.is_file():
+            raise bad_value(given, what + " (no such file)")
+        head = path.read_bytes()[:4096]
+        if not any(f"-----BEGIN {kind}-----".encode() in head for kind in kinds):
+            raise bad_value(given, what + f" (no -----BEGIN {kinds[0]}----- block in it)")
+        return path
+
+    return parse
 
 
 def _contract(given: Given) -> Path | str:
@@ -342,9 +358,18 @@ PARSERS: dict[str, Callable[[Given], Any]] = {
     "password": _string("a non-empty password string"),
     "other_email": _email,
     "other_password": _string("a non-empty password string"),
+    "member_email": _email,
+    "member_password": _string("a non-empty password string"),
     "api_key": _string("a non-empty API key string"),
     "read_only_api_key": _string("a non-empty API key string"),
     "jwt_secret": _string("the target's non-empty JWT signing secret"),
+    "jwt_private_key": _pem_file(
+        ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"), "the path of a PEM file with a private key"
+    ),
+    "jwt_public_key": _pem_file(
+        ("PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE"), "the path of a PEM file with a public key"
+    ),
+    "jwks_url": _url("https", f"an https:// URL such as {EXAMPLE_URL}/.well-known/jwks.json"),
     "http_url": _url("http", "an http:// URL such as http://sergio.example.com"),
     "clock_url": _url("https", f"an https:// URL such as {EXAMPLE_URL}/_sergio/clock"),
     "clock_token": _string("a non-empty test-clock token"),
@@ -365,4 +390,5 @@ PARSERS: dict[str, Callable[[Given], Any]] = {
     "report_dir": _directory,
     "check_levels": parse_check_levels,
     "strict": _boolean,
+    "load_thresholds": parse_load_thresholds,
 }

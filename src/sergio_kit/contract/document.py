@@ -26,6 +26,9 @@ from sergio_kit.errors import SergioKitError
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 TIERS = ("auth", "read", "write", "webhook", "bulk")
+#: The public key set of a deployment with asymmetric tokens (absent when it signs HS256).
+JWKS_OPERATION = "GET /.well-known/jwks.json"
+ADMIN_ONLY = "x-sergio-admin-only"  # an operation only a company admin may call
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,14 @@ class Operation:
     tier: str
     security: tuple[str, ...]
     request_schema: dict[str, Any] | None
+    #: ``x-sergio-admin-only``: True for a company admin's operation, False for any user's; None when
+    #: the contract says nothing of roles anywhere (then who may call it is unknown).
+    admin_only: bool | None = None
+
+    @property
+    def members_may_call(self) -> bool:
+        """True when the contract says a member (a non-admin user) may call this operation."""
+        return self.admin_only is False
 
     @property
     def label(self) -> str:
@@ -58,6 +69,7 @@ def operations(document: dict[str, Any] | None = None) -> list[Operation]:
     document = document or load_document()
     default_security = _security_names(document.get("security", []))
     found: list[Operation] = []
+    says_roles = _says_roles(document)
     for path, item in document["paths"].items():
         for method in HTTP_METHODS:
             if not isinstance(item, dict) or not isinstance(item.get(method), dict):
@@ -74,9 +86,20 @@ def operations(document: dict[str, Any] | None = None) -> list[Operation]:
                     tier=spec.get("x-sergio-rate-tier") or infer_tier(method, path),
                     security=security,
                     request_schema=_request_schema(spec),
+                    admin_only=bool(spec.get(ADMIN_ONLY)) if says_roles else None,
                 )
             )
     return found
+
+
+def _says_roles(document: dict[str, Any]) -> bool:
+    """True when some operation of ``document`` carries ``x-sergio-admin-only``."""
+    return any(
+        isinstance(spec, dict) and ADMIN_ONLY in spec
+        for item in document["paths"].values()
+        if isinstance(item, dict)
+        for spec in item.values()
+    )
 
 
 def components(document: dict[str, Any] | None = None) -> dict[str, Any]:

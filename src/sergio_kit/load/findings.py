@@ -41,15 +41,28 @@ def warnings(findings: Sequence[LoadFinding]) -> list[LoadFinding]:
     return [finding for finding in findings if finding.warned]
 
 
-def load_failed(findings: Sequence[LoadFinding], locust_exit_code: int, *, strict: bool = False) -> bool:
-    """Whether a load run failed: a failure, a warning under ``strict``, or Locust itself exiting
-    non-zero (the exit code, the terminal's last line and ``summary.html`` all say this)."""
-    return bool(failures(findings)) or (strict and bool(findings)) or locust_exit_code != 0
+def load_failed(
+    findings: Sequence[LoadFinding],
+    locust_exit_code: int,
+    *,
+    strict: bool = False,
+    gates_failed: bool = False,
+) -> bool:
+    """Whether a load run failed: a failure, a warning under ``strict``, Locust itself exiting non-zero,
+    or a threshold, the knee or the baseline (``gates_failed``, see :mod:`sergio_kit.load.gates`); the
+    exit code, the terminal's last line and ``summary.html`` all say this."""
+    return bool(failures(findings)) or (strict and bool(findings)) or locust_exit_code != 0 or gates_failed
 
 
-def load_verdict(findings: Sequence[LoadFinding], locust_exit_code: int, *, strict: bool = False) -> str:
+def load_verdict(
+    findings: Sequence[LoadFinding],
+    locust_exit_code: int,
+    *,
+    strict: bool = False,
+    gates_failed: bool = False,
+) -> str:
     """``"FAILED"``, ``"passed with N warning(s)"`` or ``"passed"``: the run's last line after ``load: ``."""
-    if load_failed(findings, locust_exit_code, strict=strict):
+    if load_failed(findings, locust_exit_code, strict=strict, gates_failed=gates_failed):
         return "FAILED"
     count = len(warnings(findings))
     return f"passed with {count} warning{'s' if count != 1 else ''}" if count else "passed"

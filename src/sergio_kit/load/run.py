@@ -26,16 +26,23 @@ from typing import Any, TextIO
 
 from sergio_kit.config import (
     DEFAULT_TIER_LIMITS,
+    THRESHOLDS_VARIABLE,
     KitConfig,
     command_settings,
     samples_environment,
+    thresholds_environment,
     tier_limits_environment,
 )
 from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.contract.resources import locustfile_path
 from sergio_kit.errors import SergioKitError
+from sergio_kit.load.baseline import baseline_document, read_baseline, save_baseline
+from sergio_kit.load.figures import FIGURES_FILE, read_figures
 from sergio_kit.load.findings import LoadFinding, failures, load_failed, load_verdict, warnings
+from sergio_kit.load.gates import Gates, judge_figures
 from sergio_kit.load.ledger import BASIS, WARNINGS
+from sergio_kit.load.steps import DEFAULT_START_USERS, DEFAULT_STEP_SECONDS, DEFAULT_TOP_USERS
+from sergio_kit.load.steps import run_length as step_load_length
 from sergio_kit.load.summary import render_summary_html
 from sergio_kit.load.timeline import account_count, load_principals, traffic_from_history
 from sergio_kit.load.totals import PLAN_FILE, LoadPlan, is_current, read_plan, totals_findings
@@ -44,7 +51,21 @@ from sergio_kit.target.embedded import RunningServer, clean_environment, start_s
 
 LIFTED_LIMITS = dict.fromkeys(DEFAULT_TIER_LIMITS, 1_000_000)  # capacity runs: quotas never cap throughput
 #: The pacing options and the variables that carry them to the Locust processes.
-PACING = {"users": "SERGIO_LOAD_USERS", "duration": "SERGIO_LOAD_DURATION", "window": "SERGIO_LOAD_WINDOW"}
+PACING = {
+    "users": "SERGIO_LOAD_USERS",
+    "duration": "SERGIO_LOAD_DURATION",
+    "window": "SERGIO_LOAD_WINDOW",
+    "start_users": "SERGIO_LOAD_START_USERS",
+    "step_duration": "SERGIO_LOAD_STEP_DURATION",
+}
+ABORT_VARIABLE = "SERGIO_LOAD_ABORT_ON_FAIL"
+#: What only the master does (judge the figures), refused on a --worker's command line.
+MASTER_ONLY = {
+    "load_thresholds": "--threshold",
+    "abort_on_fail": "--abort-on-fail",
+    "baseline": "--baseline",
+    "save_baseline": "--save-baseline",
+}
 #: What a --worker would ignore on its command line, and where it reads that from instead: the pacing,
 #: and each setting of ``load`` that the Locust processes read from their environment.
 WORKER_IGNORES = {
@@ -95,6 +116,12 @@ class LoadTarget:
 
 def run_worker(args: argparse.Namespace) -> int:
     """Run as a Locust worker of ``--master-host``, configured by this process's environment only."""
+    judged = [option for name, option in MASTER_ONLY.items() if getattr(args, name)]
+    if judged:
+        raise SergioKitError(
+            f"{', '.join(judged)}: the master judges the run, not a --worker: give them to the "
+            "sergio-kit load --master command"
+        )
     ignored = [name for name in WORKER_IGNORES if getattr(args, name) is not None]
     if ignored:
         options = ", ".join("--" + name.replace("_", "-") for name in ignored)
@@ -111,14 +138,19 @@ def run_load(args: argparse.Namespace, settings: KitConfig) -> int:
     """Run Locust headless against the target of ``settings``; print and write the per-tier summary;
     0 when nothing failed (warnings allowed, unless ``settings.strict``)."""
     _check_locustfile(args)
+    baseline = read_baseline(args.baseline, args.profile) if args.baseline is not None else None
     report_dir: Path = args.report or settings.report_dir / "load"
     report_dir.mkdir(parents=True, exist_ok=True)
     workers = args.expect_workers if args.master else 1
     if args.processes:
         workers = args.processes if args.processes > 0 else os.cpu_count() or 1
     (report_dir / PLAN_FILE).unlink(missing_ok=True)
+    (report_dir / FIGURES_FILE).unlink(missing_ok=True)
     with _target(args, settings) as target:
         print(f"sergio-kit load: profile {args.profile} against {target.url}", flush=True)
+        if settings.load_thresholds:
+            shown = ", ".join(threshold.text for threshold in settings.load_thresholds)
+            print(f"thresholds ({settings.sources['load_thresholds']}): {shown}", flush=True)
         worker_env = None
         if args.master and settings.embedded:
             worker_env = write_worker_env(report_dir / WORKER_ENV_FILE, target.env)
@@ -139,7 +171,11 @@ def run_load(args: argparse.Namespace, settings: KitConfig) -> int:
     summaries = summarize(stats)
     findings = judge(summaries, args.profile, plan=read_plan(report_dir))
     strict = settings.strict
-    print_summary(summaries, findings, sys.stdout, locust_exit_code=exit_code, strict=strict)
+    data = read_figures(report_dir)
+    gates = judge_figures(
+        data, settings.load_thresholds, profile=args.profile, baseline=baseline, tolerance=args.tolerance
+    )
+    print_summary(summaries, findings, sys.stdout, locust_exit_code=exit_code, strict=strict, gates=gates)
     tiers = [{**asdict(s), "warned": s.warned, "failed": s.failed} for s in summaries.values()]
     (report_dir / "summary.json").write_text(
         json.dumps(
@@ -147,15 +183,24 @@ def run_load(args: argparse.Namespace, settings: KitConfig) -> int:
                 "profile": args.profile,
                 "target": target.url,
                 "locust_exit_code": exit_code,
-                "verdict": load_verdict(findings, exit_code, strict=strict),
+                "verdict": load_verdict(findings, exit_code, strict=strict, gates_failed=gates.failed),
                 "strict": strict,
                 "tiers": tiers,
                 "findings": [finding.as_dict() for finding in failures(findings)],
                 "warnings": [finding.as_dict() for finding in warnings(findings)],
+                **gates.as_dict(),
             },
             indent=2,
         )
     )
+    if args.save_baseline is not None and data is None:
+        print(f"no baseline saved in {args.save_baseline}: the scenarios wrote no figures")
+    elif args.save_baseline is not None and data is not None:
+        knee = None if gates.knee is None else gates.knee.as_dict()
+        save_baseline(
+            args.save_baseline, baseline_document(data, knee, target=target.url, profile=args.profile)
+        )
+        print(f"baseline saved: {args.save_baseline}")
     history = report_dir / "locust_stats_history.csv"
     traffic = traffic_from_history(
         history.read_text() if history.exists() else "", stats, limits=target.limits, principals=principals
@@ -168,13 +213,14 @@ def run_load(args: argparse.Namespace, settings: KitConfig) -> int:
         locust_exit_code=exit_code,
         strict=strict,
         traffic=traffic,
+        gates=gates,
     )
     (report_dir / "summary.html").write_text(page, encoding="utf-8")
     print(
         f"reports: {report_dir}/summary.html, {report_dir}/summary.json, {report_dir}/report.html, "
         f"{report_dir}/locust_stats.csv, {report_dir}/locust_stats_history.csv"
     )
-    return int(load_failed(findings, exit_code, strict=strict))
+    return int(load_failed(findings, exit_code, strict=strict, gates_failed=gates.failed))
 
 
 def _check_locustfile(args: argparse.Namespace) -> None:
@@ -193,6 +239,8 @@ def _target(args: argparse.Namespace, settings: KitConfig) -> Iterator[LoadTarge
     """The live target of ``settings``, or a fresh embedded server started with the tier limits in force."""
     env = _pacing_env(args)
     env.update(samples_environment(settings))
+    env.pop(THRESHOLDS_VARIABLE, None)
+    env.update(thresholds_environment(settings.load_thresholds))
     if settings.base_url is not None:
         env.setdefault(LOAD_PREFIX + "ACCOUNTS", _accounts_json(_live_accounts(settings)))
         if settings.ca_bundle is not None:
@@ -203,7 +251,12 @@ def _target(args: argparse.Namespace, settings: KitConfig) -> Iterator[LoadTarge
     limits = _embedded_limits(args.profile, settings)
     with tempfile.TemporaryDirectory(prefix="sergio-load-") as data:
         server = start_server(
-            Path(data), faults=args.fault, variants=args.variant, limits=dict(limits), plain_http=False
+            Path(data),
+            faults=args.fault,
+            variants=args.variant,
+            limits=dict(limits),
+            plain_http=False,
+            delays=args.delay,
         )
         try:
             env.update(_server_env(server))
@@ -223,6 +276,8 @@ def _pacing_env(args: argparse.Namespace) -> dict[str, str]:
         value = getattr(args, name)
         if value is not None:
             env[variable] = str(value)
+    if args.abort_on_fail:
+        env[ABORT_VARIABLE] = "1"
     return env
 
 
@@ -288,7 +343,13 @@ def _run_length(env: Mapping[str, str]) -> float:
     """Seconds the scenarios run for, as ``load/locustfile.py`` reads them from ``env``."""
     profile = env.get(LOAD_PREFIX + "PROFILE", "conformance")
     window = float(env.get(PACING["window"]) or WINDOW_SECONDS)
-    return float(env.get(PACING["duration"]) or (2 * window if profile == "conformance" else 120))
+    if env.get(PACING["duration"]):
+        return float(env[PACING["duration"]])
+    if profile == "conformance":
+        return 2 * window
+    top = int(env.get(PACING["users"]) or DEFAULT_TOP_USERS)
+    start = min(int(env.get(PACING["start_users"]) or DEFAULT_START_USERS), top)
+    return step_load_length(start, top, float(env.get(PACING["step_duration"]) or DEFAULT_STEP_SECONDS))
 
 
 def _free_port() -> int:
@@ -366,9 +427,11 @@ def print_summary(
     *,
     locust_exit_code: int = 0,
     strict: bool = False,
+    gates: Gates | None = None,
 ) -> None:
-    """The per-tier table, each failure then each warning on its own line with its rule's basis, then
-    the verdict (:func:`~sergio_kit.load.findings.load_verdict`)."""
+    """The per-tier table, each failure then each warning on its own line with its rule's basis, the
+    figures and their judgements (:class:`~sergio_kit.load.gates.Gates`), then the verdict
+    (:func:`~sergio_kit.load.findings.load_verdict`)."""
     out.write(f"{'tier':<9} {'admitted':>9} {'throttled':>10} {'warnings':>9} {'failures':>9}\n")
     for s in summaries.values():
         out.write(f"{s.tier:<9} {s.admitted:>9} {s.throttled:>10} {s.warned:>9} {s.failed:>9}\n")
@@ -380,4 +443,7 @@ def print_summary(
         out.write(f"FAIL Locust exited with code {locust_exit_code}\n")
     if strict and warnings(findings) and not failures(findings):
         out.write("strict: a warning fails the run\n")
-    out.write(f"load: {load_verdict(findings, locust_exit_code, strict=strict)}\n")
+    gates_failed = gates is not None and gates.failed
+    if gates is not None:
+        out.writelines(line + "\n" for line in gates.lines())
+    out.write(f"load: {load_verdict(findings, locust_exit_code, strict=strict, gates_failed=gates_failed)}\n")

@@ -12,7 +12,9 @@ from html import escape
 from typing import Any
 
 from sergio_kit import __version__
+from sergio_kit.load.figures_html import figures_html
 from sergio_kit.load.findings import LoadFinding, failures, load_failed, load_verdict, warnings
+from sergio_kit.load.gates import Gates
 from sergio_kit.reports.chart import COLOURS, WARNED_INK
 from sergio_kit.reports.html import STYLE, html_page
 from sergio_kit.reports.redaction import mask_text
@@ -22,6 +24,8 @@ PAGE_STYLE = f"""
 td.n, th.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 ul.findings {{ margin: 8px 0 0; padding-left: 20px; color: {COLOURS["failed"]}; }}
 ul.warnings {{ margin: 8px 0 0; padding-left: 20px; color: {WARNED_INK}; }}
+col.c-scope {{ width: 20%; }}
+details.step {{ margin: 8px 0; }} details.step summary {{ cursor: pointer; color: #57606a; }}
 """
 
 
@@ -34,11 +38,14 @@ def render_summary_html(
     locust_exit_code: int,
     strict: bool = False,
     traffic: Sequence[TierTraffic] = (),
+    gates: Gates | None = None,
 ) -> str:
     """The page: verdict, failures, warnings, per-tier admitted / throttled / warnings / failures table,
+    the figures, knee, thresholds and baseline (:func:`~sergio_kit.load.figures_html.figures_html`),
     timelines."""
-    failed = load_failed(findings, locust_exit_code, strict=strict)
-    verdict = load_verdict(findings, locust_exit_code, strict=strict)
+    gates_failed = gates is not None and gates.failed
+    failed = load_failed(findings, locust_exit_code, strict=strict, gates_failed=gates_failed)
+    verdict = load_verdict(findings, locust_exit_code, strict=strict, gates_failed=gates_failed)
     colour = COLOURS["failed" if failed else "warned" if warnings(findings) else "passed"]
     limits = {t.tier: t for t in traffic}
     rows = "".join(_row(tier, limits.get(str(tier.get("tier")))) for tier in tiers)
@@ -63,7 +70,8 @@ def render_summary_html(
         f"<tbody>{rows}</tbody></table></section>"
     )
     footer = f"<footer>sergio-kit {escape(__version__)} &middot; Locust's own report: report.html</footer>"
-    body = [header, table, timelines_html(traffic), footer]
+    figures = figures_html(gates) if gates is not None else ""
+    body = [header, table, figures, timelines_html(traffic), footer]
     return html_page(f"sergio-kit load: {_text(target)}", STYLE + PAGE_STYLE, colour, body)
 
 

@@ -114,7 +114,7 @@ def curl_command(request: httpx.Request) -> str:
         parts += ["-H", f"{name}: {value}"]
     if request.content:
         parts += ["--data-raw", mask_text(request.content.decode("utf-8", errors="replace"))]
-    parts.append(str(request.url))
+    parts.append(mask_text(str(request.url)))  # a token may ride in the query string (?access_token=)
     return " ".join(shlex.quote(part) for part in parts)
 
 

@@ -15,8 +15,20 @@ API_KEY = re.compile(r"\bsk_(?:live|test)_[A-Za-z0-9]{8,}")
 #: ``whsec_`` + base64 or base64url characters (``+/`` or ``-_``, ``=`` padding, ``\/`` where a JSON
 #: encoder escapes ``/``), as Standard Webhooks makes them: the whole secret, not a prefix up to a ``+``.
 WEBHOOK_SECRET = re.compile(r"\bwhsec_(?:[A-Za-z0-9+/_-]|\\/){8,}={0,2}")
-#: JSON field names whose values are secrets (compared case-insensitively).
-SECRET_FIELDS = frozenset({"password", "token", "refresh_token", "key", "secret", "api_key"})
+#: JSON, form and query field names whose values are secrets (compared case-insensitively).
+SECRET_FIELDS = frozenset(
+    {
+        "password",
+        "token",
+        "refresh_token",
+        "access_token",
+        "id_token",
+        "key",
+        "secret",
+        "api_key",
+        "client_secret",
+    }
+)
 JSON_SECRET_FIELD = re.compile(
     r'("(?:' + "|".join(sorted(SECRET_FIELDS)) + r')"\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE
 )

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sergio_kit.contract.document import load_document, operations
+from sergio_kit.contract.document import JWKS_OPERATION, load_document, operations
 from sergio_kit.server.clock_control import clock_route
 from sergio_kit.server.http_errors import ApiError, error_response
 from sergio_kit.server.routes import all_handlers
@@ -23,9 +23,11 @@ UNROUTED_BY_FAULT = frozenset({"GET /v1/webhooks"})
 
 
 def build_api(state: AppState) -> ASGIApp:
-    """The HTTPS API: every contract operation but those the variants in force drop, plus the test
-    clock when enabled."""
+    """The HTTPS API: every contract operation but those the variants in force drop (and the key set,
+    when HS256 tokens leave no public key to publish), plus the test clock when enabled."""
     dropped = state.settings.variants.removed_operations()
+    if not state.token_keys.asymmetric:
+        dropped |= {JWKS_OPERATION}
     if "contract.declared" in state.settings.faults:
         dropped |= UNROUTED_BY_FAULT
     offered = [operation for operation in operations(load_document()) if operation.label not in dropped]

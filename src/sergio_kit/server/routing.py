@@ -7,6 +7,7 @@ exactly the declared methods.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from sergio_kit.server.security.principals import (
     authenticate_api_key,
     authenticate_bearer,
 )
+from sergio_kit.server.security.token_sources import with_relocated_token
 from sergio_kit.server.state import AppState
 from sergio_kit.server.validation import parse_json
 
@@ -92,6 +94,7 @@ class _PathEndpoint:
         self._allow = ", ".join(methods)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        scope, receive = await with_relocated_token(scope, receive, self._state.settings.faults)
         request = Request(scope, receive)
         response = await self._respond(request)
         await response(scope, receive, send)
@@ -102,6 +105,9 @@ class _PathEndpoint:
             error = ApiError(405, f"{request.method} is not allowed here; allowed: {self._allow}")
             error.headers["Allow"] = self._allow
             return error_response(error)
+        delay = self._state.settings.delays.get(operation.tier)
+        if delay:  # --delay: a slow tier, for checking the load figures against a known latency
+            await asyncio.sleep(delay)
         decision: Decision | None = None
         try:
             principal = self._authenticate(request, operation)
@@ -125,6 +131,8 @@ class _PathEndpoint:
 
     def _bucket(self, principal: Principal) -> str:
         faults = self._state.settings.faults
+        if "ratelimit.isolation.users" in faults and principal.kind == "user":  # the bug: one per company
+            return f"company-users:{principal.company_id}"
         per_token = "ratelimit.relogin_bypass" in faults or "token-buckets" in self._state.settings.variants
         if per_token and principal.token_id:
             return f"token:{principal.token_id}"
@@ -134,7 +142,7 @@ class _PathEndpoint:
 
 
 def _add_rate_headers(response: Response, decision: Decision, state: AppState) -> None:
-    response.headers.update(rate_limit_headers(decision, state.settings.variants))
+    response.headers.update(rate_limit_headers(decision, state.settings.variants, state.settings.faults))
 
 
 def _throttled(decision: Decision, state: AppState) -> Response:

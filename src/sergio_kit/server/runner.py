@@ -22,6 +22,7 @@ from sergio_kit.server.app import build_api, build_plain_http
 from sergio_kit.server.clock import Clock
 from sergio_kit.server.clock_control import CLOCK_PATH
 from sergio_kit.server.ratelimit import RateLimiter
+from sergio_kit.server.security.keys import PRIVATE_KEY_FILES, SECRET_FILE, load_token_keys
 from sergio_kit.server.seed import seed_if_empty
 from sergio_kit.server.settings import KEEP_ALIVE_SECONDS, Settings
 from sergio_kit.server.state import AppState
@@ -56,16 +57,14 @@ async def _serve(settings: Settings) -> None:
         db=db,
         clock=clock,
         limiter=RateLimiter(settings.limits, clock, settings.faults, settings.variants),
-        jwt_secret=_jwt_secret(data_dir),
+        token_keys=load_token_keys(data_dir, settings.jwt_alg, fetch_ca=tls.ca_cert),
         validators=BodyValidators(operations(load_document()), load_document()),
         webhooks=WebhookDispatcher(
             clock=clock,
             faults=settings.faults,
             ca_file=tls.ca_cert,
             retry_delays=settings.webhook_retry_delays,
-            endpoints_for=lambda company, event: [
-                (hook, secret) for hook, secret in db.list_webhooks(company) if event in hook["events"]
-            ],
+            endpoints_for=db.webhooks_for,
         ),
         clock_token=secrets.token_urlsafe(24) if settings.test_clock else None,
     )
@@ -131,14 +130,6 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _jwt_secret(data_dir: Path) -> bytes:
-    path = data_dir / "jwt-secret"
-    if not path.is_file():
-        path.write_text(secrets.token_urlsafe(48))
-        os.chmod(path, 0o600)
-    return path.read_text().strip().encode()
-
-
 def _describe(
     settings: Settings,
     state: AppState,
@@ -155,11 +146,19 @@ def _describe(
         "http_url": f"http://{host}:{http_socket.getsockname()[1]}" if http_socket else None,
         "ca_cert": str(ca_cert),
         "credentials": str(credentials),
-        "jwt_secret_file": str(settings.data_dir / "jwt-secret"),
+        "jwt_alg": settings.jwt_alg,
+        # the signing key, for the kit's forged-token checks: the HS256 secret or the private key
+        "jwt_secret_file": str(settings.data_dir / SECRET_FILE) if settings.jwt_alg == "HS256" else None,
+        "jwt_private_key_file": (
+            str(settings.data_dir / PRIVATE_KEY_FILES[settings.jwt_alg])
+            if settings.jwt_alg in PRIVATE_KEY_FILES
+            else None
+        ),
         "data_dir": str(settings.data_dir),
         "faults": sorted(settings.faults.enabled),
         "variants": sorted(settings.variants.enabled),
         "limits": settings.limits,
+        "delays": settings.delays,
         "test_clock": {"url": base_url + CLOCK_PATH, "token": state.clock_token}
         if state.clock_token
         else None,
@@ -170,7 +169,7 @@ def _announce(info: dict[str, Any], settings: Settings) -> None:
     faults = ", ".join(info["faults"]) or "none"
     line = (
         f"sergio-kit reference server on {info['base_url']}  CA: {info['ca_cert']}  "
-        f"credentials: {info['credentials']}  faults: {faults}"
+        f"credentials: {info['credentials']}  tokens: {info['jwt_alg']}  faults: {faults}"
     )
     if info["variants"]:
         line += f"  variants: {', '.join(info['variants'])}"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sergio_kit.contract.document import TIERS
 from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS
 from sergio_kit.server.faults import Faults
+from sergio_kit.server.security.keys import ALGORITHMS, DEFAULT_ALGORITHM
 from sergio_kit.server.variants import Variants
 
 ACCESS_TOKEN_SECONDS = 3600
@@ -36,10 +38,14 @@ class Settings:
     limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_TIER_LIMITS))
     ready_file: Path | None = None
     webhook_retry_delays: tuple[float, ...] = (0.5, 2.0, 5.0)
+    jwt_alg: str = DEFAULT_ALGORITHM  # the one algorithm tokens are signed and verified with
+    delays: dict[str, float] = field(default_factory=dict)  # tier -> seconds added to each of its requests
 
     def __post_init__(self) -> None:
         require_loopback(self.host)
-        for tier in self.limits:
+        if self.jwt_alg not in ALGORITHMS:
+            raise ValueError(f"--jwt-alg {self.jwt_alg!r}: expected one of {', '.join(ALGORITHMS)}")
+        for tier in (*self.limits, *self.delays):
             if tier not in TIERS:
                 raise ValueError(f"unknown rate-limit tier {tier!r}; tiers are {', '.join(TIERS)}")
 
@@ -57,6 +63,19 @@ def require_loopback(host: str) -> None:
             f"--host {host} is not a loopback address: the reference server seeds known test "
             "passwords and only listens on 127.0.0.0/8, ::1 or localhost"
         )
+
+
+def parse_delay(text: str) -> tuple[str, float]:
+    """Parse ``TIER=DURATION`` (for ``--delay``: ``read=50ms``, ``write=0.2s``) into a tier and seconds."""
+    tier, sep, value = text.partition("=")
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)", value.strip())
+    seconds = float(match[1]) / (1000 if match[2] == "ms" else 1) if match else None
+    if not sep or tier not in TIERS or seconds is None or seconds > 60:
+        raise ValueError(
+            f"--delay {text!r}: expected TIER=DURATION with TIER in {', '.join(TIERS)} and DURATION such as "
+            "50ms or 0.2s (at most 60s)"
+        )
+    return tier, seconds
 
 
 def parse_limit(text: str) -> tuple[str, int]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sergio_kit.server.clock import Clock
 from sergio_kit.server.ratelimit import RateLimiter
+from sergio_kit.server.security.keys import TokenKeys
 from sergio_kit.server.settings import Settings
 from sergio_kit.server.storage import Database
 from sergio_kit.server.validation import BodyValidators
@@ -20,7 +21,7 @@ class AppState:
     db: Database
     clock: Clock
     limiter: RateLimiter
-    jwt_secret: bytes
+    token_keys: TokenKeys  # the algorithm and keys of every token the server issues
     validators: BodyValidators
     webhooks: WebhookDispatcher
     clock_token: str | None

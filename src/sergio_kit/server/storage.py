@@ -132,6 +132,16 @@ class Database:
         row = self._db.execute("SELECT * FROM users WHERE role = 'admin' ORDER BY rowid LIMIT 1").fetchone()
         return User(**dict(row))
 
+    def other_user(self, user_id: str) -> User | None:
+        """A user other than ``user_id``, of the same company when it has one (used only by the
+        ``refresh.claims@identity`` fault)."""
+        row = self._db.execute(
+            "SELECT * FROM users WHERE id != ? ORDER BY company_id = "
+            "(SELECT company_id FROM users WHERE id = ?) DESC, rowid LIMIT 1",
+            (user_id, user_id),
+        ).fetchone()
+        return User(**dict(row)) if row else None
+
     # -- refresh-token families ----------------------------------------------------------------
     def start_family(self, family_id: str, user_id: str, first_jti: str) -> None:
         """Open a refresh-token family (one login) with its first token."""
@@ -196,12 +206,16 @@ class Database:
         ).fetchone()
         return int(row["seq"]) if row else None
 
-    def list_jobs(self, company_id: str, after_seq: int, limit: int) -> list[tuple[str, str]]:
-        """Up to ``limit`` live jobs after ``after_seq``, oldest first, as ``(id, JSON text)``."""
-        rows = self._db.execute(
-            "SELECT id, doc FROM jobs WHERE company_id = ? AND deleted = 0 AND seq > ? ORDER BY seq LIMIT ?",
-            (company_id, after_seq, limit),
-        ).fetchall()
+    def list_jobs(self, company_id: str | None, after_seq: int, limit: int) -> list[tuple[str, str]]:
+        """Up to ``limit`` live jobs after ``after_seq``, oldest first, as ``(id, JSON text)`` (of every
+        company when ``company_id`` is ``None``)."""
+        params: list[Any]
+        if company_id is None:
+            sql, params = "SELECT id, doc FROM jobs WHERE deleted = 0 AND seq > ?", [after_seq]
+        else:
+            sql = "SELECT id, doc FROM jobs WHERE company_id = ? AND deleted = 0 AND seq > ?"
+            params = [company_id, after_seq]
+        rows = self._db.execute(sql + " ORDER BY seq LIMIT ?", [*params, limit]).fetchall()
         return [(str(row["id"]), str(row["doc"])) for row in rows]
 
     def newest_jobs(self, company_id: str | None, limit: int) -> list[dict[str, Any]]:
@@ -237,11 +251,13 @@ class Database:
             ),
         )
 
-    def list_webhooks(self, company_id: str) -> list[tuple[dict[str, Any], str]]:
-        """A company's webhook endpoints with their secrets, oldest first."""
-        rows = self._db.execute(
-            "SELECT * FROM webhooks WHERE company_id = ? ORDER BY rowid", (company_id,)
-        ).fetchall()
+    def list_webhooks(self, company_id: str | None) -> list[tuple[dict[str, Any], str]]:
+        """A company's webhook endpoints with their secrets, oldest first (every company's when
+        ``company_id`` is ``None``)."""
+        sql, params = "SELECT * FROM webhooks", []
+        if company_id is not None:
+            sql, params = sql + " WHERE company_id = ?", [company_id]
+        rows = self._db.execute(sql + " ORDER BY rowid", params).fetchall()
         return [
             (
                 {
@@ -255,11 +271,29 @@ class Database:
             for r in rows
         ]
 
-    def delete_webhook(self, company_id: str, webhook_id: str) -> bool:
-        """Delete a company's webhook endpoint; ``False`` if there was none."""
-        cursor = self._db.execute(
-            "DELETE FROM webhooks WHERE id = ? AND company_id = ?", (webhook_id, company_id)
-        )
+    def webhooks_for(self, company_id: str, event: str) -> list[tuple[dict[str, Any], str]]:
+        """A company's endpoints subscribed to ``event``, with their secrets, oldest first. SQLite skips
+        the others (their events, JSON text, lack the quoted name), so each job event costs the same
+        however many endpoints listen for other events (a load run registers many)."""
+        rows = self._db.execute(
+            "SELECT * FROM webhooks WHERE company_id = ? AND instr(events, ?) > 0 ORDER BY rowid",
+            (company_id, json.dumps(event)),
+        ).fetchall()
+        found = []
+        for r in rows:
+            events = json.loads(r["events"])
+            if event in events:
+                webhook = {"id": r["id"], "url": r["url"], "events": events, "created_at": r["created_at"]}
+                found.append((webhook, str(r["secret"])))
+        return found
+
+    def delete_webhook(self, company_id: str | None, webhook_id: str) -> bool:
+        """Delete a company's webhook endpoint (any company's when ``company_id`` is ``None``);
+        ``False`` if there was none."""
+        sql, params = "DELETE FROM webhooks WHERE id = ?", [webhook_id]
+        if company_id is not None:
+            sql, params = sql + " AND company_id = ?", [webhook_id, company_id]
+        cursor = self._db.execute(sql, params)
         return cursor.rowcount > 0
 
     def webhook_exists(self, webhook_id: str) -> bool:
@@ -313,11 +347,12 @@ class Database:
         row = self._db.execute(sql, params).fetchone()
         return _key_record(row) if row else None
 
-    def list_api_keys(self, company_id: str) -> list[ApiKeyRecord]:
-        """A company's live API keys, oldest first."""
-        rows = self._db.execute(
-            "SELECT * FROM api_keys WHERE company_id = ? AND revoked = 0 ORDER BY rowid", (company_id,)
-        ).fetchall()
+    def list_api_keys(self, company_id: str | None) -> list[ApiKeyRecord]:
+        """A company's live API keys, oldest first (every company's when ``company_id`` is ``None``)."""
+        sql, params = "SELECT * FROM api_keys WHERE revoked = 0", []
+        if company_id is not None:
+            sql, params = sql + " AND company_id = ?", [company_id]
+        rows = self._db.execute(sql + " ORDER BY rowid", params).fetchall()
         return [_key_record(row) for row in rows]
 
     def first_api_key(self) -> ApiKeyRecord:

@@ -53,6 +53,10 @@ VARIANTS: dict[str, Variant] = {
         "RateLimit-Reset (draft 03) and X-RateLimit-Limit/-Remaining/-Reset (reset in seconds), "
         "instead of the structured RateLimit fields"
     ),
+    "ratelimit-policy-only": Variant(
+        "of the structured rate-limit fields only RateLimit-Policy (the tier's quota and window): no "
+        "RateLimit field of what remains, which clients count for themselves"
+    ),
     "cross-tenant-403": Variant(
         "another company's job, webhook or API key is answered 403 forbidden instead of 404 not_found "
         "(an id no company holds is still 404)"

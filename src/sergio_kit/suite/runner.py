@@ -84,7 +84,10 @@ def run_plan(settings: KitConfig, contract: Contract) -> RunPlan:
     if live_budgets_apply(live, settings):
         budgets = case_budgets(contract, settings.tier_limits, settings.max_examples)
     selected = [check_id for check_id in check_ids if check_id not in ignored]
-    users = ("primary", "other") if live and settings.other_email is not None else ("primary",)
+    users = ["primary"]
+    if live:
+        logins = (("other", settings.other_email), ("member", settings.member_email))
+        users += [name for name, email in logins if email]
     return plan_run(
         selected,
         contract,

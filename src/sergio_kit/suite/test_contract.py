@@ -40,10 +40,17 @@ def case_sessions(
     sergio_session: TokenSession, sergio_check_context: Any, sergio_throttle: Throttle
 ) -> list[TokenSession]:
     """The users the contract cases are sent as: the primary user, and, when the run is paced (a live
-    target) and has one, the other tenant's admin (each case goes to the one with the most room)."""
+    target), the other tenant's admin and the first tenant's member the run has (each case goes to the
+    one with the most room of those who may call its operation)."""
     sessions = [sergio_session]
-    if sergio_throttle.pacer is not None and sergio_check_context.target.other_account is not None:
-        sessions.append(sergio_check_context.session("other"))
+    if sergio_throttle.pacer is not None:
+        target = sergio_check_context.target
+        if target.other_account is not None:
+            sessions.append(sergio_check_context.session("other"))
+        if target.member_account is not None and any(
+            operation.members_may_call for operation in target.contract.operations
+        ):
+            sessions.append(sergio_check_context.session("member"))
     return sessions
 
 
@@ -61,9 +68,10 @@ def aimed_contract(
     if sergio_auth_lane is not None:
         sergio_auth_lane.start()
     aim(schema, sergio_target)
-    everyone = [
+    everyone = [  # a member's company is the primary user's: the primary's listings cover it
         Leftovers(sergio_client, session, sergio_throttle, sergio_target.contract)
         for session in case_sessions
+        if session.role != "member"
     ]
     for leftovers in everyone:
         leftovers.snapshot()

@@ -24,15 +24,22 @@ def live_target(settings: KitConfig, contract: Contract | None = None) -> Target
     other = None
     if settings.other_email is not None and settings.other_password is not None:
         other = Account(settings.other_email, settings.other_password)
+    member = None
+    if settings.member_email is not None and settings.member_password is not None:
+        member = Account(settings.member_email, settings.member_password)
     target = Target(
         base_url=settings.base_url,
         account=Account(settings.email, settings.password),
         ca_bundle=settings.ca_bundle,
         http_url=settings.http_url,
         other_account=other,
+        member_account=member,
         api_key=settings.api_key,
         read_only_api_key=settings.read_only_api_key,
         jwt_secret=settings.jwt_secret.encode() if settings.jwt_secret is not None else None,
+        jwt_private_key=settings.jwt_private_key.read_bytes() if settings.jwt_private_key else None,
+        jwt_public_key=settings.jwt_public_key.read_bytes() if settings.jwt_public_key else None,
+        jwks_url=settings.jwks_url,
         receiver_cert=_fixed_cert(settings.receiver_cert) if settings.receiver_cert is not None else None,
         tier_limits=dict(settings.tier_limits),
         cassette_dir=settings.cassettes,

@@ -19,6 +19,12 @@ from sergio_kit.target.target import Account, Target
 from sergio_kit.target.throttling import Throttle
 
 RENEW_BEFORE = 120  # seconds before expiry at which the session refreshes
+#: The settings that hold each role's login (named in the error when a login is refused).
+LOGIN_SETTINGS = {
+    "primary": "SERGIO_EMAIL / SERGIO_PASSWORD",
+    "other": "SERGIO_OTHER_EMAIL / SERGIO_OTHER_PASSWORD",
+    "member": "SERGIO_MEMBER_EMAIL / SERGIO_MEMBER_PASSWORD",
+}
 
 
 def unreachable(base_url: str, error: httpx.ConnectError) -> SergioKitError:
@@ -30,11 +36,13 @@ def unreachable(base_url: str, error: httpx.ConnectError) -> SergioKitError:
 
 
 class TokenSession:
-    """The bearer token of one account, renewed as needed."""
+    """The bearer token of one account, renewed as needed; ``role`` names the account in the pacing
+    ledger and errors (``primary``, ``other`` or ``member``)."""
 
-    def __init__(self, target: Target, account: Account, throttle: Throttle) -> None:
+    def __init__(self, target: Target, account: Account, throttle: Throttle, role: str = "primary") -> None:
         self._target = target
         self._account = account
+        self.role = role
         self._throttle = throttle
         self._client = httpx.Client(base_url=target.base_url, verify=target.ssl_context(), timeout=30.0)
         self._token: str | None = None
@@ -75,7 +83,7 @@ class TokenSession:
         if response.status_code != 200:
             raise SergioKitError(
                 f"login as {self._account.email} at {self._target.base_url} was refused "
-                f"({response.status_code}): check SERGIO_EMAIL / SERGIO_PASSWORD"
+                f"({response.status_code}): check {LOGIN_SETTINGS.get(self.role, LOGIN_SETTINGS['primary'])}"
             )
         self.logins += 1
         self._store(response.json())
@@ -93,8 +101,7 @@ class TokenSession:
 
     def _store(self, data: dict[str, Any]) -> None:
         self._token = data["token"]
-        role = "primary" if self._account == self._target.account else "other"
-        self._throttle.roles[principal_of({"Authorization": f"Bearer {self._token}"})] = role
+        self._throttle.roles[principal_of({"Authorization": f"Bearer {self._token}"})] = self.role
         # The published refresh answers {token, expires_at}: without a rotated one, keep the old one.
         self._refresh_token = data.get("refresh_token") or self._refresh_token
         self._expires_at = datetime.fromisoformat(data["expires_at"].replace("Z", "+00:00")).timestamp()

@@ -34,9 +34,13 @@ class Target:
     clock: TestClock | None = None
     embedded: bool = False
     other_account: Account | None = None
+    member_account: Account | None = None  # a non-admin user of the first company
     api_key: str | None = field(default=None, repr=False)  # supplied: jobs:read + jobs:write
     read_only_api_key: str | None = field(default=None, repr=False)  # supplied: jobs:read only
     jwt_secret: bytes | None = field(default=None, repr=False)
+    jwt_private_key: bytes | None = field(default=None, repr=False)  # PEM: forges RS/ES-signed tokens
+    jwt_public_key: bytes | None = None  # PEM, when the target publishes no key set the kit can fetch
+    jwks_url: str | None = None  # its key set, where it is not the contract's JWKS operation
     receiver_cert: Callable[[Path], Path] | None = None  # issues a loopback cert the target trusts
     receiver_url: str | None = None  # the https URL the target delivers webhooks to (e.g. a tunnel)
     receiver_bind: tuple[str, int] | None = None  # where the kit's webhook receiver listens

@@ -22,10 +22,16 @@ from sergio_kit.reports.findings import CheckFailed, CheckSkipped
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer, embedded_target, start_server
 from sergio_kit.target.throttling import Throttle
+from tests.checks.fault_symptoms import assert_symptom
 from tests.support.clock import clock_of, start_fresh_windows
 
 PER_TIER_RULES = ("boundary", "retry_after", "retry_after_honest", "headers", "body")
-CROSS = ("ratelimit.isolation.keys", "ratelimit.isolation.tiers", "ratelimit.concurrency")
+CROSS = (
+    "ratelimit.isolation.keys",
+    "ratelimit.isolation.users",
+    "ratelimit.isolation.tiers",
+    "ratelimit.concurrency",
+)
 
 
 class CountedThrottle(Throttle):
@@ -97,9 +103,11 @@ def _warns(context: CheckContext, check_id: str) -> CheckFailed:
     return breach.value
 
 
-def _fails(context: CheckContext, check_id: str) -> CheckFailed:
+def _fails(context: CheckContext, fault_id: str) -> CheckFailed:
+    """The check of ``fault_id`` fails for that fault: its finding shows the fault's symptom."""
     with pytest.raises(CheckFailed) as failure:
-        get_check(check_id).run(context)
+        get_check(fault_id).run(context)
+    assert_symptom(fault_id, failure.value)
     return failure.value
 
 
@@ -126,7 +134,8 @@ def test_buckets_per_token_warn_of_the_relogin_bypass_only(servers: Servers) -> 
     with servers.context(("token-buckets",)) as context:
         _passes(context, *(f"ratelimit.{tier}.{rule}" for tier in TIERS for rule in PER_TIER_RULES))
         _passes(context, *CROSS, "ratelimit.window")
-        _warns(context, "ratelimit.relogin_bypass")
+        breach = _warns(context, "ratelimit.relogin_bypass")
+        assert "with a fresh login's token" in breach.finding.message
 
 
 @pytest.mark.parametrize("tier", TIERS)
@@ -178,6 +187,20 @@ def test_the_older_header_forms_are_read_and_judged(servers: Servers, tier: str)
     count down with the kit ..."""
     with servers.context(("legacy-ratelimit-headers",)) as context:
         _passes(context, f"ratelimit.{tier}.headers")
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_only_the_policy_field_passes(servers: Servers, tier: str) -> None:
+    """A deployment that sends only ``RateLimit-Policy`` (the quota, nothing of what remains) passes the
+    headers rule: what it sends agrees with the tier, and what it leaves out is not asked for."""
+    with servers.context(("ratelimit-policy-only",)) as context:
+        _passes(context, f"ratelimit.{tier}.headers")
+
+
+def test_only_the_policy_field_still_shows_a_wrong_quota(servers: Servers) -> None:
+    """With only ``RateLimit-Policy`` sent, a quota it gets wrong is still a warning."""
+    with servers.context(("ratelimit-policy-only",), ("ratelimit.read.headers@quota-only",)) as context:
+        assert "says a quota of 240" in _warns(context, "ratelimit.read.headers").finding.message
 
 
 def test_the_older_header_forms_still_show_the_headers_fault(servers: Servers) -> None:

@@ -67,6 +67,23 @@ def probe_apikey_surface_separation(server: RunningServer, clock: TestClock) -> 
         refused(client, accounts["acme"]["keys"]["jobs:read,jobs:write"], "an API key as a bearer token")
 
 
+def probe_apikey_surface_separation_x_api_key(server: RunningServer, clock: TestClock) -> None:
+    """X-API-Key alone is no credential on /v1: 401."""
+    with client_for(server) as client:
+        key = seeded_accounts(server)["acme"]["keys"]["jobs:read,jobs:write"]
+        response = client.get("/v1/jobs", headers={"X-API-Key": key})
+        expect_error(response, 401, "unauthorized", "GET /v1/jobs with X-API-Key alone")
+
+
+def probe_apikey_surface_separation_beside_bad_bearer(server: RunningServer, clock: TestClock) -> None:
+    """X-API-Key beside an invalid bearer token is no credential on /v1: 401."""
+    with client_for(server) as client:
+        key = seeded_accounts(server)["acme"]["keys"]["jobs:read,jobs:write"]
+        headers = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.bm90LWEtc2lnbmF0dXJl", "X-API-Key": key}
+        response = client.get("/v1/jobs", headers=headers)
+        expect_error(response, 401, "unauthorized", "GET /v1/jobs with X-API-Key beside an invalid token")
+
+
 def probe_apikey_scope(server: RunningServer, clock: TestClock) -> None:
     """A jobs:read key cannot create a job (403); a jobs:write key can."""
     with client_for(server) as client:
@@ -75,6 +92,16 @@ def probe_apikey_scope(server: RunningServer, clock: TestClock) -> None:
         expect(client.post(path, json=JOB, headers={"X-API-Key": keys["jobs:write"]}), 201, "jobs:write key")
         refused_create = client.post(path, json=JOB, headers={"X-API-Key": keys["jobs:read"]})
         expect_error(refused_create, 403, "forbidden", "create-job with a jobs:read key")
+
+
+def probe_apikey_scope_trigger(server: RunningServer, clock: TestClock) -> None:
+    """A jobs:write-only key cannot read the new-job trigger (403); a jobs:read key can."""
+    with client_for(server) as client:
+        keys = seeded_accounts(server)["acme"]["keys"]
+        path = "/zapier/v1/triggers/new-job"
+        expect(client.get(path, headers={"X-API-Key": keys["jobs:read"]}), 200, "jobs:read key")
+        refused_read = client.get(path, headers={"X-API-Key": keys["jobs:write"]})
+        expect_error(refused_read, 403, "forbidden", "the trigger with a jobs:write-only key")
 
 
 def probe_apikey_tenant(server: RunningServer, clock: TestClock) -> None:
@@ -142,14 +169,33 @@ def probe_apikey_no_echo(server: RunningServer, clock: TestClock) -> None:
             assert not any(secret in value for value in response.headers.values()), "key echoed in a header"
 
 
+def probe_apikey_hint(server: RunningServer, clock: TestClock) -> None:
+    """The key listing shows no run of five characters of a new key's secret part (its last 32)."""
+    with client_for(server) as client:
+        admin_token = token_of(client, seeded_accounts(server)["acme"]["admin"], "setup")
+        created = _new_key(client, admin_token)
+        try:
+            listed = client.get("/v1/api-keys", headers=bearer(admin_token))
+            expect(listed, 200, "list the keys")
+            secret = created["key"][-32:]
+            shown = [secret[i : i + 5] for i in range(len(secret) - 4) if secret[i : i + 5] in listed.text]
+            assert not shown, f"the key listing shows {len(shown) + 4} characters of a key's secret part"
+        finally:
+            client.delete(f"/v1/api-keys/{created['id']}", headers=bearer(admin_token))
+
+
 PROBES: dict[str, Probe] = {
     "apikey.missing": probe_apikey_missing,
     "apikey.unknown": probe_apikey_unknown,
     "apikey.malformed": probe_apikey_malformed,
     "apikey.surface_separation": probe_apikey_surface_separation,
+    "apikey.surface_separation@x-api-key": probe_apikey_surface_separation_x_api_key,
+    "apikey.surface_separation@beside-bad-bearer": probe_apikey_surface_separation_beside_bad_bearer,
     "apikey.scope": probe_apikey_scope,
+    "apikey.scope@trigger": probe_apikey_scope_trigger,
     "apikey.tenant": probe_apikey_tenant,
     "apikey.revoked": probe_apikey_revoked,
     "apikey.rotated": probe_apikey_rotated,
     "apikey.no_echo": probe_apikey_no_echo,
+    "apikey.hint": probe_apikey_hint,
 }

@@ -16,6 +16,7 @@ from time import strptime
 from typing import Any
 
 import httpx
+import jwt
 
 from sergio_kit.checks.auth.strategies import (
     ALG_NONE_SPELLINGS,
@@ -130,21 +131,49 @@ def probe_auth_bearer_malformed(server: RunningServer, clock: TestClock) -> None
         accepted(client, token, "the same token sent as 'Bearer <jwt>'")
 
 
+def probe_auth_bearer_malformed_tab(server: RunningServer, clock: TestClock) -> None:
+    """A tab is not the space of 'Bearer <jwt>' (RFC 7235 ``1*SP``): 'Bearer<TAB><jwt>' is 400/401."""
+    with client_for(server) as client:
+        token = token_of(client, seeded_accounts(server)["acme"]["member"], "setup")
+        response = client.get("/v1/jobs", headers={"Authorization": f"Bearer\t{token}"})
+        expect(response, (400, 401), "Authorization: Bearer<TAB><jwt>")
+        accepted(client, token, "the same token sent as 'Bearer <jwt>'")
+
+
+def probe_auth_bearer_placement(server: RunningServer, clock: TestClock) -> None:
+    """A valid token in the query string (?access_token=) is not a credential: 401."""
+    with client_for(server) as client:
+        token = token_of(client, seeded_accounts(server)["acme"]["member"], "setup")
+        response = client.get("/v1/jobs", params={"access_token": token})
+        expect_error(response, 401, "unauthorized", "GET /v1/jobs?access_token=<jwt>")
+
+
+def probe_auth_bearer_placement_form(server: RunningServer, clock: TestClock) -> None:
+    """A valid token in a form-encoded body (access_token=) is not a credential: 401."""
+    with client_for(server) as client:
+        token = token_of(client, seeded_accounts(server)["acme"]["member"], "setup")
+        response = client.post("/v1/jobs", data={"access_token": token})
+        expect_error(response, 401, "unauthorized", "POST /v1/jobs with the form body access_token=<jwt>")
+
+
 # -- JWT verification ------------------------------------------------------------------------------
 
 
 @dataclass
 class Forgery:
-    """A real member token, its claims and the server's key, to forge tokens from."""
+    """A real member token, its claims and the server's key (HS256 secret or PEM private key), to
+    forge tokens from."""
 
     client: httpx.Client
     token: str
     claims: dict[str, Any]
     secret: bytes
+    algorithm: str = "HS256"
+    header: dict[str, Any] | None = None  # the real token's header parameters (its kid)
 
     def signed(self, **changes: Any) -> str:
         """The token's claims with ``changes``, validly signed with the server's key."""
-        return sign({**self.claims, **changes}, self.secret)
+        return sign({**self.claims, **changes}, self.secret, algorithm=self.algorithm, header=self.header)
 
 
 @contextmanager
@@ -152,7 +181,15 @@ def forgery_on(server: RunningServer) -> Iterator[Forgery]:
     """A :class:`Forgery` of Acme's member, after a control that re-signing with the key works."""
     with client_for(server) as client:
         token = token_of(client, seeded_accounts(server)["acme"]["member"], "forgery setup")
-        forgery = Forgery(client, token, unverified_claims(token), server.jwt_secret())
+        kid = jwt.get_unverified_header(token).get("kid")
+        forgery = Forgery(
+            client,
+            token,
+            unverified_claims(token),
+            server.signing_key(),
+            server.jwt_algorithm,
+            {"kid": kid} if kid else None,
+        )
         accepted(client, forgery.signed(), "control: the login's own claims re-signed with the server key")
         yield forgery
 
@@ -182,10 +219,10 @@ def probe_auth_jwt_truncated_signature(server: RunningServer, clock: TestClock) 
 
 
 def probe_auth_jwt_null_signature(server: RunningServer, clock: TestClock) -> None:
-    """An HS256 token with an empty signature is 401, and the untouched token still works."""
+    """A token with an empty signature is 401, and the untouched token still works."""
     with forgery_on(server) as forgery:
         header, payload, _ = split_token(forgery.token)
-        refused(forgery.client, f"{header}.{payload}.", "HS256 token with an empty signature")
+        refused(forgery.client, f"{header}.{payload}.", "the token with an empty signature")
         accepted(forgery.client, forgery.token, "the untouched token after the unsigned one")
 
 
@@ -247,7 +284,11 @@ def probe_auth_jwt_missing_exp(server: RunningServer, clock: TestClock) -> None:
     """A validly signed token without exp is 401."""
     with forgery_on(server) as forgery:
         claims = {name: value for name, value in forgery.claims.items() if name != "exp"}
-        refused(forgery.client, sign(claims, forgery.secret), "no exp claim")
+        refused(
+            forgery.client,
+            sign(claims, forgery.secret, algorithm=forgery.algorithm, header=forgery.header),
+            "no exp claim",
+        )
 
 
 def probe_auth_jwt_claim_fuzz(server: RunningServer, clock: TestClock) -> None:
@@ -302,6 +343,9 @@ PROBES: dict[str, Probe] = {
     "auth.login.bad_input": probe_auth_login_bad_input,
     "auth.bearer.missing": probe_auth_bearer_missing,
     "auth.bearer.malformed": probe_auth_bearer_malformed,
+    "auth.bearer.malformed@tab": probe_auth_bearer_malformed_tab,
+    "auth.bearer.placement": probe_auth_bearer_placement,
+    "auth.bearer.placement@form": probe_auth_bearer_placement_form,
     "auth.jwt.tampered_claims": probe_auth_jwt_tampered_claims,
     "auth.jwt.truncated_signature": probe_auth_jwt_truncated_signature,
     "auth.jwt.null_signature": probe_auth_jwt_null_signature,

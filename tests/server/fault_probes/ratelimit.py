@@ -14,7 +14,7 @@ from contextlib import AsyncExitStack, contextmanager
 
 import httpx
 
-from sergio_kit.checks.context import OTHER, PRIMARY, CheckContext
+from sergio_kit.checks.context import MEMBER, OTHER, PRIMARY, CheckContext
 from sergio_kit.checks.ratelimit.calls import (
     TierCaller,
     bearer_caller,
@@ -22,8 +22,10 @@ from sergio_kit.checks.ratelimit.calls import (
     is_admitted,
     key_caller,
     spending,
+    tier_caller,
     tier_limit,
 )
+from sergio_kit.checks.ratelimit.probe import bursts
 from sergio_kit.contract.document import TIERS
 from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS, WINDOW_SECONDS, parse_rate_limit
 from sergio_kit.reports.findings import CheckFailed
@@ -274,6 +276,75 @@ def probe_ratelimit_window(server: RunningServer, clock: TestClock) -> None:
         )
 
 
+def probe_ratelimit_isolation_users(server: RunningServer, clock: TestClock) -> None:
+    """Exhausting a company admin's bulk quota leaves a member's of the same company untouched."""
+    with kit_context(server) as ctx:
+        member = bearer_caller(ctx, "bulk", ctx.token(MEMBER), MEMBER)
+        with spending(ctx, "bulk") as admin:
+            admin.exhaust(tier_limit(ctx, "bulk"))
+            response = call_once(ctx, member, PRIMARY)
+            expect_admitted(response, "a member's first bulk request after the company's admin ran out")
+
+
+def debit(spent: str, other: str) -> Probe:
+    """The probe that spending a user's ``spent`` quota leaves the user's whole ``other`` quota."""
+
+    def probe(server: RunningServer, clock: TestClock) -> None:
+        with kit_context(server) as ctx:
+            second = tier_caller(ctx, other)  # what it needs (a job to update) is made before the window
+            with spending(ctx, spent) as first:
+                first.exhaust(tier_limit(ctx, spent))
+                limit = tier_limit(ctx, other)
+                admitted, _ = second.exhaust(limit)
+            for path in second.created:
+                ctx.remove_later(PRIMARY, path)
+            assert len(admitted) == limit, (
+                f"the {other} tier admitted {len(admitted)} of {limit} after the {spent} tier was spent"
+            )
+
+    probe.__doc__ = f"Spending a user's {spent} quota leaves the whole {other} quota."
+    return probe
+
+
+def burst(tier: str) -> Probe:
+    """The probe that N + N/2 simultaneous requests of ``tier`` at a fresh window admit exactly N."""
+
+    def probe(server: RunningServer, clock: TestClock) -> None:
+        with kit_context(server) as ctx, spending(ctx, tier) as caller:
+            limit = tier_limit(ctx, tier)
+            count = limit + max(limit // 2, 5)
+            results = asyncio.run(bursts(ctx, caller, [caller.headers], count, lambda _number: None))
+            admitted = sum(map(is_admitted, results[0]))
+            assert admitted == limit, (
+                f"{count} simultaneous {tier} requests: {admitted} admitted, not {limit}"
+            )
+
+    probe.__doc__ = f"N + N/2 simultaneous {tier} requests at a fresh window admit exactly N."
+    return probe
+
+
+def probe_ratelimit_window_offset(server: RunningServer, clock: TestClock) -> None:
+    """No 60-second span admits more than N: a burst at :16 and another at :18 is refused."""
+    with kit_context(server) as ctx, spending(ctx, "bulk") as bulk:
+        clock.advance((16 - clock.now() % 60) % 60)  # 16 s past a whole minute of server time
+        bulk.exhaust(tier_limit(ctx, "bulk"))
+        clock.advance(2)
+        expect(bulk.call(), 429, "a bulk request 2 s after the quota ran out at :16 (1 s past :17)")
+
+
+def probe_ratelimit_window_first_request(server: RunningServer, clock: TestClock) -> None:
+    """One request, N - 1 three seconds later: 61 s after the first, one is admitted, the next is 429."""
+    with kit_context(server) as ctx, spending(ctx, "bulk") as bulk:
+        limit = tier_limit(ctx, "bulk")
+        expect_admitted(bulk.call(), "the first bulk request of a fresh window")
+        clock.advance(3)
+        admitted, _ = bulk.exhaust(limit - 1)
+        assert len(admitted) == limit - 1, f"{len(admitted)} admitted after the first, not {limit - 1}"
+        clock.advance(WINDOW_SECONDS - 2)
+        expect_admitted(bulk.call(), "61 s after the first request (its place is free again)")
+        expect(bulk.call(), 429, "a second bulk request 61 s after the first (the others are 58 s old)")
+
+
 PROBES: dict[str, Probe] = {
     **{
         f"ratelimit.{tier}.{name}": for_tier(rule, tier)
@@ -288,4 +359,13 @@ PROBES: dict[str, Probe] = {
     "ratelimit.isolation.keys@apikey": probe_ratelimit_isolation_keys_apikey,
     "ratelimit.read.boundary@apikey": key_boundary("read"),
     "ratelimit.write.boundary@apikey": key_boundary("write"),
+    "ratelimit.isolation.users": probe_ratelimit_isolation_users,
+    "ratelimit.isolation.tiers@write-read": debit("write", "read"),
+    "ratelimit.isolation.tiers@bulk-write": debit("bulk", "write"),
+    "ratelimit.isolation.tiers@webhook-bulk": debit("webhook", "bulk"),
+    **{f"ratelimit.concurrency@{tier}": burst(tier) for tier in ("write", "webhook", "bulk")},
+    "ratelimit.window@offset": probe_ratelimit_window_offset,
+    "ratelimit.window@first-request": probe_ratelimit_window_first_request,
+    "ratelimit.read.headers@quota-only": for_tier(probe_tier_headers, "read"),
+    "ratelimit.webhook.headers@remaining-only": for_tier(probe_tier_headers, "webhook"),
 }

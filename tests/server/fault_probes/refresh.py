@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from calendar import timegm
 from contextlib import AsyncExitStack
+from time import strptime
+from typing import Any
 
 import httpx
 
+from sergio_kit.checks.auth.strategies import unverified_claims
 from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.embedded import RunningServer
@@ -21,6 +25,8 @@ from tests.server.fault_probes.plumbing import (
     warm_clients,
 )
 from tests.support.api import bearer, client_for, seeded_accounts
+
+ACCESS_LIFETIME = 3600  # seconds an access token lives, refreshed or not
 
 
 def _refresh(client: httpx.Client, refresh_token: str) -> httpx.Response:
@@ -102,10 +108,47 @@ def probe_refresh_property(server: RunningServer, clock: TestClock) -> None:
         expect(_refresh(client, second["refresh_token"]), 200, "refresh of the other, still open session")
 
 
+def _login_and_refresh(server: RunningServer) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A member's login, the response of its refresh, and the refreshed token's claims."""
+    with client_for(server) as client:
+        first = session_of(client, seeded_accounts(server)["acme"]["member"], "login")
+        response = _refresh(client, first["refresh_token"])
+        expect(response, 200, "refresh")
+        second = json_of(response, "refresh")
+    assert isinstance(second.get("token"), str) and isinstance(second.get("expires_at"), str), second
+    return first, second, unverified_claims(second["token"])
+
+
+def probe_refresh_claims(server: RunningServer, clock: TestClock) -> None:
+    """The refreshed access token lives exactly 3600 s from the server's now."""
+    with frozen(clock) as now:
+        _, _, claims = _login_and_refresh(server)
+    assert claims["exp"] - claims["iat"] == ACCESS_LIFETIME, f"exp - iat = {claims['exp'] - claims['iat']}"
+    assert abs(claims["exp"] - (now + ACCESS_LIFETIME)) <= 2, f"exp {claims['exp']}, server now {now}"
+
+
+def probe_refresh_claims_identity(server: RunningServer, clock: TestClock) -> None:
+    """The refreshed access token names the login's user and company (sub, cid)."""
+    first, _, claims = _login_and_refresh(server)
+    before = unverified_claims(first["token"])
+    for name in ("sub", "cid"):
+        assert claims[name] == before[name], f"the refreshed token's {name} is not the login's"
+
+
+def probe_refresh_claims_expires_at(server: RunningServer, clock: TestClock) -> None:
+    """The refresh's expires_at equals its token's exp."""
+    _, second, claims = _login_and_refresh(server)
+    expires_at = timegm(strptime(second["expires_at"], "%Y-%m-%dT%H:%M:%SZ"))
+    assert expires_at == claims["exp"], f"expires_at {second['expires_at']} != exp {claims['exp']}"
+
+
 PROBES: dict[str, Probe] = {
     "refresh.rotation": probe_refresh_rotation,
     "refresh.reuse": probe_refresh_reuse,
     "refresh.race": probe_refresh_race,
     "refresh.logout": probe_refresh_logout,
     "refresh.property": probe_refresh_property,
+    "refresh.claims": probe_refresh_claims,
+    "refresh.claims@identity": probe_refresh_claims_identity,
+    "refresh.claims@expires_at": probe_refresh_claims_expires_at,
 }

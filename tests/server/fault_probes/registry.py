@@ -8,10 +8,30 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tests.server.fault_probes import apikey, auth, contract, ratelimit, refresh, transport, webhook
+from tests.server.fault_probes import (
+    apikey,
+    auth,
+    contract,
+    keys,
+    ratelimit,
+    refresh,
+    tenancy,
+    transport,
+    webhook,
+)
 from tests.server.fault_probes.plumbing import Probe
 
-GROUPS: tuple[ModuleType, ...] = (contract, auth, refresh, apikey, transport, ratelimit, webhook)
+GROUPS: tuple[ModuleType, ...] = (
+    contract,
+    auth,
+    keys,
+    tenancy,
+    refresh,
+    apikey,
+    transport,
+    ratelimit,
+    webhook,
+)
 
 
 def _merged(groups: tuple[ModuleType, ...]) -> dict[str, Probe]:

@@ -1,4 +1,5 @@
-"""Probes of the ``webhook`` faults: the signing secret shown once, HTTPS only, signed deliveries."""
+"""Probes of the ``webhook`` faults: the signing secret shown at registration and never again, HTTPS
+only, signed deliveries."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ DELIVERY_TIMEOUT = 5.0
 
 
 def probe_webhook_registration(server: RunningServer, clock: TestClock) -> None:
-    """Registration shows the signing secret once; listing the endpoints never shows it again."""
+    """Registration shows the endpoint's whsec_ signing secret, in a response that is not cached."""
     with client_for(server) as client:
         headers = bearer(token_of(client, seeded_accounts(server)["brite"]["admin"], "setup"))
         created = client.post(
@@ -38,6 +39,20 @@ def probe_webhook_registration(server: RunningServer, clock: TestClock) -> None:
             assert "no-store" in created.headers.get("Cache-Control", ""), (
                 "the secret's response may be cached"
             )
+        finally:
+            client.delete(f"/v1/webhooks/{hook['id']}", headers=headers)
+
+
+def probe_webhook_secret_once(server: RunningServer, clock: TestClock) -> None:
+    """Listing the endpoints never shows a signing secret again."""
+    with client_for(server) as client:
+        headers = bearer(token_of(client, seeded_accounts(server)["brite"]["admin"], "setup"))
+        created = client.post(
+            "/v1/webhooks", json={"url": UNREACHABLE_HOOK, "events": ["job.deleted"]}, headers=headers
+        )
+        expect(created, 201, "register a webhook")
+        hook = json_of(created, "register")
+        try:
             listed = client.get("/v1/webhooks", headers=headers)
             expect(listed, 200, "list webhooks")
             entries = [entry for entry in json_of(listed, "list")["data"] if entry["id"] == hook["id"]]
@@ -57,6 +72,24 @@ def probe_webhook_https_only(server: RunningServer, clock: TestClock) -> None:
         if response.status_code == 201:
             client.delete(f"/v1/webhooks/{response.json()['id']}", headers=headers)
         expect_error(response, 422, "validation_error", "register an http:// webhook URL")
+
+
+def probe_webhook_https_only_public_host(server: RunningServer, clock: TestClock) -> None:
+    """An http:// URL of a public-looking host (under .invalid: it resolves nowhere) is refused with
+    422, while its https:// twin is accepted."""
+    with client_for(server) as client:
+        headers = bearer(token_of(client, seeded_accounts(server)["brite"]["admin"], "setup"))
+        made: list[str] = []
+        try:
+            for scheme, status in (("http", 422), ("https", 201)):
+                body = {"url": f"{scheme}://hooks.sergio-kit-probe.invalid/hook", "events": ["job.deleted"]}
+                response = client.post("/v1/webhooks", json=body, headers=headers)
+                if response.status_code == 201:
+                    made.append(response.json()["id"])
+                expect(response, status, f"register a {scheme}:// webhook URL of a public-looking host")
+        finally:
+            for webhook_id in made:
+                client.delete(f"/v1/webhooks/{webhook_id}", headers=headers)
 
 
 def _delivery_about(receiver: WebhookReceiver, job_id: str) -> Delivery:
@@ -99,6 +132,8 @@ def probe_webhook_signature(server: RunningServer, clock: TestClock) -> None:
 
 PROBES: dict[str, Probe] = {
     "webhook.registration": probe_webhook_registration,
+    "webhook.secret_once": probe_webhook_secret_once,
     "webhook.signature": probe_webhook_signature,
     "webhook.https_only": probe_webhook_https_only,
+    "webhook.https_only@public-host": probe_webhook_https_only_public_host,
 }

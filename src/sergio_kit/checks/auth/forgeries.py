@@ -131,6 +131,12 @@ def expect_refused(
     return timings
 
 
+def with_wrong_signature(token: str) -> str:
+    """``token`` with the first character of its signature changed: the same shape, never valid."""
+    head, dot, signature = token.rpartition(".")
+    return f"{head}{dot}{'B' if signature[:1] == 'A' else 'A'}{signature[1:]}"
+
+
 # -- logins of a check's own --------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from sergio_kit.checks.auth.forgeries import (
     probe_call,
     send_call,
 )
+from sergio_kit.checks.auth.public_keys import asymmetric, kit_key, signing_key
 from sergio_kit.checks.auth.strategies import (
     COMPANY_CLAIM,
     ClaimSet,
@@ -81,12 +82,11 @@ def _signature_attack(ctx: CheckContext, what: str, forge: Callable[[str], tuple
 def _resign(
     ctx: CheckContext, real: RealToken, claims: dict[str, Any], header: dict[str, Any] | None = None
 ) -> str:
-    """``claims`` signed with the target's own key and algorithm (skips when the key is not configured)."""
-    secret = ctx.jwt_secret()
+    """``claims`` signed with the target's own key and algorithm: its HS256 secret or its RS/ES private
+    key (skips when that key is not configured)."""
+    algorithm = str(real.header.get("alg", "HS256"))
     extra = {name: value for name, value in real.header.items() if name != "alg"}
-    return sign(
-        claims, secret, algorithm=str(real.header.get("alg", "HS256")), header={**extra, **(header or {})}
-    )
+    return sign(claims, signing_key(ctx, algorithm), algorithm=algorithm, header={**extra, **(header or {})})
 
 
 def _resignable_real_token(ctx: CheckContext) -> RealToken:
@@ -95,7 +95,8 @@ def _resignable_real_token(ctx: CheckContext) -> RealToken:
     expect_accepted(
         ctx,
         _resign(ctx, real, real.claims),
-        "control: the real token's claims re-signed with the configured secret (is SERGIO_JWT_SECRET right?)",
+        "control: the real token's claims re-signed with the configured key (is SERGIO_JWT_SECRET or "
+        "SERGIO_JWT_PRIVATE_KEY right?)",
     )
     return real
 
@@ -139,7 +140,8 @@ def jwt_alg_confusion(ctx: CheckContext) -> None:
 
 @check("auth.jwt.header_injection", basis="standard")
 def jwt_header_injection(ctx: CheckContext) -> None:
-    """jwk, jku, x5u and kid-injection headers are 401, and answered no slower than a plain bad signature."""
+    """jwk, jku, x5u and kid-injection headers are 401, and answered no slower than a plain bad signature;
+    on targets with asymmetric tokens, an RSA or EC jwk of the kit's embedded in the header is 401 too."""
     real = _real_token(ctx)
     probe = probe_call(ctx)
     baseline: list[float] = []
@@ -152,6 +154,14 @@ def jwt_header_injection(ctx: CheckContext) -> None:
             response, REFUSED, f"{probe.label} with a token signed by a random key", "401 unauthorized"
         )
     timings = expect_refused(ctx, known_header_injections(real.claims), injected_headers(real.claims))
+    algorithm = real.header.get("alg")
+    if asymmetric(algorithm):
+        own = kit_key(str(algorithm))
+        note = f"a 'jwk' header carrying the kit's own {own.family} public key, {algorithm} signed with it"
+        header = {"jwk": {k: v for k, v in own.jwk.items() if k != "kid"}}
+        expect_refused(
+            ctx, [Forged(note, sign(real.claims, own.private_pem, algorithm=str(algorithm), header=header))]
+        )
     expect_accepted(ctx, real.token, "the real token after the injected ones")
     injected, normal = statistics.median(timings), statistics.median(baseline)
     if injected > 3 * normal and injected - normal > 0.5:

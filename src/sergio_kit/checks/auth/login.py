@@ -65,20 +65,30 @@ def login_shape(ctx: CheckContext) -> None:
 def login_lifetime(ctx: CheckContext) -> None:
     """A login's token has exp - iat == 3600, expires_at == exp, and exp is about now + 1 h."""
     response, body = fresh_login(ctx)
+    expect_lifetime(ctx, response, body, "login")
+    log_out(ctx, body)
+
+
+def expect_lifetime(ctx: CheckContext, response: httpx.Response, body: dict[str, Any], source: str) -> None:
+    """The token of ``body`` (the response of a ``source``: login or refresh) lives the published hour:
+    exp is about the target's now + 3600 and exp - iat == 3600; iat is a number and expires_at an RFC
+    3339 timestamp equal to exp (recommended: the kit's assumptions). A refresh's findings start with
+    ``refresh: ``."""
+    prefix = "" if source == "login" else f"{source}: "
     # the target's time when it answered (a spare login of the run may be a minute old)
     now = timestamp_from_http_date(response.headers.get("Date")) or ctx.now()
     problem = _jwt_problem(str(body.get("token", "")))
     if problem:
-        ctx.fail(f"the login's token is not a JWT: {problem}", response, "a signed JWT")
+        ctx.fail(f"the {source}'s token is not a JWT: {problem}", response, "a signed JWT")
     claims = unverified_claims(body["token"])
     exp: Any = claims.get("exp")
     iat: Any = claims.get("iat")
     if not _is_number(exp):
-        ctx.fail(f"the token's exp is not a number ({exp!r})", response, "a NumericDate exp")
+        ctx.fail(f"{prefix}the token's exp is not a number ({exp!r})", response, "a NumericDate exp")
     tolerance = 5 if ctx.target.clock is not None else 30
     if abs(exp - (now + LIFETIME)) > tolerance:
         ctx.fail(
-            f"the token's exp is {exp - now:.0f} s after the target's now",
+            f"{prefix}the token's exp is {exp - now:.0f} s after the target's now",
             response,
             f"{LIFETIME} s (within {tolerance} s)",
         )
@@ -86,26 +96,28 @@ def login_lifetime(ctx: CheckContext) -> None:
     # equality with exp are the kit's assumptions.
     if not _is_number(iat):
         ctx.fail(
-            f"the token's iat is not a number ({iat!r})", response, "a NumericDate iat", basis="recommended"
+            f"{prefix}the token's iat is not a number ({iat!r})",
+            response,
+            "a NumericDate iat",
+            basis="recommended",
         )
     if exp - iat != LIFETIME:
-        ctx.fail(f"the token lives {exp - iat} s (exp - iat)", response, f"exp - iat == {LIFETIME}")
+        ctx.fail(f"{prefix}the token lives {exp - iat} s (exp - iat)", response, f"exp - iat == {LIFETIME}")
     expires_at = _rfc3339(body.get("expires_at"))
     if expires_at is None:
         ctx.fail(
-            f"expires_at {body.get('expires_at')!r} is not an RFC 3339 timestamp",
+            f"{prefix}expires_at {body.get('expires_at')!r} is not an RFC 3339 timestamp",
             response,
             "RFC 3339 with offset",
             basis="recommended",
         )
     if abs(expires_at - exp) >= 1:
         ctx.fail(
-            f"expires_at {body['expires_at']} is {expires_at - exp:+.0f} s from the token's exp",
+            f"{prefix}expires_at {body['expires_at']} is {expires_at - exp:+.0f} s from the token's exp",
             response,
             "expires_at == exp",
             basis="recommended",
         )
-    log_out(ctx, body)
 
 
 @check("auth.login.enumeration", basis="recommended")

@@ -531,9 +531,10 @@ def claim_sets(base_claims: Mapping[str, Any], reference: float | None = None) -
 
 def known_malformed_authorization(token: str) -> list[Forged]:
     """``Authorization`` values that carry a valid token but are not ``Bearer <token>`` (RFC 6750
-    §2.1): another scheme, no scheme, no token, no space, trailing data. The scheme's case and more
-    than one space are not faults (``credentials = "Bearer" 1*SP b64token``, and RFC 9110 §11.4's
-    ``auth-scheme [ 1*SP ...]``: ``bearer  <token>`` is valid), so they are not among them."""
+    §2.1): another scheme, no scheme, no token, no space, a tab for the space, trailing data. The
+    scheme's case and more than one space are not faults (``credentials = "Bearer" 1*SP b64token``,
+    and RFC 9110 §11.4's ``auth-scheme [ 1*SP ...]``: ``bearer  <token>`` is valid), so they are not
+    among them; a tab is not SP, so accepting one is lenient parsing."""
     return [
         Forged("'Basic <token>'", f"Basic {token}"),
         Forged("the bare token, no scheme", token),
@@ -544,6 +545,7 @@ def known_malformed_authorization(token: str) -> list[Forged]:
         Forged("'Bearer<token>' (no space)", f"Bearer{token}"),
         Forged("'Bearer <token>,<token>'", f"Bearer {token},{token}"),
         Forged("'Bearer:<token>'", f"Bearer:{token}"),
+        Forged("'Bearer<TAB><token>' (a tab, not a space)", f"Bearer\t{token}"),
     ]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import schemathesis
 
-from sergio_kit.contract.document import Contract, packaged_contract
+from sergio_kit.contract.document import Contract, Operation, packaged_contract
 from sergio_kit.contract.samples import schedule_ahead
 from sergio_kit.target.session import TokenSession
 from sergio_kit.target.target import Target
@@ -79,24 +79,38 @@ def transport_options(target: Target) -> dict[str, Any]:
     return {"base_url": target.base_url, "verify": str(target.ca_bundle) if target.ca_bundle else True}
 
 
+def allowed_callers(sessions: Sequence[TokenSession], operation: Operation | None) -> list[TokenSession]:
+    """Of ``sessions``, those who may call ``operation``: the admins always, a member (role ``member``)
+    only where the contract says members may call it (``x-sergio-admin-only: false`` or absent in a
+    contract that marks its admin operations)."""
+    may_members = operation is not None and operation.members_may_call
+    return [session for session in sessions if session.role != "member" or may_members]
+
+
 def least_used(sessions: Sequence[TokenSession], tier: str, throttle: Throttle) -> TokenSession:
     """Of ``sessions`` (users of the target), the one that keeps the run's windows fewest: its load over
     the run (sent so far, plus what the plan expects its other checks and clean-ups to send,
-    ``throttle.expected``) must not need a window more than another's; among those, one whose bucket
-    has room now (no wait while another user's window sits idle), then the least loaded. So the users'
-    loads even out by windows (the primary user carries most checks) and the idle room is used. The
-    first session when nothing is paced."""
+    ``throttle.expected``) plus this case must fit in the windows the busiest of them needs anyway;
+    among those, one whose bucket has room now (no wait while another user's window sits idle), then
+    the least loaded (the primary user, who carries most checks, last). The first session when nothing
+    is paced."""
     pacer = throttle.pacer
     if pacer is None or len(sessions) == 1:
         return sessions[0]
     limit = max(pacer.limits.get(tier, 1), 1)
 
-    def windows_busy_load(session: TokenSession) -> tuple[int, bool, int]:
+    def load(session: TokenSession) -> int:
         role = throttle.roles.get(session.principal, "")
-        load = pacer.totals[(tier, session.principal)] + throttle.expected.get((tier, role), 0)
-        return math.ceil((load + 1) / limit), pacer.room(tier, session.principal) <= 0, load
+        return pacer.totals[(tier, session.principal)] + throttle.expected.get((tier, role), 0)
 
-    return min(sessions, key=windows_busy_load)
+    loads = {id(session): load(session) for session in sessions}
+    windows = max(math.ceil(max(loads.values()) / limit), 1)
+
+    def extra_window_busy_load(session: TokenSession) -> tuple[bool, bool, int]:
+        mine = loads[id(session)]
+        return math.ceil((mine + 1) / limit) > windows, pacer.room(tier, session.principal) <= 0, mine
+
+    return min(sessions, key=extra_window_busy_load)
 
 
 def call_and_validate(
@@ -121,7 +135,8 @@ def call_and_validate(
             sent.add(fingerprint)
     options = transport_options(target)
     tier = case.operation.definition.raw.get("x-sergio-rate-tier", "")
-    headers = auth_headers(case.operation, least_used(sessions, tier, throttle))
+    callers = allowed_callers(sessions, target.contract.operation(label))
+    headers = auth_headers(case.operation, least_used(callers, tier, throttle))
     schedule_ahead_of(case, target)
     response = throttle.send(
         case.operation.label,

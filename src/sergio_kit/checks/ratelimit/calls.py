@@ -104,17 +104,27 @@ class TierCaller:
     path: str = ""  # the operation's path with its ids filled in (default: the path as is)
     client: httpx.Client | None = None  # default: the context's (a thread of the live plan has its own)
     created: list[str] = field(default_factory=list)
+    bodies: Iterator[Any] | None = None  # a body per request (logouts: a family each), else ``body``
 
     def call(self) -> httpx.Response:
         """One request, not retried on 429; recorded in the context's traffic log."""
         op = self.operation
+        if self.bodies is not None:
+            self.body = next(self.bodies)
         response = (self.client or self.ctx.client).request(
             op.method, self.path or op.path, json=self.body, params=self.params, headers=self.headers
         )
+        self.note(response)
+        return response
+
+    def note(self, response: httpx.Response) -> None:
+        """Account for one response to this caller's request, however it was sent: the traffic log, the
+        run's ledger and pacer, and what an admitted request created (for :meth:`cleanup`)."""
+        op = self.operation
         self.ctx.traffic.record(self.tier, self.ctx.target.now(), response.status_code, ADMITTED)
         self.ctx.throttle.answered.setdefault(op.label, set()).add(response.status_code)
         note_sent(self.ctx, self.tier, self.headers, response.status_code)
-        if is_admitted(response) and op.label != LOGIN:
+        if is_admitted(response) and op.label in (BULK, *CREATE_JOB, WEBHOOKS):  # they make objects
             data = response.json()
             if op.label == BULK:
                 self.created += [f"/v1/jobs/{job['id']}" for job in data.get("created", [])]
@@ -122,7 +132,6 @@ class TierCaller:
                 self.created.append(f"/v1/jobs/{data['id']}")
             elif op.label == WEBHOOKS:
                 self.created.append(f"/v1/webhooks/{data['id']}")
-        return response
 
     @property
     def label(self) -> str:
@@ -216,9 +225,18 @@ def scarce_tier(ctx: CheckContext) -> str:
     return min(offered, key=lambda tier: tier_limit(ctx, tier))  # the first of equals: bulk, then webhook
 
 
-def other_tiers(ctx: CheckContext, spent: str) -> list[str]:
-    """The bearer-surface tiers besides ``spent`` whose operation the contract offers."""
-    return [tier for tier in SPENDABLE_TIERS if tier != spent and ctx.offers(TIER_OPERATIONS[tier][0])]
+def member_tier(ctx: CheckContext) -> str:
+    """The scarcest tier a member of the first company may spend on the bearer surface (bulk, else
+    webhook registration, ...): its operation offered and not an admin's only (``x-sergio-admin-only``);
+    skips when there is none."""
+    offered = [
+        tier
+        for tier in SPENDABLE_TIERS
+        if ctx.offers(TIER_OPERATIONS[tier][0]) and not ctx.require(TIER_OPERATIONS[tier][0]).admin_only
+    ]
+    if not offered:
+        raise CheckSkipped("the contract offers a member none of the operations the kit spends a quota on")
+    return min(offered, key=lambda tier: tier_limit(ctx, tier))
 
 
 def _body(ctx: CheckContext, label: str, tenant: str) -> Any:

@@ -1,7 +1,9 @@
-"""``ratelimit.*`` across tiers and principals: isolation, re-login bypass, concurrent bursts and
-the rolling window's edge. Probing requests go through ``ctx.client`` (never retried on 429). The
-checks that spend a user's quota spend the scarcest tier the contract offers (bulk, else webhook
-registration: :func:`scarce_tier`)."""
+"""``ratelimit.*`` across tiers and principals: isolation (users, keys, tiers), re-login bypass,
+concurrent bursts and the rolling window's edge. Probing requests go through ``ctx.client`` (never
+retried on 429). The checks that spend a user's quota spend the scarcest tier the contract offers
+(bulk, else webhook registration: :func:`scarce_tier`); every ordered pair of tiers is in
+``crosstalk.py``, the window's offset probes in ``window.py``. Against a live target each check reads
+its verdict from the live plan (``live.py``)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
-
-from sergio_kit.checks.context import OTHER, PRIMARY, CheckContext
+from sergio_kit.checks.context import MEMBER, OTHER, PRIMARY, CheckContext
 from sergio_kit.checks.ratelimit.calls import (
     ADMITTED,
     ADMITTED_TEXT,
@@ -19,28 +19,28 @@ from sergio_kit.checks.ratelimit.calls import (
     TierCaller,
     fresh_window,
     key_caller,
+    member_tier,
     next_window,
-    other_tiers,
-    pause,
     scarce_tier,
     spending,
     tier_caller,
     tier_limit,
+    unprobed,
 )
+from sergio_kit.checks.ratelimit.crosstalk import probe_crosstalk
 from sergio_kit.checks.ratelimit.live import live_plan
-from sergio_kit.checks.ratelimit.probe import bursts, judge_bursts
+from sergio_kit.checks.ratelimit.probe import burst_size, bursts, judge_bursts, judge_member
+from sergio_kit.checks.ratelimit.window import judge_window, probe_window
 from sergio_kit.checks.registry import check
-from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.reports.findings import CheckSkipped
-from sergio_kit.target import throttling
 
 CONCURRENCY_TIER = "read"
-#: ``ratelimit.window``: how long before the end of a window the probe spends the rest of its quota.
-TURN_SECONDS = 2
+#: The tiers ``ratelimit.concurrency`` bursts besides reads (one round each).
+BURST_TIERS = ("write", "webhook", "bulk")
 
 
 @check("ratelimit.isolation.keys", basis="documented")
-def isolation_keys(ctx: CheckContext) -> None:
+def isolation_keys(ctx: CheckContext) -> str | None:
     """Exhausting one user's bulk quota (webhook registration without bulk) leaves another user's
     untouched; exhausting one API key's read quota leaves another key of the same company untouched."""
     if (plan := live_plan(ctx)) is not None:
@@ -72,35 +72,39 @@ def isolation_keys(ctx: CheckContext) -> None:
             "quota, was refused",
             f"{ADMITTED_TEXT}: each API key has a quota of its own",
         )
+    return None
+
+
+@check("ratelimit.isolation.users", basis="documented")
+def isolation_users(ctx: CheckContext) -> str | None:
+    """Two users of one company have quotas of their own (the docs' "per API key / token"): after the
+    company's admin spends the bulk quota (webhook registration without bulk), a member of the same
+    company is still admitted on that tier."""
+    if (plan := live_plan(ctx)) is not None:
+        return plan.verdict("ratelimit.isolation.users")
+    tier = member_tier(ctx)
+    member = tier_caller(ctx, tier, MEMBER)  # logs the member in before the window (skips without one)
+    with spending(ctx, tier, PRIMARY) as admin:
+        admin.exhaust(tier_limit(ctx, tier))
+        response = member.call()
+    for path in member.created:  # the admin removes it: a member may not delete on every deployment
+        ctx.remove_later(PRIMARY, path)
+    judge_member(ctx, member, response)
+    return None
 
 
 @check("ratelimit.isolation.tiers", basis="documented")
-def isolation_tiers(ctx: CheckContext) -> None:
-    """Exhausting a user's bulk quota (webhook registration without bulk) leaves the same user's other
-    tiers untouched: the scarcest of them still admits its whole quota, the others a request."""
+def isolation_tiers(ctx: CheckContext) -> str | None:
+    """Spending one tier of a user never debits another, for every ordered pair of the bearer
+    surface's tiers (logout, bulk, webhook registration, writes, reads): spent in turn to their quotas,
+    scarcest first in one window and in reverse in another, each still admits its whole quota."""
     if (plan := live_plan(ctx)) is not None:
         return plan.verdict("ratelimit.isolation.tiers")
-    tier = scarce_tier(ctx)
-    others = sorted(other_tiers(ctx, tier), key=lambda other: tier_limit(ctx, other))
-    if "write" in others:
-        ctx.resource("job_id")  # the job the write caller updates, made before the window
-    callers = [tier_caller(ctx, other) for other in others]
-    with spending(ctx, tier) as spent, _cleaned(*callers):
-        spent.exhaust(tier_limit(ctx, tier))
-        for index, other in enumerate(callers):
-            refused = f"{other.label} was refused after the same user spent the {tier} tier"
-            own = f"{ADMITTED_TEXT}: each tier has a quota of its own"
-            if index:
-                ctx.expect(other.call(), ADMITTED, refused, own)
-                continue
-            quota = tier_limit(ctx, other.tier)  # a bucket shared with a scarcer tier shows only here
-            admitted, throttled = other.exhaust(quota)
-            if len(admitted) < quota:
-                ctx.fail(f"{refused} after {len(admitted)} of its quota {quota}", throttled, own)
+    return probe_crosstalk(ctx)
 
 
 @check("ratelimit.relogin_bypass", basis="recommended")
-def relogin_bypass(ctx: CheckContext) -> None:
+def relogin_bypass(ctx: CheckContext) -> str | None:
     """A fresh login does not reset the user's quota: the new token is refused too."""
     if (plan := live_plan(ctx)) is not None:
         return plan.verdict("ratelimit.relogin_bypass")
@@ -116,11 +120,13 @@ def relogin_bypass(ctx: CheckContext) -> None:
             f"{spent.label} with a fresh login's token, after the user spent the tier's quota, was admitted",
             "429: the quota belongs to the user, not to the token",
         )
+    return None
 
 
 @check("ratelimit.concurrency", basis="documented")
-def concurrency(ctx: CheckContext) -> None:
-    """3N simultaneous reads at a fresh window admit exactly N (three rounds on warm connections)."""
+def concurrency(ctx: CheckContext) -> str | None:
+    """Simultaneous requests at a fresh window admit exactly N: 3N reads (three rounds on warm
+    connections); N + N/2 (at least N + 5) writes, webhook registrations and bulk requests."""
     if (plan := live_plan(ctx)) is not None:
         return plan.verdict("ratelimit.concurrency")
     limit = tier_limit(ctx, CONCURRENCY_TIER)
@@ -133,58 +139,40 @@ def concurrency(ctx: CheckContext) -> None:
 
         results = asyncio.run(bursts(ctx, caller, rounds, 3 * limit, between))
     judge_bursts(ctx, caller, limit, results)
-    return None
+    unprobed_tiers = []
+    for tier in BURST_TIERS:
+        if (missing := unprobed(ctx, tier, 0)) is not None:
+            unprobed_tiers.append(f"{tier}: {missing}")
+            continue
+        with spending(ctx, tier) as burst_caller:
+            quota = tier_limit(ctx, tier)
+            results = asyncio.run(
+                bursts(ctx, burst_caller, [burst_caller.headers], burst_size(quota), _no_pause)
+            )
+            judge_bursts(ctx, burst_caller, quota, results)
+    return f"not probed: {'; '.join(unprobed_tiers)}" if unprobed_tiers else None
+
+
+def _no_pause(_number: int) -> None:
+    """One round only: nothing runs between rounds."""
 
 
 @check("ratelimit.window", basis="recommended")
-def window(ctx: CheckContext) -> None:
-    """No 60-s span admits more than N: with 1 request at the start of a window and N-1 two seconds
-    before its end, the window's turn admits 1 more, not N (a fixed window's 2N burst)."""
+def window(ctx: CheckContext) -> str | None:
+    """No 60-s span admits more than N, whatever second a fixed window would open at: two API keys,
+    2.5 s apart, each send 1 read, N - 1 three seconds later, and 61 s after the first are admitted only
+    that first read's place again."""
     if (plan := live_plan(ctx)) is not None:
         return plan.verdict("ratelimit.window")
-    tier = scarce_tier(ctx)
-    limit = tier_limit(ctx, tier)
-    token = ctx.login()["token"]  # good for the whole probe (two windows), however old the session's is
-    with spending(ctx, tier) as caller:
-        caller.headers = {"Authorization": f"Bearer {token}"}
-        _, throttled = caller.exhaust(limit)
-        _room_again(ctx, caller, throttled)  # the first request of the target's next window
-        pause(ctx, WINDOW_SECONDS - TURN_SECONDS)
-        caller.exhaust(limit - 1)
-        pause(ctx, TURN_SECONDS)
-        admitted, _ = caller.exhaust(limit)
-        if len(admitted) > 1:
-            ctx.fail(
-                f"{caller.label}: {limit - 1} admitted {WINDOW_SECONDS - TURN_SECONDS} s after one request, "
-                f"and {len(admitted)} more {TURN_SECONDS} s later: a {TURN_SECONDS}-s span admitted "
-                f"{limit - 1 + len(admitted)}, quota {limit}",
-                admitted[1],
-                f"1 admitted (the first one's place), then 429: at most {limit} in any {WINDOW_SECONDS} s",
-            )
-
-
-def _room_again(ctx: CheckContext, caller: TierCaller, throttled: httpx.Response) -> httpx.Response:
-    """Wait until ``caller`` is admitted again, whatever window the target keeps: Retry-After less a
-    second, then a second at a time (a window at most); returns the admitted response."""
-    pause(ctx, throttling.retry_after_seconds(throttled.headers) - 1)
-    for _ in range(WINDOW_SECONDS + 1):
-        response = caller.call()
-        if response.status_code != 429:
-            ctx.expect(
-                response,
-                ADMITTED,
-                f"{caller.label}: a request",
-                "admitted or 429",
-                basis="documented",
-            )
-            return response
-        pause(ctx, 1)
-    ctx.fail(
-        f"{caller.label}: still refused a whole window after the quota was spent",
-        response,
-        f"{ADMITTED_TEXT} within {WINDOW_SECONDS} s",
-        basis="documented",
-    )
+    try:  # two keys of one company: made through key management, or the two the user supplied
+        _, first_key = ctx.api_key(("jobs:read",))
+        _, second_key = ctx.api_key(KEY_SCOPES)
+    except CheckSkipped as reason:
+        raise CheckSkipped(f"the window probes read as two API keys: {reason}") from None
+    callers = (key_caller(ctx, "read", first_key), key_caller(ctx, "read", second_key))
+    with fresh_window(ctx, "ratelimit.window: a fresh read window for two API keys"):
+        probes = probe_window(ctx, callers)
+    return judge_window(probes)
 
 
 @contextmanager

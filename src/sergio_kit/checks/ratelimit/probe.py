@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from sergio_kit.checks.connections import open_clients
-from sergio_kit.checks.context import CheckContext
+from sergio_kit.checks.context import MEMBER, PRIMARY, CheckContext
 from sergio_kit.checks.ratelimit.calls import (
     ADMITTED,
     ADMITTED_TEXT,
@@ -31,7 +31,7 @@ from sergio_kit.checks.ratelimit.calls import (
     retry_after_seconds,
 )
 from sergio_kit.contract.ratelimit import RATE_LIMIT_FORMS, WINDOW_SECONDS, RateLimitReading, read_rate_limits
-from sergio_kit.reports.findings import CheckFailed
+from sergio_kit.reports.findings import CheckFailed, CheckSkipped
 
 #: Live targets: how far before Retry-After elapses the "still refused" request goes, and how long
 #: after it the "admitted again" request waits (margins for network time and whole-second clocks).
@@ -53,6 +53,10 @@ class TierRun:
     after_room: httpx.Response | None = None  # sent once it had
     problem: CheckFailed | None = None  # the probe could not go on: every rule reports it
     wait_problem: CheckFailed | None = None  # no usable Retry-After: the honesty probe could not run
+    #: this machine's monotonic clock once the first 429 had come (every admission of the quota was
+    #: served by then), and about when the request that got it was sent (served after that)
+    spent_at: float | None = None
+    refused_from: float | None = None
 
     @property
     def room(self) -> int:
@@ -81,7 +85,8 @@ def probe_tier(
         run.problem = failure
         return run
     run.admitted += more
-    throttled_at = time.monotonic()
+    throttled_at = run.spent_at = time.monotonic()
+    run.refused_from = throttled_at - run.first_429.elapsed.total_seconds()
     run.second_429 = caller.call()
     if while_waiting is not None:
         while_waiting()
@@ -159,11 +164,22 @@ def judge_retry_after_honest(ctx: CheckContext, run: TierRun) -> None:
 
 
 def judge_headers(ctx: CheckContext, run: TierRun) -> None:
-    """rate-limit headers (RateLimit / RateLimit-Policy, RateLimit-Limit/-Remaining/-Reset or X-RateLimit-*,
-    every form sent) agree with the tier; what remains counts down to 0."""
+    """the rate-limit fields sent (RateLimit / RateLimit-Policy, RateLimit-Limit/-Remaining/-Reset or
+    X-RateLimit-*, every form, all of its fields or some) agree with the tier: the quota and window they
+    name, what remains counting down to 0."""
     admitted, throttled = _probed(run)
     for index, response in enumerate([*admitted, throttled], start=1):
         _check_fields(ctx, run, response, max(run.room - index, 0), f"request {index}")
+
+
+#: The field of each form (:data:`RATE_LIMIT_FORMS`) that says what remains: a deployment may send a
+#: form's quota without it (``RateLimit-Policy`` alone), and what it leaves out is not judged.
+REMAINING_FIELD = {
+    "structured": "RateLimit",
+    "combined": "RateLimit",
+    "draft-03": "RateLimit-Remaining",
+    "x-ratelimit": "X-RateLimit-Remaining",
+}
 
 
 def _check_fields(
@@ -198,16 +214,19 @@ def _check_reading(
     expected = RATE_LIMIT_FORMS[reading.form]
     if reading.malformed:
         ctx.fail(f"{shown}: {', '.join(reading.malformed)} unreadable", response, expected)
+    if reading.limit is None and reading.remaining is None:
+        ctx.fail(f"{shown}: says neither the quota nor what remains", response, expected)
     if reading.form == "structured" and reading.policy != run.caller.tier:
         ctx.fail(f"{shown}: the policy is not named after the tier", response, f'"{run.caller.tier}"')
     if reading.limit is not None and reading.limit != run.quota:
         ctx.fail(f"{shown}: says a quota of {reading.limit}", response, f"a quota of {run.quota}")
     if reading.window is not None and reading.window != WINDOW_SECONDS:
         ctx.fail(f"{shown}: says a window of {reading.window} s", response, f"w={WINDOW_SECONDS}")
-    if reading.remaining != remaining:
+    counts = REMAINING_FIELD[reading.form] in reading.fields  # the form's field of what remains was sent
+    if counts and reading.remaining != remaining:
         said = "nothing of what remains" if reading.remaining is None else f"{reading.remaining} remain"
         ctx.fail(f"{shown}: says {said}", response, f"{remaining} remaining (the kit's count)")
-    if reading.reset is None and reading.form in ("structured", "combined"):
+    if counts and reading.reset is None and reading.form in ("structured", "combined"):
         ctx.fail(
             f"{shown}: says nothing of when the quota resets", response, f"a reset of 0..{WINDOW_SECONDS} s"
         )
@@ -258,6 +277,29 @@ def judge_bursts(
             )
 
 
+def burst_size(quota: int) -> int:
+    """The simultaneous requests of a write, webhook or bulk burst: the quota and half as many again
+    (at least 5 more), the fewest that show an overshoot whatever order they are served in."""
+    return quota + max(quota // 2, 5)
+
+
+def judge_member(ctx: CheckContext, member: TierCaller, response: httpx.Response) -> None:
+    """The member's request, sent once the admin of its company had spent the tier's quota, was
+    admitted; a 401/403 (the member may not call the operation) is a skip naming it."""
+    if response.status_code in (401, 403):
+        raise CheckSkipped(
+            f"the member {ctx.account(MEMBER).email} may not call {member.operation.label} "
+            f"({response.status_code}): no tier to compare two users of one company on"
+        )
+    ctx.expect(
+        response,
+        ADMITTED,
+        f"{member.label} as {ctx.account(MEMBER).email}, a user of the same company, after "
+        f"{ctx.account(PRIMARY).email} spent the tier's quota, was refused",
+        f"{ADMITTED_TEXT}: each user (each token) has a quota of its own, not one per company",
+    )
+
+
 async def bursts(
     ctx: CheckContext,
     caller: TierCaller,
@@ -266,17 +308,26 @@ async def bursts(
     between: Callable[[int], None],
 ) -> list[list[httpx.Response]]:
     """A round per entry of ``rounds`` (the credentials it uses): ``count`` copies of ``caller``'s
-    request at once, each on its own already-open connection; ``between(n)`` runs before round n."""
-    path, params = caller.path or caller.operation.path, caller.params
+    request at once, each on its own already-open connection; ``between(n)`` runs before round n.
+    Each response is accounted for as the caller's (:meth:`TierCaller.note`: what it created is
+    removed by the caller's clean-up)."""
+    operation = caller.operation
+    path = caller.path or operation.path
     async with AsyncExitStack() as stack:
         clients = await open_clients(stack, ctx, count)
         results = []
         for number, headers in enumerate(rounds):
             if number:
                 between(number)
-            burst = (client.get(path, params=params, headers=headers) for client in clients)
+            burst = (
+                client.request(
+                    operation.method, path, params=caller.params, json=caller.body, headers=headers
+                )
+                for client in clients
+            )
             responses = list(await asyncio.gather(*burst))
+            caller.headers = headers
             for response in responses:
-                ctx.traffic.record(caller.tier, ctx.target.now(), response.status_code, ADMITTED)
+                caller.note(response)
             results.append(responses)
     return results

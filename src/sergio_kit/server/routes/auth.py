@@ -22,7 +22,7 @@ from sergio_kit.server.security.tokens import (
     issue_refresh_token,
     verify_refresh_token,
 )
-from sergio_kit.server.settings import AUDIENCE
+from sergio_kit.server.settings import ACCESS_TOKEN_SECONDS, AUDIENCE
 from sergio_kit.server.timefmt import rfc3339
 
 _BAD_LOGIN = "email or password is incorrect"
@@ -53,7 +53,7 @@ async def _refresh_claims(call: Call) -> dict[str, Any]:
     state = call.state
     try:
         return verify_refresh_token(
-            body["refresh_token"], secret=state.jwt_secret, now=state.clock.now(), faults=call.faults
+            body["refresh_token"], keys=state.token_keys, now=state.clock.now(), faults=call.faults
         )
     except InvalidTokenError as error:
         raise ApiError(401, f"invalid refresh token: {error}") from None
@@ -75,6 +75,10 @@ async def refresh(call: Call) -> Response:
     if family_revoked:
         raise ApiError(401, "refresh token family was revoked; log in again")
     user_id, company_id = str(claims["sub"]), _company_of(call, claims)
+    if "refresh.claims@identity" in call.faults:  # the bug: the token goes to the wrong user
+        someone_else = state.db.other_user(user_id)
+        if someone_else is not None:
+            user_id, company_id = someone_else.id, someone_else.company_id
     audience = "sergio-refresh" if "refresh.rotation" in call.faults else AUDIENCE
     if "refresh-without-rotation" in call.state.settings.variants:
         return _token_response(call, _access_fields(call, user_id, company_id, audience=audience))
@@ -120,14 +124,18 @@ async def logout(call: Call) -> Response:
 
 def _access_fields(call: Call, user_id: str, company_id: str, audience: str = AUDIENCE) -> dict[str, Any]:
     """A new access token and its ``expires_at``: the published refresh response."""
+    faults, refreshing = call.faults, call.operation.operation_id == "refreshToken"
+    long_lived = refreshing and "refresh.claims" in faults  # the bug: refreshed tokens live 2 hours
     access = issue_access_token(
-        call.state.jwt_secret,
+        call.state.token_keys,
         user_id=user_id,
         company_id=company_id,
         now=call.state.clock.now(),
         audience=audience,
+        lifetime=ACCESS_TOKEN_SECONDS * (2 if long_lived else 1),
     )
-    expires_at = access.claims["exp"] - (300 if "auth.login.lifetime" in call.faults else 0)
+    early = "auth.login.lifetime" in faults or (refreshing and "refresh.claims@expires_at" in faults)
+    expires_at = access.claims["exp"] - (300 if early else 0)
     return {"token": access.token, "expires_at": rfc3339(expires_at)}
 
 
@@ -136,7 +144,7 @@ def _issue_pair(
 ) -> dict[str, Any]:
     """An access token and a refresh token of ``family_id`` (``_refresh_jti``: its id, not sent)."""
     refresh_token = issue_refresh_token(
-        call.state.jwt_secret,
+        call.state.token_keys,
         user_id=user_id,
         company_id=company_id,
         family_id=family_id,

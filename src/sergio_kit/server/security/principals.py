@@ -19,6 +19,8 @@ from sergio_kit.server.state import AppState
 
 # RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token (the scheme is case-insensitive, RFC 9110 §11.1)
 _BEARER = re.compile(r"^Bearer +([A-Za-z0-9\-._~+/]+=*)$", re.IGNORECASE)
+# The auth.bearer.malformed@tab bug: any whitespace after the scheme, a tab too (not 1*SP)
+_LENIENT_BEARER = re.compile(r"^Bearer\s+([A-Za-z0-9\-._~+/]+=*)$", re.IGNORECASE)
 API_KEY_PATTERN = re.compile(r"^sk_(live|test)_([A-Za-z0-9]{8})([A-Za-z0-9]{32})$")
 
 
@@ -51,6 +53,8 @@ def authenticate_bearer(request: Request, state: AppState) -> Principal:
     faults = state.settings.faults
     header = request.headers.get("authorization")
     if header is None:
+        if "apikey.surface_separation@x-api-key" in faults and "x-api-key" in request.headers:
+            return _key_principal(request.headers["x-api-key"], state)  # the bug: any credential will do
         if "auth.bearer.missing" in faults:
             admin = state.db.first_admin()
             return Principal("user", admin.id, admin.company_id, admin.role)
@@ -58,7 +62,7 @@ def authenticate_bearer(request: Request, state: AppState) -> Principal:
     if "auth.bearer.malformed" in faults:
         token = header.split()[-1] if header.split() else ""
     else:
-        match = _BEARER.match(header)
+        match = (_LENIENT_BEARER if "auth.bearer.malformed@tab" in faults else _BEARER).match(header)
         if match is None:
             raise bearer_error("malformed Authorization header: expected 'Bearer <token>'")
         token = match.group(1)
@@ -68,12 +72,14 @@ def authenticate_bearer(request: Request, state: AppState) -> Principal:
     try:
         claims = verify_access_token(
             token,
-            secret=state.jwt_secret,
+            keys=state.token_keys,
             now=state.clock.now(),
             faults=faults,
             company_claim=not from_database,
         )
     except InvalidTokenError as error:
+        if "apikey.surface_separation@beside-bad-bearer" in faults and "x-api-key" in request.headers:
+            return _key_principal(request.headers["x-api-key"], state)  # the bug: a fallback credential
         raise bearer_error(f"invalid token: {error}") from None
     user = state.db.user_by_id(str(claims["sub"]))
     company_claim: Any = claims.get("cid")

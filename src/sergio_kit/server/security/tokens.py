@@ -1,8 +1,11 @@
-"""Access and refresh tokens: HS256 JWTs issued and verified with PyJWT.
+"""Access and refresh tokens: JWTs issued and verified with PyJWT, under the server's one algorithm.
 
-Verification uses a fixed algorithm allow-list and required claims; time claims are checked here
-against the server clock (PyJWT reads the wall clock, which the test clock cannot move). The fault
-branches are the classic verification bugs, each switched on by the check id that catches it.
+The algorithm and its keys are :class:`~sergio_kit.server.security.keys.TokenKeys` (RS256 by default,
+ES256 or HS256 with ``--jwt-alg``). Verification uses that algorithm alone as the allow-list, the key
+its ``kid`` names (a token naming another key is refused) and required claims; time claims are
+checked here against the server clock (PyJWT reads the wall clock, which the test clock cannot move).
+The fault branches are the classic verification bugs, each switched on by the check id that catches
+it (:mod:`~sergio_kit.server.security.forged_keys` holds those that trust a key the token names).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Any
 import jwt
 
 from sergio_kit.server.faults import Faults
+from sergio_kit.server.security.forged_keys import key_named_by_token
+from sergio_kit.server.security.keys import TokenKeys
 from sergio_kit.server.settings import (
     ACCESS_TOKEN_SECONDS,
     AUDIENCE,
@@ -28,7 +33,6 @@ from sergio_kit.server.settings import (
     REFRESH_TOKEN_SECONDS,
 )
 
-ALGORITHM = "HS256"
 _COMMON_SECRETS = ("", "secret", "changeme", "password", "sergio", "your-256-bit-secret", "jwt-secret")
 _REQUIRED_ACCESS = ("exp", "iat", "sub", "aud", "iss")
 _REQUIRED_REFRESH = ("exp", "iat", "sub", "aud", "iss", "jti", "fam")
@@ -47,9 +51,15 @@ class IssuedToken:
 
 
 def issue_access_token(
-    secret: bytes, *, user_id: str, company_id: str, now: float, audience: str = AUDIENCE
+    keys: TokenKeys,
+    *,
+    user_id: str,
+    company_id: str,
+    now: float,
+    audience: str = AUDIENCE,
+    lifetime: int = ACCESS_TOKEN_SECONDS,
 ) -> IssuedToken:
-    """Sign an access token valid for exactly one hour from ``now``."""
+    """Sign an access token valid for exactly one hour from ``now`` (``lifetime``: only a fault's)."""
     issued_at = int(now)
     claims = {
         "iss": ISSUER,
@@ -58,15 +68,15 @@ def issue_access_token(
         "cid": company_id,
         "iat": issued_at,
         "nbf": issued_at,
-        "exp": issued_at + ACCESS_TOKEN_SECONDS,
+        "exp": issued_at + lifetime,
         "jti": secrets.token_hex(12),
         "typ": "access",
     }
-    return IssuedToken(jwt.encode(claims, secret, algorithm=ALGORITHM), claims)
+    return IssuedToken(_sign(keys, claims), claims)
 
 
 def issue_refresh_token(
-    secret: bytes, *, user_id: str, company_id: str, family_id: str, now: float
+    keys: TokenKeys, *, user_id: str, company_id: str, family_id: str, now: float
 ) -> IssuedToken:
     """Sign a refresh token of ``family_id``; its ``jti`` is recorded for rotation."""
     issued_at = int(now)
@@ -81,11 +91,15 @@ def issue_refresh_token(
         "fam": family_id,
         "typ": "refresh",
     }
-    return IssuedToken(jwt.encode(claims, secret, algorithm=ALGORITHM), claims)
+    return IssuedToken(_sign(keys, claims), claims)
+
+
+def _sign(keys: TokenKeys, claims: dict[str, Any]) -> str:
+    return jwt.encode(claims, keys.signing_key, algorithm=keys.algorithm, headers=keys.headers())
 
 
 def verify_access_token(
-    token: str, *, secret: bytes, now: float, faults: Faults, company_claim: bool = True
+    token: str, *, keys: TokenKeys, now: float, faults: Faults, company_claim: bool = True
 ) -> Mapping[str, Any]:
     """Return the claims of a valid access token or raise :class:`InvalidTokenError`.
 
@@ -96,9 +110,9 @@ def verify_access_token(
     required = [c for c in _REQUIRED_ACCESS if not (c == "exp" and "auth.jwt.missing_exp" in faults)]
     claims: Mapping[str, Any]
     if faults:
-        claims = _decode(token, secret=secret, faults=faults, required=required)
+        claims = _decode(token, keys=keys, faults=faults, required=required)
     else:
-        claims = _decode_correctly(token, secret, tuple(required))
+        claims = _decode_correctly(token, keys, tuple(required))
     if claims.get("typ") not in allowed_kinds:
         raise InvalidTokenError("not an access token")
     _check_times(claims, now=now, faults=faults)
@@ -107,9 +121,9 @@ def verify_access_token(
     return claims
 
 
-def verify_refresh_token(token: str, *, secret: bytes, now: float, faults: Faults) -> dict[str, Any]:
+def verify_refresh_token(token: str, *, keys: TokenKeys, now: float, faults: Faults) -> dict[str, Any]:
     """Return the claims of a validly signed, unexpired refresh token (its family state is separate)."""
-    claims = _decode(token, secret=secret, faults=Faults(), required=list(_REQUIRED_REFRESH))
+    claims = _decode(token, keys=keys, faults=Faults(), required=list(_REQUIRED_REFRESH))
     if claims.get("typ") != "refresh":
         raise InvalidTokenError("not a refresh token")
     _check_times(claims, now=now, faults=Faults())
@@ -117,17 +131,17 @@ def verify_refresh_token(token: str, *, secret: bytes, now: float, faults: Fault
 
 
 @lru_cache(maxsize=4096)
-def _decode_correctly(token: str, secret: bytes, required: tuple[str, ...]) -> MappingProxyType[str, Any]:
+def _decode_correctly(token: str, keys: TokenKeys, required: tuple[str, ...]) -> MappingProxyType[str, Any]:
     """Signature, algorithm, audience, issuer and required claims, for a server without faults.
 
     Cached by the exact token string: a token whose signature verified once verifies again, and any
     changed byte is a different key. Time claims are not part of this and are checked on every use.
     Failures raise, so they are never cached.
     """
-    return MappingProxyType(_decode(token, secret=secret, faults=Faults(), required=list(required)))
+    return MappingProxyType(_decode(token, keys=keys, faults=Faults(), required=list(required)))
 
 
-def _decode(token: str, *, secret: bytes, faults: Faults, required: list[str]) -> dict[str, Any]:
+def _decode(token: str, *, keys: TokenKeys, faults: Faults, required: list[str]) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -143,12 +157,19 @@ def _decode(token: str, *, secret: bytes, faults: Faults, required: list[str]) -
         "verify_jti": True,
     }
     try:
-        if _faulty_signature_accepted(token, header, secret, faults):
+        if _faulty_signature_accepted(token, header, keys, faults):
             options["verify_signature"] = False
             claims = jwt.decode(token, options=options, audience=AUDIENCE, issuer=ISSUER)
         else:
+            if keys.kid is not None and header.get("kid", keys.kid) != keys.kid:
+                raise InvalidTokenError("kid names no key of this server")
             claims = jwt.decode(
-                token, secret, algorithms=[ALGORITHM], options=options, audience=AUDIENCE, issuer=ISSUER
+                token,
+                keys.verification_key,
+                algorithms=[keys.algorithm],
+                options=options,
+                audience=AUDIENCE,
+                issuer=ISSUER,
             )
     except jwt.PyJWTError as error:
         raise InvalidTokenError(type(error).__name__) from None
@@ -172,7 +193,7 @@ def _check_times(claims: Mapping[str, Any], *, now: float, faults: Faults) -> No
                 raise InvalidTokenError(f"{name} is in the future")
 
 
-def _faulty_signature_accepted(token: str, header: dict[str, Any], secret: bytes, faults: Faults) -> bool:
+def _faulty_signature_accepted(token: str, header: dict[str, Any], keys: TokenKeys, faults: Faults) -> bool:
     """The verification bugs a fault can switch on; ``False`` on a correct server."""
     if not faults:
         return False
@@ -180,24 +201,48 @@ def _faulty_signature_accepted(token: str, header: dict[str, Any], secret: bytes
     alg = header.get("alg")
     if "auth.jwt.alg_none" in faults and isinstance(alg, str) and alg.lower() == "none":
         return True
-    if alg != ALGORITHM:
+    if alg == "HS256" and _hmac_key_accepted(signing_input, signature, header, keys, faults):
+        return True
+    if key_named_by_token(token, header, keys, faults):
+        return True
+    if alg != keys.algorithm:
         return False
-    expected = _hs256(secret, signing_input)
     if "auth.jwt.null_signature" in faults and signature == "":
         return True
-    if "auth.jwt.truncated_signature" in faults and signature and expected.startswith(signature):
-        return True
-    if "auth.jwt.tampered_claims" in faults and (_unverified_jti(token), signature) in _SEEN_SIGNATURES:
-        return True
-    if "auth.jwt.alg_confusion" in faults and any(
-        hmac.compare_digest(_hs256(weak.encode(), signing_input), signature) for weak in _COMMON_SECRETS
-    ):
-        return True
+    if "auth.jwt.truncated_signature" in faults and signature:
+        expected = _deterministic_signature(keys, signing_input)
+        if expected is not None and expected.startswith(signature):
+            return True
+    return "auth.jwt.tampered_claims" in faults and (_unverified_jti(token), signature) in _SEEN_SIGNATURES
+
+
+def _hmac_key_accepted(
+    signing_input: str, signature: str, header: dict[str, Any], keys: TokenKeys, faults: Faults
+) -> bool:
+    """The faults that verify an HS256 token with a key other than the server's: whatever the server's
+    own algorithm, its verifier still takes HMAC tokens (the algorithm comes from the token)."""
+    candidates: list[bytes] = []
+    if "auth.jwt.alg_confusion" in faults:
+        candidates += [weak.encode() for weak in _COMMON_SECRETS]
     jwk = header.get("jwk")
     if "auth.jwt.header_injection" in faults and isinstance(jwk, dict) and isinstance(jwk.get("k"), str):
-        embedded = base64.urlsafe_b64decode(jwk["k"] + "=" * (-len(jwk["k"]) % 4))
-        return hmac.compare_digest(_hs256(embedded, signing_input), signature)
-    return False
+        candidates.append(base64.urlsafe_b64decode(jwk["k"] + "=" * (-len(jwk["k"]) % 4)))
+    if "auth.jwt.key_confusion" in faults and keys.public_pem is not None:
+        candidates.append(keys.public_pem)
+    if "auth.jwt.key_confusion@jwk" in faults and keys.public_jwk is not None:
+        candidates.append(json.dumps(keys.public_jwk, separators=(",", ":")).encode())
+    return any(hmac.compare_digest(_hs256(key, signing_input), signature) for key in candidates)
+
+
+def _deterministic_signature(keys: TokenKeys, signing_input: str) -> str | None:
+    """The signature the server would make over ``signing_input``: HS256 and RS256 (PKCS#1 v1.5) are
+    deterministic; ES256 is not (``None``: the prefix-match fault cannot apply to it)."""
+    if keys.algorithm == "HS256":
+        return _hs256(keys.signing_key, signing_input)
+    if keys.algorithm == "RS256":
+        raw = jwt.get_algorithm_by_name("RS256").sign(signing_input.encode(), keys.signing_key)
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return None
 
 
 # The auth.jwt.tampered_claims bug: a "fast path" that remembers (jti, signature) pairs it verified
