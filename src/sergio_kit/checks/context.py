@@ -214,11 +214,15 @@ class CheckContext:
         return [op for op in self.operations if scheme in op.security]
 
     def request_for(self, operation: Operation, tenant: str = PRIMARY) -> tuple[str, str, Any]:
-        """``(method, path, body)`` for a valid call of ``operation``: real ids, a valid body."""
+        """``(method, path, body)`` for a valid call of ``operation``: real ids, a valid body. A call
+        that may destroy its object (a DELETE, a key rotation) gets an expendable object of its own, so
+        a call a check expects refused but the target (rightly or not) serves, from another thread too,
+        never takes away the object the other checks share."""
         path = operation.path
+        expendable = operation.method == "DELETE" or path.endswith("/rotate")
         for name in ("job_id", "webhook_id", "key_id"):
             if "{" + name + "}" in path:
-                path = path.replace("{" + name + "}", self.resource(name, tenant))
+                path = path.replace("{" + name + "}", self.resource(name, tenant, expendable=expendable))
         return operation.method, path, self.sample_body(operation)
 
     def sample_body(self, operation: Operation) -> Any:
@@ -236,9 +240,11 @@ class CheckContext:
         target's today, with ``changes`` applied on top."""
         return self.target.samples.job(self.target.today(), **changes)
 
-    def resource(self, name: str, tenant: str = PRIMARY) -> str:
-        """The id of a job, webhook or API key of ``tenant`` made for this run (removed at close)."""
-        if (tenant, name) not in self._resources:
+    def resource(self, name: str, tenant: str = PRIMARY, *, expendable: bool = False) -> str:
+        """The id of a job, webhook or API key of ``tenant`` made for this run (removed at close); an
+        ``expendable`` one is another object, for calls that may destroy it."""
+        slot = f"{name} (expendable)" if expendable else name
+        if (tenant, slot) not in self._resources:
             if name == "key_id":  # skips, as for every key the kit makes, when key management is refused
                 response = self.create_api_key(["jobs:read"], "sergio-kit resource", tenant)
                 collection = "/v1/api-keys"
@@ -253,9 +259,9 @@ class CheckContext:
                 what = f"could not create a {name.removesuffix('_id')} to test with"
                 self.expect(response, SUCCESS, what, "2xx")
             resource_id = str(response.json()["id"])
-            self._resources[(tenant, name)] = resource_id
+            self._resources[(tenant, slot)] = resource_id
             self._cleanup.append((tenant, "DELETE", f"{collection}/{resource_id}"))
-        return self._resources[(tenant, name)]
+        return self._resources[(tenant, slot)]
 
     # -- what a target may offer -------------------------------------------------------------
     def clock(self) -> TestClock:

@@ -12,7 +12,7 @@ recommended: the listing without secrets and the key shown once are the kit's as
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import httpx
 
@@ -20,9 +20,8 @@ from sergio_kit.checks.apikey import (
     KEY_LIFECYCLE,
     ROTATE,
     SECRET_LENGTH,
+    EchoScanner,
     own_key,
-    remove_job,
-    zapier_operations,
 )
 from sergio_kit.checks.context import SUCCESS, CheckContext
 from sergio_kit.checks.registry import check
@@ -68,12 +67,9 @@ def issued_key(response: httpx.Response) -> str | None:
     return key if isinstance(key, str) and key else None
 
 
-class HintScanner:
-    """Scans the responses a check receives for runs of the secret parts of the keys it knows."""
-
-    def __init__(self, ctx: CheckContext) -> None:
-        self.ctx = ctx
-        self.keys: list[str] = []
+class HintScanner(EchoScanner):
+    """Scans the responses a check receives for runs of the secret parts of the keys it knows (sends
+    as :class:`EchoScanner` does; only what a response must not show differs)."""
 
     def scan(self, response: httpx.Response, what: str, allowed: str | None = None) -> None:
         """Fail if ``response`` (its body or a header) shows more than a hint of a known key's secret
@@ -104,19 +100,6 @@ class HintScanner:
                 curl=hidden(finding.curl, secrets),
             )
         )
-
-    def send(self, method: str, path: str, what: str, **options: Any) -> httpx.Response:
-        """Send through the context, scan the answer, and remove a job it created."""
-        response = self.ctx.send(method, path, **options)
-        remove_job(self.ctx, response)
-        self.scan(response, what)
-        return response
-
-    def zapier(self, key: str, what: str) -> None:
-        """Every API-key operation with ``key``, scanned."""
-        for operation in zapier_operations(self.ctx):
-            method, path, body = self.ctx.request_for(operation)
-            self.send(method, path, f"{operation.label} with {what}", api_key=key, json=body)
 
 
 @check("apikey.hint", basis="recommended")
