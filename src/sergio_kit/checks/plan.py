@@ -26,7 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sergio_kit.checks.context import CLEAN_UP, SPARE_LOGIN
+from sergio_kit.checks.context import CLEAN_UP, MEMBER, SPARE_LOGIN
 from sergio_kit.checks.contract.leftovers import LEDGER_NAME as LEFTOVERS
 from sergio_kit.contract.document import Contract
 from sergio_kit.contract.ratelimit import WINDOW_SECONDS
@@ -43,7 +43,6 @@ SHOWN = {
     "other": "the other tenant's admin",
     "member": "the first tenant's member",
 }
-MEMBER = "member"  # the user who takes only the operations the contract opens to members
 
 
 @dataclass(frozen=True)

@@ -358,3 +358,13 @@ def expect_retry_after_range(ctx: CheckContext, response: httpx.Response, second
             _RETRY_AFTER,
             basis="recommended",
         )
+
+
+@contextmanager
+def cleaned(*callers: TierCaller) -> Iterator[None]:
+    """What ``callers`` created in the block is removed when the block ends."""
+    try:
+        yield
+    finally:
+        for caller in callers:
+            caller.cleanup()

@@ -8,15 +8,13 @@ its verdict from the live plan (``live.py``)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from sergio_kit.checks.context import MEMBER, OTHER, PRIMARY, CheckContext
 from sergio_kit.checks.ratelimit.calls import (
     ADMITTED,
     ADMITTED_TEXT,
     KEY_SCOPES,
-    TierCaller,
+    cleaned,
     fresh_window,
     key_caller,
     member_tier,
@@ -47,7 +45,7 @@ def isolation_keys(ctx: CheckContext) -> str | None:
         return plan.verdict("ratelimit.isolation.keys")
     tier = scarce_tier(ctx)
     second = tier_caller(ctx, tier, OTHER)  # logs the second user in before the window starts
-    with spending(ctx, tier, PRIMARY) as first, _cleaned(second):
+    with spending(ctx, tier, PRIMARY) as first, cleaned(second):
         first.exhaust(tier_limit(ctx, tier))
         response = second.call()
         ctx.expect(
@@ -173,13 +171,3 @@ def window(ctx: CheckContext) -> str | None:
     with fresh_window(ctx, "ratelimit.window: a fresh read window for two API keys"):
         probes = probe_window(ctx, callers)
     return judge_window(probes)
-
-
-@contextmanager
-def _cleaned(*callers: TierCaller) -> Iterator[None]:
-    """What ``callers`` created in the block is removed when the block ends."""
-    try:
-        yield
-    finally:
-        for caller in callers:
-            caller.cleanup()

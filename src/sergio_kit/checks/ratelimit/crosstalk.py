@@ -15,8 +15,6 @@ Live, the plan's parallel probes of the primary user judge the pairs their timin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -28,6 +26,7 @@ from sergio_kit.checks.ratelimit.calls import (
     SPENDABLE_TIERS,
     TIER_OPERATIONS,
     TierCaller,
+    cleaned,
     fresh_window,
     tier_caller,
     tier_limit,
@@ -84,7 +83,7 @@ def _spend_in_turn(ctx: CheckContext, order: list[str]) -> Shortfall | None:
     """In one fresh window spend each tier of ``order`` to its quota; the first tier after another that
     admitted less than its quota, or ``None``."""
     callers = [_caller(ctx, tier) for tier in order]
-    with _cleaned(*callers), fresh_window(ctx, f"ratelimit.isolation.tiers: {', '.join(order)} in turn"):
+    with cleaned(*callers), fresh_window(ctx, f"ratelimit.isolation.tiers: {', '.join(order)} in turn"):
         for index, caller in enumerate(callers):
             quota = tier_limit(ctx, caller.tier)
             admitted, refused = caller.exhaust(quota)
@@ -108,7 +107,7 @@ def _pin(ctx: CheckContext, shortfall: Shortfall) -> None:
 def _short_after(ctx: CheckContext, spent: tuple[str, ...], tier: str) -> Shortfall | None:
     """Spend ``spent`` to their quotas in a fresh window, then ``tier``: its shortfall, or ``None``."""
     callers = [_caller(ctx, name) for name in (*spent, tier)]
-    with _cleaned(*callers), fresh_window(ctx, f"ratelimit.isolation.tiers: {tier} after {spent}"):
+    with cleaned(*callers), fresh_window(ctx, f"ratelimit.isolation.tiers: {tier} after {spent}"):
         for caller in callers[:-1]:
             caller.exhaust(tier_limit(ctx, caller.tier))
         quota = tier_limit(ctx, tier)
@@ -141,16 +140,6 @@ def _caller(ctx: CheckContext, tier: str) -> TierCaller:
     headers = {"Authorization": f"Bearer {ctx.token()}"}
     bodies = iter([{"refresh_token": family} for family in families])
     return TierCaller(ctx, tier, ctx.require(LOGOUT), headers, None, bodies=bodies)
-
-
-@contextmanager
-def _cleaned(*callers: TierCaller) -> Iterator[None]:
-    """What ``callers`` created in the block is removed when the block ends."""
-    try:
-        yield
-    finally:
-        for caller in callers:
-            caller.cleanup()
 
 
 def judge_parallel_probes(ctx: CheckContext, runs: dict[str, TierRun]) -> list[str]:
