@@ -384,6 +384,11 @@ class CheckContext:
         if response.status_code not in statuses:
             self.fail(f"{message}: got {response.status_code}", response, expected, basis=basis)
 
+    def made(self) -> set[str]:
+        """The paths of the objects this context made and will remove (``/v1/webhooks/whk_1``): the
+        contract run's clean-up leaves them to it (the auth lane may still be using them)."""
+        return {path for _, _, path in self._cleanup}
+
     def cleanup_mark(self) -> int:
         """A mark for :meth:`clean_up_since`: how many removals are pending now."""
         return len(self._cleanup)

@@ -61,9 +61,11 @@ def aimed_contract(
     case_sessions: list[TokenSession],
     sergio_throttle: Throttle,
     sergio_auth_lane: Any,
+    sergio_check_context: Any,
 ) -> Iterator[Any]:
     """The module's contract, pointed at the target for this run; the webhooks and API keys the
-    fuzzing registers (as any of the case users) are deleted afterwards. In live mode the auth lane
+    fuzzing registers (as any of the case users) are deleted afterwards (not those the checks' context
+    made meanwhile: it removes its own). In live mode the auth lane
     starts here, beside the contract run (the rate-limit plan, if any, is over)."""
     if sergio_auth_lane is not None:
         sergio_auth_lane.start()
@@ -79,7 +81,7 @@ def aimed_contract(
     sergio_throttle.current = LEDGER_NAME
     with sergio_throttle.cleaning_up():
         for leftovers in everyone:
-            leftovers.remove_new()
+            leftovers.remove_new(keep=sergio_check_context.made())
 
 
 @pytest.fixture(autouse=True)

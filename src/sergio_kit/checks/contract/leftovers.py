@@ -2,12 +2,14 @@
 
 Schemathesis creates resources with generated data. Jobs are harmless, but webhook endpoints keep
 receiving deliveries and API keys stay valid credentials, so the kit deletes every one that
-appeared during its run (it never touches those that existed before).
+appeared during its run (it never touches those that existed before, nor those the kit's checks
+made meanwhile: in a live run the auth lane runs beside the contract, and removes its own).
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection
 
 import httpx
 
@@ -41,11 +43,14 @@ class Leftovers:
         """Remember the ids that exist now."""
         self._before = {path: self._ids(path) for path in self._collections}
 
-    def remove_new(self) -> int:
-        """Delete what was added since :meth:`snapshot`; return how many were deleted."""
+    def remove_new(self, keep: Collection[str] = ()) -> int:
+        """Delete what was added since :meth:`snapshot`, but for the paths in ``keep`` (the objects the
+        kit's other checks made meanwhile: they remove their own); return how many were deleted."""
         removed = 0
         for path, before in self._before.items():
             for resource_id in sorted(self._ids(path) - before):
+                if f"{path}/{resource_id}" in keep:
+                    continue
                 response = self._request("DELETE", f"{path}/{resource_id}")
                 removed += response.status_code == 204
         return removed

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import schemathesis
+from schemathesis.config import InferenceAlgorithm
 
 from sergio_kit.contract.document import Contract, Operation, packaged_contract
 from sergio_kit.contract.samples import schedule_ahead
@@ -39,6 +40,10 @@ def load_contract(contract: Contract | None = None) -> Any:
     if not contract.complete:  # the target may serve more than a user's contract declares
         schema.config.checks.update(excluded_check_names=list(UNDECLARED_METHOD_CHECKS))
     schema.config.generation.update(with_security_parameters=False)
+    # Links only from the contract and from Location headers: Schemathesis's dependency analysis infers
+    # list -> delete links (GET /v1/jobs -> DELETE /v1/jobs/{job_id}) that would destroy objects the
+    # run did not create (the team's own staging data, the other checks' objects)
+    schema.config.phases.stateful.inference.algorithms = [InferenceAlgorithm.LOCATION_HEADERS]
     return schema
 
 
