@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import pytest
 
-from sergio_kit.checks.contract.wiring import allowed_callers, call_and_validate, least_used
+from sergio_kit.checks.contract.wiring import admin_cases_left, allowed_callers, call_and_validate, least_used
 from sergio_kit.contract.document import Contract
 from sergio_kit.target.pacing import Pacer
 from sergio_kit.target.session import TokenSession
@@ -78,6 +78,88 @@ def test_what_the_plan_expects_of_a_users_checks_counts_as_load(paced: Throttle)
     assert least_used(users, "write", paced).principal == PRIMARY
     paced.expected[("write", "primary")] = 4  # 3 + 4 against 6
     assert least_used(users, "write", paced).principal == OTHER
+
+
+def test_a_user_whose_later_checks_need_its_room_is_passed_over(paced: Throttle) -> None:
+    """The primary user has room now, but its later checks need the rest of its window: the case goes
+    to the other user, who has less room now but nothing more to send; once the primary's checks sent
+    what the plan expected of them, the primary's room counts again."""
+    spend(paced, "write", PRIMARY, 10)
+    spend(paced, "write", OTHER, 95)
+    paced.expected[("write", "primary")] = 90  # 10 sent + 90 later fill its window: one more waits
+    users = sessions(PRIMARY, OTHER)
+    assert least_used(users, "write", paced).principal == OTHER
+    paced.current = "apikey.scope"  # a check of the primary's sends 40 of the 90
+    spend(paced, "write", PRIMARY, 40)
+    paced.count("write", PRIMARY, 40)
+    assert paced.still_expected("write", PRIMARY, besides="contract.schemathesis") == 50
+    assert least_used(users, "write", paced).principal == OTHER
+    paced.current = "contract.schemathesis"  # the contract cases are not what its checks owe
+    paced.count("write", PRIMARY, 40)
+    assert paced.still_expected("write", PRIMARY, besides="contract.schemathesis") == 50
+    paced.expected[("write", "primary")] = 40  # the plan expected only what was sent: room counts
+    spend(paced, "write", OTHER, 5)  # the other's window is full now, the primary's is not
+    assert least_used(users, "write", paced).principal == PRIMARY
+
+
+def test_room_now_goes_first_when_the_case_ends_nobodys_work_later(paced: Throttle) -> None:
+    """Both admins owe 50 admin-only cases; the other's window is full (the case would wait a minute),
+    the primary has room. Either way both users' work ends in the next window: the case goes to the
+    primary now rather than idling every user's room for a minute. Room the primary's own later checks
+    need is no room for a case."""
+    assert paced.pacer is not None
+    for _ in range(100):
+        paced.pacer.note("write", OTHER)
+    for _ in range(50):
+        paced.pacer.note("write", PRIMARY)
+    users = sessions(PRIMARY, OTHER)
+    assert least_used(users, "write", paced, admins_owe=50).principal == PRIMARY
+    paced.pacer.release("write", OTHER)  # the other has room for one now
+    paced.expected[("write", "primary")] = 50  # the primary's checks will need all its room
+    assert least_used(users, "write", paced).principal == OTHER
+
+
+def test_when_no_user_has_room_the_one_whose_room_comes_first_goes(paced: Throttle) -> None:
+    """Both windows are full: the case goes to the user whose requests age out first, though it sent
+    more over the run."""
+    assert paced.pacer is not None
+    clock = cast(FakeClock, paced.pacer._clock)
+    for _ in range(100):
+        paced.pacer.note("write", OTHER)
+    clock.sleep(30)
+    for _ in range(100):
+        paced.pacer.note("write", PRIMARY)
+    assert least_used(sessions(PRIMARY, OTHER), "write", paced).principal == OTHER
+    clock.sleep(10)
+    for _ in range(100):  # a window more: the other's room now comes after the primary's
+        paced.pacer.note("write", OTHER)
+    assert least_used(sessions(PRIMARY, OTHER), "write", paced).principal == PRIMARY
+
+
+def test_admins_owing_admin_only_cases_leave_a_shared_case_to_the_member(paced: Throttle) -> None:
+    """An operation both roles may call: with nothing owed the least loaded admin takes it; when the
+    admin-only cases still to come fill the admins' windows, the member takes it (its room is of no use
+    to those)."""
+    member = "user usr_member"
+    paced.roles[member] = "member"
+    spend(paced, "write", member, 50)
+    users = cast(
+        Sequence[TokenSession],
+        [StandInSession(PRIMARY), StandInSession(OTHER, "other"), StandInSession(member, "member")],
+    )
+    assert least_used(users, "write", paced).role != "member"
+    assert least_used(users, "write", paced, admins_owe=100).principal == member
+
+
+def test_admin_cases_left_counts_the_budgets_of_admin_only_operations_not_yet_sent() -> None:
+    """Budgets of the admin-only operations of the tier, less the distinct cases each sent."""
+    throttle = Throttle(None, announce=lambda line: None)
+    budgets = {"GET /v1/jobs": 25, "GET /v1/api-keys": 25}
+    assert admin_cases_left(ROLES_CONTRACT, "read", budgets, throttle) == 25
+    throttle.case_prints["GET /v1/api-keys"] = {"case 1", "case 2"}
+    throttle.case_prints["GET /v1/jobs"] = {"case 1"}
+    assert admin_cases_left(ROLES_CONTRACT, "read", budgets, throttle) == 23
+    assert admin_cases_left(ROLES_CONTRACT, "write", budgets, throttle) == 0
 
 
 def test_the_first_session_goes_when_nothing_is_paced_or_there_is_one(paced: Throttle) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +13,19 @@ import pytest
 from sergio_kit import __version__
 from sergio_kit.cli.main import main
 from sergio_kit.errors import SergioKitError
-from sergio_kit.load.baseline import baseline_document, compare, parse_tolerance, read_baseline, save_baseline
+from sergio_kit.load.baseline import (
+    baseline_document,
+    check_baseline_path,
+    compare,
+    parse_tolerance,
+    read_baseline,
+    save_baseline,
+)
 from tests.support.environment import isolate_settings
+from tests.support.kit_process import LIVE_LOGIN, run_kit
 from tests.support.load_figures import figures, run
+
+FIX = "(give --save-baseline a file in a folder you can write to)"
 
 
 def fixed(read_p95: float, read_p99: float) -> dict[str, Any]:
@@ -114,3 +126,82 @@ def test_a_bad_tolerance_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
         main(["load", "--tolerance", "lots"])
     assert stopped.value.code == 2
     assert "argument --tolerance: 'lots': expected a percentage such as 10%" in capsys.readouterr().err
+
+
+def _unwritable_paths(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Baseline paths that cannot be written, each with the reason its one line gives."""
+    (tmp_path / "plain").write_text("a file, not a folder\n")
+    (tmp_path / "folder").mkdir()
+    return {
+        "missing folder": (
+            tmp_path / "plain" / "runs" / "base.json",
+            f"Not a directory ({tmp_path / 'plain'} is a file)",
+        ),
+        "directory": (tmp_path / "folder", "Is a directory"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing folder", "directory"])
+def test_an_unwritable_save_baseline_path_is_one_line_before_the_run(tmp_path: Path, case: str) -> None:
+    path, reason = _unwritable_paths(tmp_path)[case]
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(SergioKitError) as refused:
+        check_baseline_path(path)
+    assert str(refused.value) == f"cannot write the baseline to {path}: {reason} {FIX}"
+    assert sorted(tmp_path.rglob("*")) == before  # nothing left behind
+
+
+def test_a_save_baseline_path_in_a_folder_still_to_make_passes_and_leaves_nothing(tmp_path: Path) -> None:
+    check_baseline_path(tmp_path / "new" / "deeper" / "base.json")
+    check_baseline_path(tmp_path / "base.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_save_is_one_line_and_keeps_the_earlier_baseline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = baseline_document(fixed(40.0, 60.0), None, target="t", profile="conformance")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(
+        SergioKitError, match=r"^cannot write the baseline to .*folder: Is a directory \(give"
+    ):
+        save_baseline(tmp_path / "folder", document)
+    assert list((tmp_path / "folder").iterdir()) == []
+    path = tmp_path / "base.json"
+    save_baseline(path, document)
+    earlier = path.read_text()
+
+    def no_space(source: object, destination: object) -> None:
+        raise OSError(28, os.strerror(28))
+
+    monkeypatch.setattr(os, "replace", no_space)
+    with pytest.raises(SergioKitError) as refused:
+        save_baseline(path, baseline_document(fixed(50.0, 70.0), None, target="t", profile="conformance"))
+    assert str(refused.value) == f"cannot write the baseline to {path}: {os.strerror(28)} {FIX}"
+    assert path.read_text() == earlier and sorted(tmp_path.iterdir()) == [path, tmp_path / "folder"]
+
+
+@pytest.mark.parametrize("case", ["missing folder", "directory"])
+def test_sergio_kit_load_refuses_an_unwritable_save_baseline_before_the_run(
+    tmp_path: Path, case: str
+) -> None:
+    """Exit 2 with one line and no traceback, before any server or Locust process starts (the live
+    target is a closed port: a started run would say it cannot reach it)."""
+    path, reason = _unwritable_paths(tmp_path)[case]
+    started = time.monotonic()
+    result = run_kit(
+        "load",
+        "--base-url",
+        "https://127.0.0.1:9",
+        "--save-baseline",
+        str(path),
+        "--report",
+        str(tmp_path / "r"),
+        env=LIVE_LOGIN,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    assert result.stderr == f"sergio-kit: error: cannot write the baseline to {path}: {reason} {FIX}\n"
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert not (tmp_path / "r").exists()
+    assert time.monotonic() - started < 30

@@ -71,6 +71,23 @@ def test_the_next_request_waits_for_the_next_oldest(clock: FakeClock, announced:
     assert clock.now == 1020.0 + WINDOW + MARGIN
 
 
+def test_seconds_to_send_agrees_with_the_waits_admit_makes(clock: FakeClock, announced: list[str]) -> None:
+    """What fits now takes no time; past the limit, the last request goes when the one ``limit`` before
+    it ages out: the figure is the time a run of ``admit`` calls then takes."""
+    pacer = pacer_on(clock, announced, {"bulk": 2})
+    assert pacer.seconds_to_send("bulk", "user u1", 2) == 0.0
+    pacer.admit("bulk", "user u1", "a bulk create")
+    clock.sleep(20)
+    pacer.admit("bulk", "user u1", "a bulk create")
+    predicted = pacer.seconds_to_send("bulk", "user u1", 3)  # 1061 and 1081, then 1122
+    assert predicted == 2 * (WINDOW + MARGIN) - 20
+    started = clock.now
+    for _ in range(3):
+        pacer.admit("bulk", "user u1", "a bulk create")
+    assert clock.now - started == predicted
+    assert pacer.seconds_to_send("read", "user u1", 500) == 0.0  # no limit: never a wait
+
+
 def test_buckets_per_tier_and_principal_are_independent(clock: FakeClock, announced: list[str]) -> None:
     """A full bucket holds back neither another principal in its tier nor its principal in another tier."""
     pacer = pacer_on(clock, announced, {"auth": 1, "bulk": 1})

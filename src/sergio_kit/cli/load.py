@@ -13,6 +13,7 @@ from sergio_kit.cli.settings import (
     resolve_settings,
 )
 from sergio_kit.config import KitConfig
+from sergio_kit.contract.delays import parse_delay
 from sergio_kit.errors import SergioKitError
 from sergio_kit.load.baseline import DEFAULT_TOLERANCE, parse_tolerance
 
@@ -174,6 +175,8 @@ def run(args: argparse.Namespace) -> int:
             f"--delay only applies to the embedded server, but {settings.sources['base_url']} sets a live "
             "target: drop one of them"
         )
+    for delay in args.delay:
+        check_delay(delay)
     for name in ("users", "start_users"):
         value = getattr(args, name)
         if value is not None and value < 1:
@@ -184,6 +187,15 @@ def run(args: argparse.Namespace) -> int:
     if args.locustfile is None:
         refuse_variants_without_scenario_operations(args.variant)
     return run_load(args, settings)
+
+
+def check_delay(text: str) -> None:
+    """Stop with one line on a ``--delay`` the embedded server would refuse, before it starts (the
+    server's own parser, :func:`sergio_kit.contract.delays.parse_delay`)."""
+    try:
+        parse_delay(text)
+    except ValueError as error:
+        raise SergioKitError(str(error)) from None
 
 
 def refuse_variants_without_scenario_operations(variants: list[str]) -> None:

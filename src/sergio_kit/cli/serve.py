@@ -86,9 +86,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the reference server until Ctrl-C; return the exit code."""
+    from sergio_kit.contract.delays import parse_delay
     from sergio_kit.contract.ratelimit import DEFAULT_TIER_LIMITS
     from sergio_kit.server.faults import FAULTS, Faults, UnknownFaultError
-    from sergio_kit.server.settings import Settings, parse_delay, parse_limit
+    from sergio_kit.server.settings import Settings, parse_limit
     from sergio_kit.server.variants import VARIANTS, UnknownVariantError, Variants
 
     if args.list_faults:

@@ -15,10 +15,13 @@ Plain Python, no locust import.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import errno
 import json
 import os
 import platform
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,10 +80,58 @@ def baseline_document(
     }
 
 
+def check_baseline_path(path: Path) -> None:
+    """Check, before the run, that :func:`save_baseline` will be able to write ``path``; one line
+    (:class:`~sergio_kit.errors.SergioKitError`) naming the path, the reason and the fix otherwise.
+
+    Nothing is left behind, neither file nor folder. A missing folder is fine when it can be made (the
+    nearest existing one is a folder), as :func:`save_baseline` makes it. Writing is tried with a
+    nameless temporary file in the nearest existing folder, so a read-only file system is caught too.
+    """
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, f"{os.strerror(errno.ENOTDIR)} ({folder} is a file)")
+        if path.exists() and not os.access(path, os.W_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise _unwritable(path, error) from None
+
+
 def save_baseline(path: Path, document: Mapping[str, Any]) -> None:
-    """Write a baseline file (its folder is created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2) + "\n")
+    """Write a baseline file (its folder is created); an :class:`OSError` becomes one line
+    (:class:`~sergio_kit.errors.SergioKitError`). The file is written whole next to ``path``, then
+    renamed over it: a failed save never leaves a truncated baseline, nor spoils an earlier one."""
+    text = json.dumps(document, indent=2) + "\n"
+    target = path.resolve()  # a symbolic link's target is replaced, not the link
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    made = False
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+        made = True
+        with open(descriptor, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(partial, target)
+    except OSError as error:
+        if made:
+            with contextlib.suppress(OSError):
+                partial.unlink()
+        raise _unwritable(path, error) from None
+
+
+def _unwritable(path: Path, error: OSError) -> SergioKitError:
+    """The one line for a ``--save-baseline`` file that cannot be written: the path, why, the fix."""
+    return SergioKitError(
+        f"cannot write the baseline to {path}: {error.strerror or error} (give --save-baseline a file in "
+        "a folder you can write to)"
+    )
 
 
 def read_baseline(path: Path, profile: str) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from sergio_kit.config import (
 from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 from sergio_kit.contract.resources import locustfile_path
 from sergio_kit.errors import SergioKitError
-from sergio_kit.load.baseline import baseline_document, read_baseline, save_baseline
+from sergio_kit.load.baseline import baseline_document, check_baseline_path, read_baseline, save_baseline
 from sergio_kit.load.figures import FIGURES_FILE, read_figures
 from sergio_kit.load.findings import LoadFinding, failures, load_failed, load_verdict, warnings
 from sergio_kit.load.gates import Gates, judge_figures
@@ -136,9 +136,13 @@ def run_worker(args: argparse.Namespace) -> int:
 
 def run_load(args: argparse.Namespace, settings: KitConfig) -> int:
     """Run Locust headless against the target of ``settings``; print and write the per-tier summary;
-    0 when nothing failed (warnings allowed, unless ``settings.strict``)."""
+    0 when nothing failed (warnings allowed, unless ``settings.strict``). A ``--save-baseline`` file
+    that cannot be written stops the command before the run; if saving it still fails after the run,
+    every report is written first, then the one-line error ends the command (exit code 2)."""
     _check_locustfile(args)
     baseline = read_baseline(args.baseline, args.profile) if args.baseline is not None else None
+    if args.save_baseline is not None:
+        check_baseline_path(args.save_baseline)
     report_dir: Path = args.report or settings.report_dir / "load"
     report_dir.mkdir(parents=True, exist_ok=True)
     workers = args.expect_workers if args.master else 1
@@ -193,14 +197,18 @@ def run_load(args: argparse.Namespace, settings: KitConfig) -> int:
             indent=2,
         )
     )
+    unsaved: SergioKitError | None = None  # raised once every report is written: the run is not lost
     if args.save_baseline is not None and data is None:
         print(f"no baseline saved in {args.save_baseline}: the scenarios wrote no figures")
     elif args.save_baseline is not None and data is not None:
         knee = None if gates.knee is None else gates.knee.as_dict()
-        save_baseline(
-            args.save_baseline, baseline_document(data, knee, target=target.url, profile=args.profile)
-        )
-        print(f"baseline saved: {args.save_baseline}")
+        try:
+            save_baseline(
+                args.save_baseline, baseline_document(data, knee, target=target.url, profile=args.profile)
+            )
+            print(f"baseline saved: {args.save_baseline}")
+        except SergioKitError as error:
+            unsaved = error
     history = report_dir / "locust_stats_history.csv"
     traffic = traffic_from_history(
         history.read_text() if history.exists() else "", stats, limits=target.limits, principals=principals
@@ -220,6 +228,8 @@ def run_load(args: argparse.Namespace, settings: KitConfig) -> int:
         f"reports: {report_dir}/summary.html, {report_dir}/summary.json, {report_dir}/report.html, "
         f"{report_dir}/locust_stats.csv, {report_dir}/locust_stats_history.csv"
     )
+    if unsaved is not None:
+        raise unsaved
     return int(load_failed(findings, exit_code, strict=strict, gates_failed=gates.failed))
 
 

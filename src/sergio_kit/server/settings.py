@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,19 +62,6 @@ def require_loopback(host: str) -> None:
             f"--host {host} is not a loopback address: the reference server seeds known test "
             "passwords and only listens on 127.0.0.0/8, ::1 or localhost"
         )
-
-
-def parse_delay(text: str) -> tuple[str, float]:
-    """Parse ``TIER=DURATION`` (for ``--delay``: ``read=50ms``, ``write=0.2s``) into a tier and seconds."""
-    tier, sep, value = text.partition("=")
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)", value.strip())
-    seconds = float(match[1]) / (1000 if match[2] == "ms" else 1) if match else None
-    if not sep or tier not in TIERS or seconds is None or seconds > 60:
-        raise ValueError(
-            f"--delay {text!r}: expected TIER=DURATION with TIER in {', '.join(TIERS)} and DURATION such as "
-            "50ms or 0.2s (at most 60s)"
-        )
-    return tier, seconds
 
 
 def parse_limit(text: str) -> tuple[str, int]:

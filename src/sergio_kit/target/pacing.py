@@ -116,6 +116,22 @@ class Pacer:
         with self._lock:
             return limit - len(self._bucket(tier, principal))
 
+    def seconds_to_send(self, tier: str, principal: str, count: int) -> float:
+        """Seconds from now until ``count`` more requests of ``tier`` as ``principal`` could all have
+        been admitted, sent as soon as the rolling window allows (0 when they fit now)."""
+        limit = self.limits.get(tier)
+        if limit is None or count <= 0:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            times = list(self._bucket(tier, principal))
+        last = now
+        for _ in range(count):  # each request waits for the one ``limit`` before it to age out
+            oldest = len(times) - limit
+            last = now if oldest < 0 else max(now, times[oldest] + self.window + MARGIN)
+            times.append(last)
+        return last - now
+
     @contextmanager
     def without_deadline(self) -> Iterator[None]:
         """Within the block, waits may pass the deadline (clean-up: nothing is left behind)."""

@@ -134,6 +134,20 @@ class Throttle:
             self._uncount(bucket)
             raise
 
+    def still_expected(self, tier: str, principal: str, besides: str) -> int:
+        """Of the requests the plan expects of ``principal``'s checks in ``tier`` (``expected``, by its
+        role), those not sent yet: what its checks other than ``besides`` (the contract cases) and the
+        rate-limit plan (ledger names ``ratelimit.*``) will still need."""
+        role = self.roles.get(principal, role_of(principal))
+        spent = sum(
+            count
+            for (check, charged_tier, charged_role), count in self.ledger.items()
+            if (charged_tier, charged_role) == (tier, role)
+            and check != besides
+            and not check.startswith("ratelimit.")
+        )
+        return max(0, self.expected.get((tier, role), 0) - spent)
+
     def _named(self, principal: str) -> str:
         """A principal as a wait line names it: the session's role first (``the primary user``)."""
         role = self.roles.get(principal)

@@ -17,6 +17,7 @@ from typing import Any
 import schemathesis
 from schemathesis.config import InferenceAlgorithm
 
+from sergio_kit.checks.plan import SCHEMATHESIS
 from sergio_kit.contract.document import Contract, Operation, packaged_contract
 from sergio_kit.contract.samples import schedule_ahead
 from sergio_kit.target.session import TokenSession
@@ -92,30 +93,41 @@ def allowed_callers(sessions: Sequence[TokenSession], operation: Operation | Non
     return [session for session in sessions if session.role != "member" or may_members]
 
 
-def least_used(sessions: Sequence[TokenSession], tier: str, throttle: Throttle) -> TokenSession:
-    """Of ``sessions`` (users of the target), the one that keeps the run's windows fewest: its load over
-    the run (sent so far, plus what the plan expects its other checks and clean-ups to send,
-    ``throttle.expected``) plus this case must fit in the windows the busiest of them needs anyway;
-    among those, one whose bucket has room now (no wait while another user's window sits idle), then
-    the least loaded (the primary user, who carries most checks, last). The first session when nothing
-    is paced."""
+def least_used(
+    sessions: Sequence[TokenSession], tier: str, throttle: Throttle, *, admins_owe: int = 0
+) -> TokenSession:
+    """Of ``sessions`` (users of the target), the one whose work ends soonest with this case added.
+
+    A user's work is what it still owes, sent as soon as its rolling window allows: what the plan
+    expects its other checks and clean-ups still to send (``Throttle.still_expected``: the primary
+    user's later checks keep their room) and, for an admin, ``admins_owe`` (its share of the
+    admin-only cases still to come, which a member's room cannot take). Among equals, one with room
+    now (no wait while another user's window sits idle), then the least loaded (sent so far plus the
+    plan's expectation). The first session when nothing is paced."""
     pacer = throttle.pacer
     if pacer is None or len(sessions) == 1:
         return sessions[0]
-    limit = max(pacer.limits.get(tier, 1), 1)
 
-    def load(session: TokenSession) -> int:
-        role = throttle.roles.get(session.principal, "")
-        return pacer.totals[(tier, session.principal)] + throttle.expected.get((tier, role), 0)
+    def finish_wait_load(session: TokenSession) -> tuple[int, bool, int]:
+        principal = session.principal
+        owed = throttle.still_expected(tier, principal, besides=SCHEMATHESIS)
+        owed += admins_owe if session.role != "member" else 0
+        finish = pacer.seconds_to_send(tier, principal, owed + 1)
+        role = throttle.roles.get(principal, "")
+        load = pacer.totals[(tier, principal)] + throttle.expected.get((tier, role), 0)
+        return round(finish), pacer.room(tier, principal) <= 0, load
 
-    loads = {id(session): load(session) for session in sessions}
-    windows = max(math.ceil(max(loads.values()) / limit), 1)
+    return min(sessions, key=finish_wait_load)
 
-    def extra_window_busy_load(session: TokenSession) -> tuple[bool, bool, int]:
-        mine = loads[id(session)]
-        return math.ceil((mine + 1) / limit) > windows, pacer.room(tier, session.principal) <= 0, mine
 
-    return min(sessions, key=extra_window_busy_load)
+def admin_cases_left(contract: Contract, tier: str, budgets: Mapping[str, int], throttle: Throttle) -> int:
+    """The contract cases of ``tier``'s admin-only operations not sent yet: each operation's budget
+    less the distinct cases it sent (``Throttle.case_prints``)."""
+    return sum(
+        max(0, budgets.get(operation.label, 0) - len(throttle.case_prints.get(operation.label, ())))
+        for operation in contract.operations
+        if operation.tier == tier and operation.admin_only
+    )
 
 
 def call_and_validate(
@@ -124,24 +136,29 @@ def call_and_validate(
     throttle: Throttle,
     sessions: Sequence[TokenSession],
     budget: int | None = None,
+    budgets: Mapping[str, int] | None = None,
 ) -> Any:
-    """Send a generated case with real credentials (those of the user in ``sessions`` who sent the
-    fewest requests of the operation's tier) and wait out a 429, then run every check; once ``budget``
+    """Send a generated case with real credentials (those of the user in ``sessions`` whose work ends
+    soonest with it, :func:`least_used`) and wait out a 429, then run every check; once ``budget``
     cases of its operation were sent (a live run's share of a small tier), leave it unsent (counted in
-    ``throttle.unsent``) and return ``None``."""
+    ``throttle.unsent``) and return ``None``. ``budgets``: every operation's (the admins keep room for
+    the admin-only cases still to come)."""
     label = case.operation.label
-    if budget is not None:
-        sent = throttle.case_prints.setdefault(label, set())
-        fingerprint = repr((case.path_parameters, case.query, case.headers, case.body))
-        if fingerprint not in sent:  # a case Hypothesis replays (to confirm a failure) is sent again
-            if len(sent) >= budget:
-                throttle.unsent[label] += 1
-                return None
-            sent.add(fingerprint)
+    sent = throttle.case_prints.setdefault(label, set())
+    fingerprint = repr((case.path_parameters, case.query, case.headers, case.body))
+    if fingerprint not in sent:  # a case Hypothesis replays (to confirm a failure) is sent again
+        if budget is not None and len(sent) >= budget:
+            throttle.unsent[label] += 1
+            return None
+        sent.add(fingerprint)
     options = transport_options(target)
     tier = case.operation.definition.raw.get("x-sergio-rate-tier", "")
     callers = allowed_callers(sessions, target.contract.operation(label))
-    headers = auth_headers(case.operation, least_used(callers, tier, throttle))
+    owed = 0
+    if budgets and len(callers) > 1:
+        admins = sum(session.role != "member" for session in callers)
+        owed = math.ceil(admin_cases_left(target.contract, tier, budgets, throttle) / max(admins, 1))
+    headers = auth_headers(case.operation, least_used(callers, tier, throttle, admins_owe=owed))
     schedule_ahead_of(case, target)
     response = throttle.send(
         case.operation.label,
