@@ -170,10 +170,12 @@ SYMPTOMS: dict[str, str] = _STATIC_SYMPTOMS | {
 #: check that broke down before judging its rule never passes as a proof.
 SETUP_FAILURES = (
     "login as admin@acme.test failed: got 429",
-    "could not create a primary job to test with: got 500",
-    "could not create a job to test with: got 400",
+    "could not create a primary job to test with: got 500 from POST /v1/jobs; the check's rule was not "
+    "judged",
+    "could not create a job to test with: got 400 from POST /v1/jobs; the check's rule was not judged",
     "could not register a webhook to test with: got 500",
-    "could not create an API key to test with: got 403",
+    "could not create an API key to test with: got 403 from POST /v1/api-keys; the check's rule was not "
+    "judged",
     "the target at https://127.0.0.1:9 is unreachable: connection refused",
     "control: the real token after a changed-cid one: got 401",
     "control: the real token's claims re-signed with the configured key (is SERGIO_JWT_SECRET or "
@@ -184,8 +186,9 @@ SETUP_FAILURES = (
     "GET /v1/jobs with the real token: got 401",
     "the rate-limit probe could not start: got 500",
     "registering a webhook to test with failed: got 500",
-    "creating a job to trigger a delivery failed: got 500",
-    "could not make a job to call on: got 500",
+    "creating a job to trigger a delivery failed: got 500 from POST /v1/jobs; the check's rule was not "
+    "judged",
+    "could not make a job to call on: got 500 from POST /v1/jobs; the check's rule was not judged",
     "could not create a job for the write probe to update: got 500",
     "could not create an API key for the live plan: got 500",
     "revoking the key failed: got 500",

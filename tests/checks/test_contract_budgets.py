@@ -16,7 +16,12 @@ from typing import Any, cast
 
 import pytest
 
-from sergio_kit.checks.contract.wiring import admin_cases_left, allowed_callers, call_and_validate, least_used
+from sergio_kit.checks.contract.wiring import (
+    admin_cases_left,
+    allowed_callers,
+    call_and_validate,
+    user_for_case,
+)
 from sergio_kit.contract.document import Contract
 from sergio_kit.target.pacing import Pacer
 from sergio_kit.target.session import TokenSession
@@ -31,7 +36,7 @@ LABEL = "POST /v1/jobs"
 
 @dataclass
 class StandInSession:
-    """What ``least_used`` reads of a session: the principal its requests are charged to, its role."""
+    """What ``user_for_case`` reads of a session: the principal its requests are charged to, its role."""
 
     principal: str
     role: str = "primary"
@@ -65,8 +70,8 @@ def test_the_user_with_fewer_requests_of_the_tier_is_picked(paced: Throttle) -> 
     spend(paced, "write", OTHER, 1)
     spend(paced, "read", OTHER, 10)  # another tier's load does not count
     users = sessions(PRIMARY, OTHER)
-    assert least_used(users, "write", paced).principal == OTHER
-    assert least_used(users, "read", paced).principal == PRIMARY
+    assert user_for_case(users, "write", paced).principal == OTHER
+    assert user_for_case(users, "read", paced).principal == PRIMARY
 
 
 def test_what_the_plan_expects_of_a_users_checks_counts_as_load(paced: Throttle) -> None:
@@ -75,9 +80,9 @@ def test_what_the_plan_expects_of_a_users_checks_counts_as_load(paced: Throttle)
     spend(paced, "write", OTHER, 1)
     paced.expected[("write", "other")] = 5  # 1 + 5 against 3
     users = sessions(PRIMARY, OTHER)
-    assert least_used(users, "write", paced).principal == PRIMARY
+    assert user_for_case(users, "write", paced).principal == PRIMARY
     paced.expected[("write", "primary")] = 4  # 3 + 4 against 6
-    assert least_used(users, "write", paced).principal == OTHER
+    assert user_for_case(users, "write", paced).principal == OTHER
 
 
 def test_a_user_whose_later_checks_need_its_room_is_passed_over(paced: Throttle) -> None:
@@ -88,18 +93,18 @@ def test_a_user_whose_later_checks_need_its_room_is_passed_over(paced: Throttle)
     spend(paced, "write", OTHER, 95)
     paced.expected[("write", "primary")] = 90  # 10 sent + 90 later fill its window: one more waits
     users = sessions(PRIMARY, OTHER)
-    assert least_used(users, "write", paced).principal == OTHER
+    assert user_for_case(users, "write", paced).principal == OTHER
     paced.current = "apikey.scope"  # a check of the primary's sends 40 of the 90
     spend(paced, "write", PRIMARY, 40)
     paced.count("write", PRIMARY, 40)
     assert paced.still_expected("write", PRIMARY, besides="contract.schemathesis") == 50
-    assert least_used(users, "write", paced).principal == OTHER
+    assert user_for_case(users, "write", paced).principal == OTHER
     paced.current = "contract.schemathesis"  # the contract cases are not what its checks owe
     paced.count("write", PRIMARY, 40)
     assert paced.still_expected("write", PRIMARY, besides="contract.schemathesis") == 50
     paced.expected[("write", "primary")] = 40  # the plan expected only what was sent: room counts
     spend(paced, "write", OTHER, 5)  # the other's window is full now, the primary's is not
-    assert least_used(users, "write", paced).principal == PRIMARY
+    assert user_for_case(users, "write", paced).principal == PRIMARY
 
 
 def test_room_now_goes_first_when_the_case_ends_nobodys_work_later(paced: Throttle) -> None:
@@ -113,10 +118,10 @@ def test_room_now_goes_first_when_the_case_ends_nobodys_work_later(paced: Thrott
     for _ in range(50):
         paced.pacer.note("write", PRIMARY)
     users = sessions(PRIMARY, OTHER)
-    assert least_used(users, "write", paced, admins_owe=50).principal == PRIMARY
+    assert user_for_case(users, "write", paced, admins_owe=50).principal == PRIMARY
     paced.pacer.release("write", OTHER)  # the other has room for one now
     paced.expected[("write", "primary")] = 50  # the primary's checks will need all its room
-    assert least_used(users, "write", paced).principal == OTHER
+    assert user_for_case(users, "write", paced).principal == OTHER
 
 
 def test_when_no_user_has_room_the_one_whose_room_comes_first_goes(paced: Throttle) -> None:
@@ -129,11 +134,11 @@ def test_when_no_user_has_room_the_one_whose_room_comes_first_goes(paced: Thrott
     clock.sleep(30)
     for _ in range(100):
         paced.pacer.note("write", PRIMARY)
-    assert least_used(sessions(PRIMARY, OTHER), "write", paced).principal == OTHER
+    assert user_for_case(sessions(PRIMARY, OTHER), "write", paced).principal == OTHER
     clock.sleep(10)
     for _ in range(100):  # a window more: the other's room now comes after the primary's
         paced.pacer.note("write", OTHER)
-    assert least_used(sessions(PRIMARY, OTHER), "write", paced).principal == PRIMARY
+    assert user_for_case(sessions(PRIMARY, OTHER), "write", paced).principal == PRIMARY
 
 
 def test_admins_owing_admin_only_cases_leave_a_shared_case_to_the_member(paced: Throttle) -> None:
@@ -147,8 +152,8 @@ def test_admins_owing_admin_only_cases_leave_a_shared_case_to_the_member(paced: 
         Sequence[TokenSession],
         [StandInSession(PRIMARY), StandInSession(OTHER, "other"), StandInSession(member, "member")],
     )
-    assert least_used(users, "write", paced).role != "member"
-    assert least_used(users, "write", paced, admins_owe=100).principal == member
+    assert user_for_case(users, "write", paced).role != "member"
+    assert user_for_case(users, "write", paced, admins_owe=100).principal == member
 
 
 def test_admin_cases_left_counts_the_budgets_of_admin_only_operations_not_yet_sent() -> None:
@@ -166,9 +171,9 @@ def test_the_first_session_goes_when_nothing_is_paced_or_there_is_one(paced: Thr
     """Without a pacer (the embedded server) the first session goes; with one session, that one."""
     unpaced = Throttle(None, announce=lambda line: None)
     unpaced.expected[("write", "primary")] = 50
-    assert least_used(sessions(PRIMARY, OTHER), "write", unpaced).principal == PRIMARY
+    assert user_for_case(sessions(PRIMARY, OTHER), "write", unpaced).principal == PRIMARY
     spend(paced, "write", OTHER, 7)
-    assert least_used(sessions(OTHER), "write", paced).principal == OTHER
+    assert user_for_case(sessions(OTHER), "write", paced).principal == OTHER
 
 
 #: A contract that opens job reads to members and keeps key management to admins.

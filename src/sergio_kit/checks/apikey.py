@@ -356,7 +356,7 @@ def new_job(ctx: CheckContext, tenant: str) -> str:
     """Create a job for ``tenant`` through /v1 and return its id."""
     body = ctx.job(notes="sergio-kit tenant")
     response = ctx.send("POST", path_of(CREATE_JOB_V1), token=ctx.token(tenant), json=body)
-    ctx.expect(response, SUCCESS, f"could not create a {tenant} job to test with", "2xx with the job")
+    ctx.setup_step(response, SUCCESS, f"could not create a {tenant} job to test with")
     return str(response.json()["id"])
 
 

@@ -21,7 +21,13 @@ from sergio_kit.checks.budgets import LiveBudget
 from sergio_kit.contract.document import Contract, Operation, packaged_contract
 from sergio_kit.contract.ratelimit import FRESH_WINDOW_SECONDS, read_rate_limit
 from sergio_kit.errors import SergioKitError
-from sergio_kit.reports.findings import CheckFailed, CheckSkipped, Finding, finding_from_response
+from sergio_kit.reports.findings import (
+    CheckFailed,
+    CheckSkipped,
+    CheckUndecided,
+    Finding,
+    finding_from_response,
+)
 from sergio_kit.target.clock import TestClock
 from sergio_kit.target.session import TokenSession, unreachable
 from sergio_kit.target.target import Account, Target
@@ -256,8 +262,9 @@ class CheckContext:
                 else:
                     body = self.target.samples.webhook(["job.created"])
                 response = self.send("POST", collection, token=self.token(tenant), json=body)
-                what = f"could not create a {name.removesuffix('_id')} to test with"
-                self.expect(response, SUCCESS, what, "2xx")
+                self.setup_step(
+                    response, SUCCESS, f"could not create a {name.removesuffix('_id')} to test with"
+                )
             resource_id = str(response.json()["id"])
             self._resources[(tenant, slot)] = resource_id
             self._cleanup.append((tenant, "DELETE", f"{collection}/{resource_id}"))
@@ -329,7 +336,7 @@ class CheckContext:
                 f"needs API-key management ({KEY_MANAGEMENT} answered {response.status_code}): "
                 "log in as a company admin"
             )
-        self.expect(response, SUCCESS, "could not create an API key to test with", "2xx with the key")
+        self.setup_step(response, SUCCESS, "could not create an API key to test with")
         return response
 
     def remove_later(self, tenant: str, path: str) -> None:
@@ -388,6 +395,17 @@ class CheckContext:
         """The paths of the objects this context made and will remove (``/v1/webhooks/whk_1``): the
         contract run's clean-up leaves them to it (the auth lane may still be using them)."""
         return {path for _, _, path in self._cleanup}
+
+    def setup_step(self, response: httpx.Response, statuses: Collection[int], what: str) -> None:
+        """End the check as undecided (``error``, not ``failed``) unless ``response``'s status is one
+        of ``statuses``: a step that only prepares the check (an object to test with) broke, so the
+        rule the check is about was never judged; ``what`` says which step."""
+        if response.status_code not in statuses:
+            request = response.request
+            raise CheckUndecided(
+                f"{what}: got {response.status_code} from {request.method} {request.url.path}; "
+                "the check's rule was not judged"
+            )
 
     def cleanup_mark(self) -> int:
         """A mark for :meth:`clean_up_since`: how many removals are pending now."""

@@ -134,7 +134,7 @@ def own_object(ctx: CheckContext, name: str) -> str:
     collection = MAKERS[name]
     maker = ctx.require(f"POST {collection}", f"to make a {name.removesuffix('_id')} to call it on")
     response = ctx.send("POST", collection, token=ctx.token(), json=ctx.sample_body(maker))
-    ctx.expect(response, range(200, 300), f"could not make a {name.removesuffix('_id')} to call on", "2xx")
+    ctx.setup_step(response, range(200, 300), f"could not make a {name.removesuffix('_id')} to call on")
     resource_id = str(response.json()["id"])
     ctx.remove_later("primary", f"{collection}/{resource_id}")
     return resource_id

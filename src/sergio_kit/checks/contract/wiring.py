@@ -93,7 +93,7 @@ def allowed_callers(sessions: Sequence[TokenSession], operation: Operation | Non
     return [session for session in sessions if session.role != "member" or may_members]
 
 
-def least_used(
+def user_for_case(
     sessions: Sequence[TokenSession], tier: str, throttle: Throttle, *, admins_owe: int = 0
 ) -> TokenSession:
     """Of ``sessions`` (users of the target), the one whose work ends soonest with this case added.
@@ -139,7 +139,7 @@ def call_and_validate(
     budgets: Mapping[str, int] | None = None,
 ) -> Any:
     """Send a generated case with real credentials (those of the user in ``sessions`` whose work ends
-    soonest with it, :func:`least_used`) and wait out a 429, then run every check; once ``budget``
+    soonest with it, :func:`user_for_case`) and wait out a 429, then run every check; once ``budget``
     cases of its operation were sent (a live run's share of a small tier), leave it unsent (counted in
     ``throttle.unsent``) and return ``None``. ``budgets``: every operation's (the admins keep room for
     the admin-only cases still to come)."""
@@ -158,7 +158,7 @@ def call_and_validate(
     if budgets and len(callers) > 1:
         admins = sum(session.role != "member" for session in callers)
         owed = math.ceil(admin_cases_left(target.contract, tier, budgets, throttle) / max(admins, 1))
-    headers = auth_headers(case.operation, least_used(callers, tier, throttle, admins_owe=owed))
+    headers = auth_headers(case.operation, user_for_case(callers, tier, throttle, admins_owe=owed))
     schedule_ahead_of(case, target)
     response = throttle.send(
         case.operation.label,

@@ -139,7 +139,7 @@ class Garden:
                 body = ctx.target.samples.webhook(["job.created"])
                 body["url"] = with_marker(str(body["url"]), marker)
             response = ctx.send("POST", kind.collection, token=ctx.token(PRIMARY), json=body)
-            ctx.expect(response, SUCCESS, f"could not create a {kind.label} to test with", "2xx")
+            ctx.setup_step(response, SUCCESS, f"could not create a {kind.label} to test with")
             secret = response.json().get("secret")
             if kind.name == "webhook" and isinstance(secret, str) and len(secret) >= 8:
                 markers.append(("its signing secret", secret))
@@ -160,12 +160,12 @@ class Garden:
             response = ctx.send("GET", filled(read, planted.id), token=ctx.token(PRIMARY))
             if response.status_code in GONE:
                 return View(False, works=works)
-            ctx.expect(response, {200}, f"could not read this company's {kind.label} back", "200")
+            ctx.setup_step(response, {200}, f"could not read this company's {kind.label} back")
             return View(True, response.json(), works)
         listing = self._operation(kind, single=False)
         if listing is not None:
             for response in pages(ctx, listing, token=ctx.token(PRIMARY)):
-                ctx.expect(response, {200}, f"could not list this company's {kind.label}s", "200")
+                ctx.setup_step(response, {200}, f"could not list this company's {kind.label}s")
                 found = [item for item in items_of(response) if item.get("id") == planted.id]
                 if found:
                     return View(True, found[0], works)
