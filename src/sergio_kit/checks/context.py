@@ -80,6 +80,9 @@ class CheckContext:
         self._resources: dict[tuple[str, str], str] = {}
         self._keys: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
         self._cleanup: list[tuple[str, str, str]] = []
+        # every object a POST through send() made (``/v1/webhooks/whk_1``); a list: appending and
+        # copying it are atomic, and lanes append while the contract run's clean-up reads it
+        self._made: list[str] = []
         self._quota: dict[str, tuple[int, float]] = {}
         self._scratch = Path(tempfile.mkdtemp(prefix="sergio-kit-"))
         self.traffic = TrafficLog()  # what the rate-limit probes sent, for the report's timelines
@@ -174,7 +177,15 @@ class CheckContext:
             raise unreachable(self.target.base_url, error) from None
         self.target.note_date(response.headers.get("Date"))
         self._remember_quota(method, path, response)
+        self._note_made(method, path, response)
         return response
+
+    def _note_made(self, method: str, path: str, response: httpx.Response) -> None:
+        """Remember the object a successful POST to a collection made (its ``id``), for :meth:`made`."""
+        if method != "POST" or not 200 <= response.status_code < 300:
+            return
+        with contextlib.suppress(ValueError, AttributeError, KeyError, TypeError):
+            self._made.append(f"{path.rstrip('/')}/{response.json()['id']}")
 
     def _remember_quota(self, method: str, path: str, response: httpx.Response) -> None:
         """Note what the response's rate-limit fields (any published form) say remains of its tier:
@@ -392,9 +403,10 @@ class CheckContext:
             self.fail(f"{message}: got {response.status_code}", response, expected, basis=basis)
 
     def made(self) -> set[str]:
-        """The paths of the objects this context made and will remove (``/v1/webhooks/whk_1``): the
-        contract run's clean-up leaves them to it (the auth lane may still be using them)."""
-        return {path for _, _, path in self._cleanup}
+        """The paths of the objects the checks made through this context (``/v1/webhooks/whk_1``),
+        those it will remove and those a check removes itself: the contract run's clean-up leaves them
+        to the checks (a lane may still be using them)."""
+        return {path for _, _, path in self._cleanup[:]} | set(self._made[:])
 
     def setup_step(self, response: httpx.Response, statuses: Collection[int], what: str) -> None:
         """End the check as undecided (``error``, not ``failed``) unless ``response``'s status is one
