@@ -53,8 +53,10 @@ RUN_PLAN_KEY = pytest.StashKey[tuple[float, Any]]()  # (time.monotonic() at the 
 OPTIONS = command_labels("pytest")
 CHECK_MARKER = "sergio_check"
 MAX_EXAMPLES_ENV = "SERGIO_MAX_EXAMPLES"
-#: The group order against a live target without a test clock (see pytest_collection_modifyitems).
-LIVE_ORDER = ("ratelimit", "contract", "apikey", "transport", "webhook", "cassette", "auth", "refresh")
+#: The group order against a live target without a test clock (see pytest_collection_modifyitems); the
+#: ``cassette`` checks last, once every auth-lane check reported (replaying patches httpx for the whole
+#: process: a lane request sent meanwhile would meet the cassette instead of the target)
+LIVE_ORDER = ("ratelimit", "contract", "apikey", "transport", "webhook", "auth", "refresh", "cassette")
 
 
 def max_examples() -> int:
@@ -153,8 +155,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Run the check groups in catalogue order (contract first) and record each test's check id as a
     user property (it reaches reports and JUnit XML). Against a live target without a test clock the
     order follows the auth tier, the scarce one: ratelimit first (its auth probe owns a quiet minute and
-    leaves spare logins), then the groups that need few logins, the auth and refresh groups last, when
-    the probe's window has passed; ``contract.declared`` after the contract run, whose 2xx answers
+    leaves spare logins), then the groups that need few logins, the auth and refresh groups (run in
+    their lane, beside the others) after them, the cassette checks last (offline, once the lane is
+    done); ``contract.declared`` after the contract run, whose 2xx answers
     spare it most of its calls."""
     live = _live_without_clock(config)
     groups = list(MARKERS)

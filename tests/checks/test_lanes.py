@@ -202,3 +202,13 @@ def test_the_throttle_names_the_running_check_in_the_lane_only() -> None:
         ("refresh.reuse", "refresh.reuse"),
     ]
     assert ctx.throttle.current == "contract.cases"
+
+
+def test_the_cassette_checks_run_after_every_lane_check_in_a_live_run() -> None:
+    """Replaying a cassette patches httpx for the whole process, so in a live run the cassette group
+    comes after the lane's groups: the main thread has then waited for every lane outcome, and no lane
+    request can meet a cassette instead of the target."""
+    from sergio_kit.checks.lanes import LANE_GROUPS
+    from sergio_kit.plugin import LIVE_ORDER
+
+    assert LIVE_ORDER.index("cassette") > max(LIVE_ORDER.index(group) for group in LANE_GROUPS)
