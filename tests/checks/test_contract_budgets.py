@@ -257,7 +257,8 @@ def stand_in_target() -> Target:
 
 def send(case: StandInCase, throttle: Throttle, budget: int | None) -> Any:
     """``call_and_validate`` of ``case`` as the primary user, within ``budget``."""
-    return call_and_validate(case, stand_in_target(), throttle, sessions(PRIMARY), budget=budget)
+    budgets = {case.label: budget} if budget is not None else None
+    return call_and_validate(case, stand_in_target(), throttle, sessions(PRIMARY), budgets)
 
 
 def test_cases_past_the_budget_are_left_unsent_and_counted() -> None:

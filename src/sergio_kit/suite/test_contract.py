@@ -111,8 +111,7 @@ def test_contract_schemathesis(
     case_budgets: dict[str, int],
 ) -> None:
     """Every operation, every Schemathesis check, with a live bearer token."""
-    budget = case_budgets.get(case.operation.label)
-    call_and_validate(case, sergio_target, sergio_throttle, case_sessions, budget, case_budgets)
+    call_and_validate(case, sergio_target, sergio_throttle, case_sessions, case_budgets)
 
 
 @pytest.mark.sergio_check("contract.stateful")

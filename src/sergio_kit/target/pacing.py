@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -101,7 +101,7 @@ class Pacer:
                     sent.append(now)
                     self.totals[(tier, principal)] += 1
                     return
-                ready_at = sent[len(sent) - limit] + self.window + MARGIN
+                ready_at = self._next_slot(sent, limit, now)
             self._wait_until(ready_at, tier, principal, why, limit)
 
     def seconds_left(self) -> float | None:
@@ -126,11 +126,16 @@ class Pacer:
             now = self._clock()
             times = list(self._bucket(tier, principal))
         last = now
-        for _ in range(count):  # each request waits for the one ``limit`` before it to age out
-            oldest = len(times) - limit
-            last = now if oldest < 0 else max(now, times[oldest] + self.window + MARGIN)
+        for _ in range(count):
+            last = self._next_slot(times, limit, now)
             times.append(last)
         return last - now
+
+    def _next_slot(self, sent: Sequence[float], limit: int, now: float) -> float:
+        """When one more request fits a window holding ``sent`` (in order): now if fewer than
+        ``limit``, else when the one ``limit`` before it ages out (plus the margin)."""
+        oldest = len(sent) - limit
+        return now if oldest < 0 else max(now, sent[oldest] + self.window + MARGIN)
 
     @contextmanager
     def without_deadline(self) -> Iterator[None]:

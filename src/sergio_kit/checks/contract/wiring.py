@@ -135,15 +135,15 @@ def call_and_validate(
     target: Target,
     throttle: Throttle,
     sessions: Sequence[TokenSession],
-    budget: int | None = None,
     budgets: Mapping[str, int] | None = None,
 ) -> Any:
     """Send a generated case with real credentials (those of the user in ``sessions`` whose work ends
-    soonest with it, :func:`user_for_case`) and wait out a 429, then run every check; once ``budget``
-    cases of its operation were sent (a live run's share of a small tier), leave it unsent (counted in
-    ``throttle.unsent``) and return ``None``. ``budgets``: every operation's (the admins keep room for
-    the admin-only cases still to come)."""
+    soonest with it, :func:`user_for_case`) and wait out a 429, then run every check. ``budgets``: the
+    most cases of each operation (a live run's share of a small tier; none when empty or absent); once
+    its operation sent its budget, the case is left unsent (counted in ``throttle.unsent``) and
+    ``None`` returned. The admins keep room for the admin-only cases still to come."""
     label = case.operation.label
+    budget = budgets.get(label) if budgets else None
     sent = throttle.case_prints.setdefault(label, set())
     fingerprint = repr((case.path_parameters, case.query, case.headers, case.body))
     if fingerprint not in sent:  # a case Hypothesis replays (to confirm a failure) is sent again
@@ -161,7 +161,7 @@ def call_and_validate(
     headers = auth_headers(case.operation, user_for_case(callers, tier, throttle, admins_owe=owed))
     schedule_ahead_of(case, target)
     response = throttle.send(
-        case.operation.label,
+        label,
         lambda: case.call(headers=headers, **options),
         lambda response: (response.status_code, flat_headers(response)),
         headers=headers,
