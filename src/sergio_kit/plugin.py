@@ -346,6 +346,11 @@ def sergio_throttle(request: pytest.FixtureRequest, sergio_target: Target) -> Th
         estimate = float(plan.estimate_seconds)
         pacer.remaining = lambda: max(started + estimate - time.monotonic(), 0.0)
         throttle.expected = dict(plan.later)
+        from sergio_kit.checks.lanes import LANE_GROUPS, paused_generating
+
+        throttle.lane_expected = dict(plan.lane)
+        throttle.lane_groups = LANE_GROUPS
+        pacer.pausing = paused_generating
     request.config.stash[THROTTLE_KEY] = throttle
     return throttle
 

@@ -141,6 +141,32 @@ def test_when_no_user_has_room_the_one_whose_room_comes_first_goes(paced: Thrott
     assert user_for_case(sessions(PRIMARY, OTHER), "write", paced).principal == PRIMARY
 
 
+def test_room_the_auth_lane_still_needs_is_no_room_for_a_case(paced: Throttle) -> None:
+    """The lane's checks (running beside the contract) still need 5 of the primary's writes: with 5 of
+    room left the primary counts as full, and the case goes to the other user although the primary's
+    work would end sooner. Once the lane's checks sent them, the primary's room counts again."""
+    spend(paced, "write", PRIMARY, 95)
+    spend(paced, "write", OTHER, 97)
+    paced.lane_groups = ("auth",)
+    paced.lane_expected[("write", "primary")] = 5
+    assert paced.lane_owed("write", PRIMARY) == 5
+    users = sessions(PRIMARY, OTHER)
+    assert user_for_case(users, "write", paced).principal == OTHER
+    paced.current = "auth.bearer.missing"
+    paced.count("write", PRIMARY, 5)
+    assert paced.lane_owed("write", PRIMARY) == 0
+    assert user_for_case(users, "write", paced).principal == PRIMARY
+
+
+def test_a_user_with_room_goes_before_one_whose_work_ends_sooner(paced: Throttle) -> None:
+    """The other user's window is full but its work would end sooner (it owes nothing); the primary
+    has room now: the case goes to the primary rather than the run's one thread waiting a window."""
+    spend(paced, "write", OTHER, 100)
+    spend(paced, "write", PRIMARY, 60)
+    paced.expected[("write", "primary")] = 60  # its later checks need a second window anyway
+    assert user_for_case(sessions(PRIMARY, OTHER), "write", paced).principal == PRIMARY
+
+
 def test_admins_owing_admin_only_cases_leave_a_shared_case_to_the_member(paced: Throttle) -> None:
     """An operation both roles may call: with nothing owed the least loaded admin takes it; when the
     admin-only cases still to come fill the admins' windows, the member takes it (its room is of no use
@@ -217,12 +243,16 @@ class StandInCase:
 
     query: dict[str, Any]
     label: str = LABEL
+    method: str = "GET"
     path_parameters: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, Any] = field(default_factory=dict)
+    cookies: dict[str, Any] = field(default_factory=dict)
+    media_type: str | None = None
     body: Any = None
     meta: Any = None
     calls: int = 0
     validated: int = 0
+    fails: bool = False
 
     @property
     def operation(self) -> Any:
@@ -239,8 +269,10 @@ class StandInCase:
         return SimpleNamespace(status_code=200, headers={})
 
     def validate_response(self, response: Any, **options: Any) -> None:
-        """Count the validation."""
+        """Count the validation; fail it when the case is made to."""
         self.validated += 1
+        if self.fails:
+            raise AssertionError("the stand-in check failed")
 
 
 def stand_in_target() -> Target:
@@ -274,18 +306,47 @@ def test_cases_past_the_budget_are_left_unsent_and_counted() -> None:
     assert throttle.sent[LABEL] == 2
 
 
-def test_a_replayed_case_is_sent_again_within_the_budget() -> None:
-    """A case equal to one already sent (Hypothesis replaying it to confirm a failure) is sent again
+def test_a_replayed_failure_is_sent_again_within_the_budget() -> None:
+    """A case equal to one that failed (Hypothesis replaying it to confirm the failure) is sent again
     and uses no more of the budget; a new case still finds it spent."""
     throttle = Throttle(None, announce=lambda line: None)
-    send(StandInCase(query={"page": 1}), throttle, 2)
+    with pytest.raises(AssertionError):
+        send(StandInCase(query={"page": 1}, fails=True), throttle, 2)
     send(StandInCase(query={"page": 2}), throttle, 2)
-    replay = StandInCase(query={"page": 1})
-    assert send(replay, throttle, 2) is not None
+    replay = StandInCase(query={"page": 1}, fails=True)
+    with pytest.raises(AssertionError):
+        send(replay, throttle, 2)
     assert replay.calls == 1
     assert send(StandInCase(query={"page": 3}), throttle, 2) is None
     assert throttle.unsent == {LABEL: 1}
+    assert throttle.repeated == {}
     assert throttle.sent[LABEL] == 3
+
+
+def test_a_passed_case_generated_again_is_not_sent_again_live() -> None:
+    """Live (with budgets), a case equal to one sent and passed is not sent again: counted in
+    ``repeated``, not in the budget. Without budgets (a test clock) it is sent as before."""
+    throttle = Throttle(None, announce=lambda line: None)
+    send(StandInCase(query={"page": 1}), throttle, 2)
+    again = StandInCase(query={"page": 1})
+    assert send(again, throttle, 2) is None
+    assert again.calls == 0 and throttle.repeated == {LABEL: 1}
+    assert send(StandInCase(query={"page": 2}), throttle, 2) is not None
+    unpaced = Throttle(None, announce=lambda line: None)
+    send(StandInCase(query={"page": 1}), unpaced, None)
+    assert send(StandInCase(query={"page": 1}), unpaced, None) is not None
+    assert unpaced.sent[LABEL] == 2
+
+
+def test_a_case_with_another_method_is_another_case() -> None:
+    """Schemathesis's coverage phase sends an operation's path with undeclared methods too: same
+    parameters, another method, another request, counted in the budget like any case."""
+    throttle = Throttle(None, announce=lambda line: None)
+    send(StandInCase(query={"page": 1}), throttle, 2)
+    other_method = StandInCase(query={"page": 1}, method="PUT")
+    assert send(other_method, throttle, 2) is not None and other_method.calls == 1
+    assert send(StandInCase(query={"page": 2}), throttle, 2) is None
+    assert throttle.unsent == {LABEL: 1} and throttle.repeated == {}
 
 
 def test_each_operation_has_a_budget_of_its_own_and_none_means_no_limit() -> None:

@@ -12,7 +12,7 @@ from typing import Any, cast
 import pytest
 
 from sergio_kit.checks.context import CheckContext
-from sergio_kit.checks.lanes import Lane
+from sergio_kit.checks.lanes import GENERATING, Lane, generating, paused_generating
 from sergio_kit.checks.registry import CheckSpec
 from sergio_kit.errors import OutOfTime
 from sergio_kit.reports.findings import CheckFailed, CheckSkipped, Finding
@@ -212,3 +212,28 @@ def test_the_cassette_checks_run_after_every_lane_check_in_a_live_run() -> None:
     from sergio_kit.plugin import LIVE_ORDER
 
     assert LIVE_ORDER.index("cassette") > max(LIVE_ORDER.index(group) for group in LANE_GROUPS)
+
+
+def test_a_thread_waiting_for_a_quota_lets_the_other_generate() -> None:
+    """The main thread holds the generating lock (a contract test) and waits for a quota inside
+    ``paused_generating``: the lane's Hypothesis run takes the lock meanwhile; when the wait ends the
+    main thread has it back, and outside any run the pause changes nothing."""
+    waiting, lane_ran = threading.Event(), threading.Event()
+
+    def lane() -> None:
+        waiting.wait(timeout=5)
+        with generating():
+            lane_ran.set()
+
+    thread = threading.Thread(target=lane)
+    thread.start()
+    with generating():
+        with paused_generating():  # the pacer's sleep
+            waiting.set()
+            assert lane_ran.wait(timeout=5)
+        assert GENERATING.locked()
+        assert not GENERATING.acquire(blocking=False)  # held again, by this thread
+    thread.join(timeout=5)
+    assert not GENERATING.locked()
+    with paused_generating():  # not generating: nothing to let go
+        assert not GENERATING.locked()

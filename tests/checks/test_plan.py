@@ -96,6 +96,26 @@ def test_only_selected_checks_and_limited_tiers_count(monkeypatch: pytest.Monkey
     assert requests_of(run_plan) == {("auth", "client"): 2}
 
 
+def test_the_lane_part_of_the_later_requests_is_the_auth_and_refresh_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``later`` holds what every check but the rate-limit plan sends; ``lane`` only what the auth lane's
+    checks (groups auth and refresh) send: the room the contract cases leave them."""
+    use_costs(
+        monkeypatch,
+        {
+            "auth.member.admin_only": {"write": {"member": 3}},
+            "refresh.race": {"auth": {"client": 2}},
+            "apikey.scope": {"write": {"primary": 3}},
+            "ratelimit.isolation.keys": {"write": {"primary": 60}},
+        },
+    )
+    checks = ["auth.member.admin_only", "refresh.race", "apikey.scope", "ratelimit.isolation.keys"]
+    run_plan = plan_run(checks, SMALL_CONTRACT, LIMITS, {}, live=True, max_examples=25)
+    assert run_plan.lane == {("write", "member"): 3, ("auth", "client"): 2}
+    assert run_plan.later == {**run_plan.lane, ("write", "primary"): 3}
+
+
 def test_contract_cases_count_per_operation_as_client_or_primary(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each operation sends its case budget (else ``max_examples``): without security as the client, with
     a bearer token as the primary user; the measured costs of ``contract.schemathesis`` are not used."""

@@ -60,6 +60,23 @@ def test_one_past_the_limit_waits_until_the_first_ages_out(clock: FakeClock, ann
     assert pacer.waited == {"auth": WINDOW + MARGIN - 10}
 
 
+def test_kept_room_makes_a_request_wait_that_would_fit(clock: FakeClock, announced: list[str]) -> None:
+    """``keep=2`` leaves two of the window's three requests to another thread's checks: the first
+    request goes at once, the second waits for the first to age out (announced at the full quota);
+    a request without ``keep`` still takes the room kept."""
+    pacer = pacer_on(clock, announced, {"write": 3})
+    start = clock.now
+    pacer.admit("write", "user a", "a contract case", keep=2)
+    assert clock.now == start
+    pacer.admit("write", "user a", "a contract case", keep=2)
+    assert clock.now == pytest.approx(start + WINDOW + MARGIN)
+    assert "3 per 60 s" in announced[0]
+    pacer.admit("write", "user a", "a lane check's request")
+    pacer.admit("write", "user a", "a lane check's request")
+    assert clock.now == pytest.approx(start + WINDOW + MARGIN)
+    assert pacer.room("write", "user a") == 0
+
+
 def test_the_next_request_waits_for_the_next_oldest(clock: FakeClock, announced: list[str]) -> None:
     """Once the first ages out, the window still holds the others: the one after waits for the second."""
     pacer = pacer_on(clock, announced, {"bulk": 2})

@@ -7,7 +7,9 @@ quota sits idle. So in live mode the ``auth`` and ``refresh`` checks run, in ord
 thread (the lane) that starts when the first check outside the ``ratelimit`` group does (the rate-limit
 plan owns the auth tier's first window and leaves its spare logins); every other check runs in the
 main thread meanwhile. Both share the context, the pacer and the sessions. Each lane check's own test
-waits for its outcome and reports it as if it had run there.
+waits for its outcome and reports it as if it had run there. The contract cases leave each user the
+room the lane's checks still need of it (``Throttle.lane_owed``), and the two threads' Hypothesis runs
+take turns, except while one waits for a quota.
 """
 
 from __future__ import annotations
@@ -25,15 +27,38 @@ from sergio_kit.errors import OutOfTime, SergioKitError
 LANE_GROUPS = ("auth", "refresh")
 #: Held while Hypothesis generates, in the lane or in the main thread's contract tests: Schemathesis's
 #: Hypothesis runs and the lane's are kept apart (a contract run's first case once failed and then
-#: passed on replay while the lane's forgeries were generating beside it).
+#: passed on replay while the lane's forgeries were generating beside it; with the lock released, a
+#: contract case once failed with a KeyError from inside Hypothesis). A thread waiting for a quota
+#: lets it go meanwhile (:func:`paused_generating`), so neither thread's waits hold up the other.
 GENERATING = threading.Lock()
+_HOLDS = threading.local()  # .held: this thread holds GENERATING
 
 
 @contextmanager
 def generating() -> Iterator[None]:
     """Run the block (a Hypothesis run) alone among the run's Hypothesis runs."""
     with GENERATING:
+        _HOLDS.held = True
+        try:
+            yield
+        finally:
+            _HOLDS.held = False
+
+
+@contextmanager
+def paused_generating() -> Iterator[None]:
+    """Within the block (a wait for a quota: this thread runs no Hypothesis code meanwhile), another
+    thread's Hypothesis run may go on; the lock is taken back after."""
+    if not getattr(_HOLDS, "held", False):
         yield
+        return
+    _HOLDS.held = False
+    GENERATING.release()
+    try:
+        yield
+    finally:
+        GENERATING.acquire()
+        _HOLDS.held = True
 
 
 class Lane:

@@ -28,6 +28,7 @@ from typing import Any
 
 from sergio_kit.checks.context import CLEAN_UP, MEMBER, SPARE_LOGIN
 from sergio_kit.checks.contract.leftovers import LEDGER_NAME as LEFTOVERS
+from sergio_kit.checks.lanes import LANE_GROUPS
 from sergio_kit.contract.document import Contract
 from sergio_kit.contract.ratelimit import WINDOW_SECONDS
 
@@ -74,6 +75,9 @@ class RunPlan:
     #: (tier, principal) -> requests the checks other than the contract cases and the rate-limit plan
     #: will send (the clean-up included): what the contract cases balance the users' loads against
     later: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: of ``later``, what the checks of the auth lane send (``checks.lanes.LANE_GROUPS``): they run
+    #: beside the contract cases, which leave them room
+    lane: dict[tuple[str, str], int] = field(default_factory=dict)
     #: the rate-limit plan runs first: the other groups' windows start only when its window ends
     ratelimit_first: bool = False
 
@@ -181,6 +185,7 @@ def plan_run(
             requests[(tier, principal)] = requests.get((tier, principal), 0) + count
 
     later: dict[tuple[str, str], int] = {}
+    lane: dict[tuple[str, str], int] = {}
     spares_free = any(check_id.startswith("ratelimit.") for check_id in check_ids)
     clean_ups = [CLEAN_UP, *([LEFTOVERS] if SCHEMATHESIS in check_ids else [])]
     for check_id, tier, principal, count in _check_costs([*check_ids, *clean_ups]):
@@ -191,6 +196,8 @@ def plan_run(
         add(tier, principal, count)
         if not check_id.startswith("ratelimit."):
             later[(tier, principal)] = later.get((tier, principal), 0) + count
+        if check_id.split(".")[0] in LANE_GROUPS:
+            lane[(tier, principal)] = lane.get((tier, principal), 0) + count
     if SCHEMATHESIS in check_ids:
         for operation in contract.operations:
             count = case_budgets.get(operation.label, max_examples)
@@ -210,7 +217,7 @@ def plan_run(
             requests.items(), key=lambda item: (order[item[0][0]], -item[1])
         )
     ]
-    return RunPlan(live=live, buckets=buckets, later=later, ratelimit_first=spares_free)
+    return RunPlan(live=live, buckets=buckets, later=later, lane=lane, ratelimit_first=spares_free)
 
 
 def _check_costs(check_ids: Iterable[str]) -> Iterable[tuple[str, str, str, int]]:

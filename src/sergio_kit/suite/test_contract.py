@@ -86,7 +86,8 @@ def aimed_contract(
 
 @pytest.fixture(autouse=True)
 def alone_among_generators() -> Iterator[None]:
-    """Each contract test generates alone: not beside the auth lane's Hypothesis runs (live mode)."""
+    """Each contract test generates alone: not beside the auth lane's Hypothesis runs (live mode),
+    except while it waits for a quota (:func:`sergio_kit.checks.lanes.paused_generating`)."""
     with generating():
         yield
 
@@ -181,11 +182,13 @@ def test_contract_coverage(sergio_throttle: Throttle, record_property: Any) -> N
     waited = sum(sergio_throttle.throttled.values())
     busiest = ", ".join(f"{op} {n}" for op, n in sergio_throttle.throttled.most_common(3))
     unsent = sum(sergio_throttle.unsent.values())
+    repeated = sum(sergio_throttle.repeated.values())
     record_property(
         "detail",
         f"{sum(sergio_throttle.sent.values())} cases; {waited} throttled first attempts waited out"
         + (f" ({busiest})" if busiest else "")
-        + (f"; {unsent} generated cases left unsent (live budgets of the small tiers)" if unsent else ""),
+        + (f"; {unsent} generated cases left unsent (live budgets)" if unsent else "")
+        + (f"; {repeated} generated again after passing, not sent again" if repeated else ""),
     )
     untested = {
         operation: share

@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -86,13 +86,17 @@ class Pacer:
         self.waited: dict[str, float] = {}  # seconds waited per tier
         self.remaining: Callable[[], float | None] = lambda: None  # the plan's estimate of time left
         self.name_of: Callable[[str], str] = lambda principal: principal  # how a wait line names it
+        #: wraps every wait: what a thread holds that another may use meanwhile (a lock) is let go
+        self.pausing: Callable[[], AbstractContextManager[None]] = nullcontext
 
-    def admit(self, tier: str, principal: str, why: str) -> None:
-        """Wait until a request of ``tier`` as ``principal`` fits the window, then count it as sent.
-        Raises :class:`OutOfTime` when that moment is past the deadline."""
-        limit = self.limits.get(tier)
-        if limit is None:
+    def admit(self, tier: str, principal: str, why: str, *, keep: int = 0) -> None:
+        """Wait until a request of ``tier`` as ``principal`` fits the window with ``keep`` requests of
+        room left over (kept for another thread's checks), then count it as sent. Raises
+        :class:`OutOfTime` when that moment is past the deadline."""
+        quota = self.limits.get(tier)
+        if quota is None:
             return
+        limit = quota - min(max(keep, 0), quota - 1)
         while True:
             with self._lock:
                 sent = self._bucket(tier, principal)
@@ -102,7 +106,7 @@ class Pacer:
                     self.totals[(tier, principal)] += 1
                     return
                 ready_at = self._next_slot(sent, limit, now)
-            self._wait_until(ready_at, tier, principal, why, limit)
+            self._wait_until(ready_at, tier, principal, why, quota)
 
     def seconds_left(self) -> float | None:
         """Seconds until the deadline (negative past it), or ``None`` without one."""
@@ -192,4 +196,5 @@ class Pacer:
                 f"until {until}{estimate}"
             )
         self.waited[tier] = self.waited.get(tier, 0.0) + seconds
-        self._sleep(seconds)
+        with self.pausing():
+            self._sleep(seconds)

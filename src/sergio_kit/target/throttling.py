@@ -64,12 +64,19 @@ class Throttle:
         self.unresolved: Counter[str] = Counter()
         self.case_prints: dict[str, set[str]] = {}  # operation -> the contract cases sent (live budgets)
         self.unsent: Counter[str] = Counter()  # generated cases left unsent: the operation's live budget
+        self.repeated: Counter[str] = Counter()  # live: cases equal to one sent and passed, not sent again
+        # (operation, case fingerprint) of the contract cases whose checks failed (sent again on replay)
+        self.failed_prints: set[tuple[str, str]] = set()
         self.answered: dict[str, set[int]] = {}  # contract operation (METHOD /template) -> statuses seen
         self._running = threading.local()  # per thread: the check it runs (set by the plugin, a lane)
         self.ledger: Counter[tuple[str, str, str]] = Counter()  # (check, tier, principal) -> requests
+        self._ledger_lock = threading.Lock()  # the auth lane counts while the main thread reads
         self.roles: dict[str, str] = {}  # principal -> "primary" / "other" (the sessions' users)
         # (tier, role) -> requests the plan expects from the checks besides the contract cases
         self.expected: dict[tuple[str, str], int] = {}
+        # (tier, role) -> of those, what the auth lane's checks send (they run beside the contract)
+        self.lane_expected: dict[tuple[str, str], int] = {}
+        self.lane_groups: tuple[str, ...] = ()  # the check groups the lane runs
         if pacer is not None:
             pacer.name_of = self._named
 
@@ -81,12 +88,14 @@ class Throttle:
         *,
         headers: Mapping[str, str] | None = None,
         tier: str | None = None,
+        keep: int = 0,
     ) -> R:
         """Send ``request`` (paced to the bucket of ``tier``, default the tier of the contract
-        operation ``operation`` names, and of the principal ``headers`` carry); on 429 wait
-        Retry-After and send again (up to 3 times)."""
+        operation ``operation`` names, and of the principal ``headers`` carry, leaving ``keep``
+        requests of its room to another thread's checks); on 429 wait Retry-After and send again (up
+        to 3 times)."""
         bucket = self._bucket(operation, headers, tier)
-        response = self._paced(request, operation, bucket)
+        response = self._paced(request, operation, bucket, keep)
         self.sent[operation] += 1
         status, answer = status_and_headers(response)
         self._settle(bucket, status)
@@ -100,7 +109,7 @@ class Throttle:
             if bucket is not None and self.pacer is not None:
                 self.note_early(operation)
             self.wait(retry_after_seconds(answer), operation)
-            response = self._paced(request, operation, bucket)
+            response = self._paced(request, operation, bucket, keep)
             status, answer = status_and_headers(response)
             self._settle(bucket, status)
         if status == 429:
@@ -120,13 +129,13 @@ class Throttle:
         anonymous = not found.security if found is not None else principal == CLIENT
         return Charge(tier, principal, anonymous, found.label if found is not None else "")
 
-    def _paced(self, request: Callable[[], R], operation: str, bucket: Charge | None) -> R:
+    def _paced(self, request: Callable[[], R], operation: str, bucket: Charge | None, keep: int = 0) -> R:
         """``request()``, after the pacer made room for it; counted in the ledger (and uncounted when
         it never reached the target: a connection or TLS error)."""
         if bucket is None:
             return request()
         if self.pacer is not None:
-            self.pacer.admit(bucket.tier, bucket.principal, operation)
+            self.pacer.admit(bucket.tier, bucket.principal, operation, keep=keep)
         self.count(bucket.tier, bucket.principal)
         try:
             return request()
@@ -141,12 +150,24 @@ class Throttle:
         role = self.roles.get(principal, role_of(principal))
         spent = sum(
             count
-            for (check, charged_tier, charged_role), count in self.ledger.items()
+            for (check, charged_tier, charged_role), count in self._ledger_items()
             if (charged_tier, charged_role) == (tier, role)
             and check != besides
             and not check.startswith("ratelimit.")
         )
         return max(0, self.expected.get((tier, role), 0) - spent)
+
+    def lane_owed(self, tier: str, principal: str) -> int:
+        """Of the requests the plan expects of the auth lane's checks (``lane_expected``) in ``tier`` as
+        ``principal``'s role, those not sent yet: the room the main thread leaves them, since they run
+        beside it (:mod:`sergio_kit.checks.lanes`)."""
+        role = self.roles.get(principal, role_of(principal))
+        spent = sum(
+            count
+            for (check, charged_tier, charged_role), count in self._ledger_items()
+            if (charged_tier, charged_role) == (tier, role) and check.split(".")[0] in self.lane_groups
+        )
+        return max(0, self.lane_expected.get((tier, role), 0) - spent)
 
     def _named(self, principal: str) -> str:
         """A principal as a wait line names it: the session's role first (``the primary user``)."""
@@ -164,7 +185,14 @@ class Throttle:
 
     def count(self, tier: str, principal: str, requests: int = 1) -> None:
         """Count ``requests`` of ``tier`` as ``principal`` for the running check in the ledger."""
-        self.ledger[(self.current, tier, self.roles.get(principal, role_of(principal)))] += requests
+        key = (self.current, tier, self.roles.get(principal, role_of(principal)))
+        with self._ledger_lock:
+            self.ledger[key] += requests
+
+    def _ledger_items(self) -> list[tuple[tuple[str, str, str], int]]:
+        """The ledger's entries as they stand (another thread may be counting)."""
+        with self._ledger_lock:
+            return list(self.ledger.items())
 
     def _settle(self, bucket: Charge | None, status: int) -> None:
         """A request to a secured operation whose credentials were refused (401) charged no principal

@@ -93,31 +93,40 @@ def allowed_callers(sessions: Sequence[TokenSession], operation: Operation | Non
     return [session for session in sessions if session.role != "member" or may_members]
 
 
+#: The longest wait for a user's room that a contract case may take to go as that user (whose work
+#: ends sooner) rather than as one with room now: a short wait keeps the other user's room for its
+#: own later checks, a window's wait would idle every user's room.
+SHORT_WAIT = 10.0
+
+
 def user_for_case(
     sessions: Sequence[TokenSession], tier: str, throttle: Throttle, *, admins_owe: int = 0
 ) -> TokenSession:
-    """Of ``sessions`` (users of the target), the one whose work ends soonest with this case added.
+    """Of ``sessions`` (users of the target), the one to send this case as: one with room now or
+    within :data:`SHORT_WAIT` (else the run's one thread would sit out a window while another user's
+    room stands idle; a user's room is counted less what the auth lane's checks, running beside, still
+    need of it: ``Throttle.lane_owed``); among those, the one whose work ends soonest with this case.
 
     A user's work is what it still owes, sent as soon as its rolling window allows: what the plan
     expects its other checks and clean-ups still to send (``Throttle.still_expected``: the primary
     user's later checks keep their room) and, for an admin, ``admins_owe`` (its share of the
-    admin-only cases still to come, which a member's room cannot take). Among equals, one with room
-    now (no wait while another user's window sits idle), then the least loaded (sent so far plus the
-    plan's expectation). The first session when nothing is paced."""
+    admin-only cases still to come, which a member's room cannot take). Among equals, the least loaded
+    (sent so far plus the plan's expectation). The first session when nothing is paced."""
     pacer = throttle.pacer
     if pacer is None or len(sessions) == 1:
         return sessions[0]
 
-    def finish_wait_load(session: TokenSession) -> tuple[int, bool, int]:
+    def wait_finish_load(session: TokenSession) -> tuple[bool, int, int]:
         principal = session.principal
         owed = throttle.still_expected(tier, principal, besides=SCHEMATHESIS)
         owed += admins_owe if session.role != "member" else 0
         finish = pacer.seconds_to_send(tier, principal, owed + 1)
         role = throttle.roles.get(principal, "")
         load = pacer.totals[(tier, principal)] + throttle.expected.get((tier, role), 0)
-        return round(finish), pacer.room(tier, principal) <= 0, load
+        wait = pacer.seconds_to_send(tier, principal, throttle.lane_owed(tier, principal) + 1)
+        return wait > SHORT_WAIT, round(finish), load
 
-    return min(sessions, key=finish_wait_load)
+    return min(sessions, key=wait_finish_load)
 
 
 def admin_cases_left(contract: Contract, tier: str, budgets: Mapping[str, int], throttle: Throttle) -> int:
@@ -137,16 +146,24 @@ def call_and_validate(
     sessions: Sequence[TokenSession],
     budgets: Mapping[str, int] | None = None,
 ) -> Any:
-    """Send a generated case with real credentials (those of the user in ``sessions`` whose work ends
-    soonest with it, :func:`user_for_case`) and wait out a 429, then run every check. ``budgets``: the
-    most cases of each operation (a live run's share of a small tier; none when empty or absent); once
-    its operation sent its budget, the case is left unsent (counted in ``throttle.unsent``) and
-    ``None`` returned. The admins keep room for the admin-only cases still to come."""
+    """Send a generated case with real credentials (those of the user in ``sessions`` that
+    :func:`user_for_case` picks) and wait out a 429, then run every check. ``budgets``: the
+    most distinct cases of each operation (:func:`case_fingerprint`; a live run's; none when empty or
+    absent); once its operation sent its budget, the case is left unsent (counted in
+    ``throttle.unsent``) and ``None`` returned. With budgets, a case equal to one sent and passed is not
+    sent again (``throttle.repeated``); one that failed is (Hypothesis replays it). The admins keep
+    room for the admin-only cases still to come."""
     label = case.operation.label
     budget = budgets.get(label) if budgets else None
     sent = throttle.case_prints.setdefault(label, set())
-    fingerprint = repr((case.path_parameters, case.query, case.headers, case.body))
-    if fingerprint not in sent:  # a case Hypothesis replays (to confirm a failure) is sent again
+    fingerprint = case_fingerprint(case)
+    if fingerprint in sent:
+        # a case Hypothesis replays to confirm a failure is sent again; a live run does not send again
+        # a request already sent and passed (Schemathesis's phases generate some twice)
+        if budgets and (label, fingerprint) not in throttle.failed_prints:
+            throttle.repeated[label] += 1
+            return None
+    else:
         if budget is not None and len(sent) >= budget:
             throttle.unsent[label] += 1
             return None
@@ -158,16 +175,30 @@ def call_and_validate(
     if budgets and len(callers) > 1:
         admins = sum(session.role != "member" for session in callers)
         owed = math.ceil(admin_cases_left(target.contract, tier, budgets, throttle) / max(admins, 1))
-    headers = auth_headers(case.operation, user_for_case(callers, tier, throttle, admins_owe=owed))
+    user = user_for_case(callers, tier, throttle, admins_owe=owed)
+    headers = auth_headers(case.operation, user)
     schedule_ahead_of(case, target)
     response = throttle.send(
         label,
         lambda: case.call(headers=headers, **options),
         lambda response: (response.status_code, flat_headers(response)),
         headers=headers,
+        keep=throttle.lane_owed(tier, user.principal) if headers else 0,
     )
-    case.validate_response(response, headers=headers, transport_kwargs={**options, "headers": headers})
+    try:
+        case.validate_response(response, headers=headers, transport_kwargs={**options, "headers": headers})
+    except BaseException:
+        throttle.failed_prints.add((label, fingerprint))
+        raise
     return response
+
+
+def case_fingerprint(case: Any) -> str:
+    """What makes two generated cases the same request: the method (Schemathesis's coverage phase
+    sends an operation's path with other methods too), path parameters, query, headers, cookies, and
+    the body with its media type."""
+    request = (case.method, case.path_parameters, case.query, case.headers, case.cookies)
+    return repr((*request, case.media_type, case.body))
 
 
 def schedule_ahead_of(case: Any, target: Target) -> None:

@@ -27,7 +27,9 @@ The first ``ratelimit`` check to run starts the plan; the others read its verdic
 Every quota a probe spends belongs to it, so no probe waits for a window. The kit must not have
 logged in during the minute before the plan (the auth probe owns the address's quota): the plugin
 runs the ``ratelimit`` group first against live targets, and the plan waits when it has to. What the
-probes create is deleted as soon as the plan ends (which may wait for write quota).
+probes create is deleted during the plan by a user whose write quota the plan leaves idle (the
+member: the key probe's jobs; the other admin: its own bulk jobs and webhooks), the rest as soon as
+the plan ends (which may wait for write quota).
 """
 
 from __future__ import annotations
@@ -270,7 +272,8 @@ class _Runner:
             self.plan.outcomes["ratelimit.relogin_bypass"] = failure
             self.plan.outcomes["ratelimit.isolation.tiers"] = failure
             return []
-        finally:
+        finally:  # now, while the other admin's write quota is idle, not in the run's first window
+            _delete_while_quota_lasts(ctx, client, spent, token)
             self._remove_later(spent, OTHER)
         login = self._login(auth, OTHER)
         spent.headers = _bearer(login.json()["token"])
@@ -452,6 +455,7 @@ class _Runner:
                 bursts(ctx, burst, [burst.headers], burst_size(quota), lambda _number: None)
             )
         finally:
+            _delete_while_quota_lasts(ctx, client, burst, self.tokens[OTHER])
             self._remove_later(burst, OTHER)
         self._burst_verdict("webhook", lambda: judge_bursts(ctx, burst, quota, results))
 
@@ -656,9 +660,10 @@ class _Runner:
 def _delete_while_quota_lasts(
     ctx: CheckContext, client: httpx.Client, caller: TierCaller, token: str
 ) -> None:
-    """Delete what ``caller`` created, as the owner of its key, while the owner's write quota lasts
-    (the rest is deleted when the context closes): the other tenant's write quota is not probed,
-    and what it has left during the plan would otherwise sit idle while the close waits for more.
+    """Delete what ``caller`` created, as the user of ``token`` (the owner of its key, or the user who
+    made it), while that user's write quota lasts (the rest is deleted when the plan ends): the write
+    quotas of the member and the other admin are not probed, and what they have left during the plan
+    would otherwise sit idle while the run's first window after it has to carry the deletes.
     Paced (live), it stops where the pacer's ledger has no room left, so nothing later meets a 429."""
     pacer, owner = ctx.throttle.pacer, principal_of(_bearer(token))
     while caller.created and (pacer is None or pacer.room("write", owner) > 0):
