@@ -335,7 +335,7 @@ class SecretLocator:
                 scrubbed = self.json(data, replace)
                 if scrubbed == data:
                     return text
-                return json.dumps(scrubbed, ensure_ascii=False, separators=(",", ":"))
+                return _json_text(scrubbed)
         boundary = _MULTIPART_START.match(text)
         if boundary:
             return self.multipart(text, boundary.group(1), replace)
@@ -428,3 +428,14 @@ def _encoded_forms(secret: str) -> set[str]:
     forms.add(json.dumps(secret)[1:-1])
     forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])
     return {form for form in forms if form}
+
+
+def _json_text(data: Any) -> str:
+    """``data`` as compact JSON, non-ASCII text kept as it is, unless a string holds a lone surrogate
+    (an escaped ``\\ud800`` in the body it came from): then escaped, as UTF-8 cannot carry it."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8", errors="surrogateescape")
+    except UnicodeEncodeError:
+        return json.dumps(data, separators=(",", ":"))
+    return text

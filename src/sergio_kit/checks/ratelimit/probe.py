@@ -96,7 +96,10 @@ def probe_tier(
         run.wait_problem = failure
         return run
     if ctx.target.clock is None:  # real time, counted from the first 429 (while_waiting took some)
-        time.sleep(max(throttled_at + run.wait - LIVE_EARLY - time.monotonic(), 0))
+        # "before" counts from when the first 429's request was sent: the target decided no earlier,
+        # so its room comes no earlier than that plus the Retry-After less a second, however long the
+        # answer took to come back (a busy target, a far one)
+        time.sleep(max(run.refused_from + run.wait - LIVE_EARLY - time.monotonic(), 0))
         run.before_room = caller.call()
         time.sleep(max(throttled_at + run.wait - LIVE_EARLY + LIVE_LATE - time.monotonic(), 0))
     else:
