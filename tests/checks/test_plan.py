@@ -73,6 +73,33 @@ def test_the_floor_is_the_busiest_buckets(monkeypatch: pytest.MonkeyPatch) -> No
     assert run_plan.as_dict()["floor_seconds"] == 2 * WINDOW_SECONDS
 
 
+def test_the_estimate_starts_the_buckets_the_rate_limit_plan_leaves_after_its_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The rate-limit plan's buckets count their windows from the run's start (its requests are in
+    them); another bucket's windows start when the plan's window ends: the estimate is the later of
+    the two last windows, plus the requests' own time."""
+    use_costs(
+        monkeypatch,
+        {
+            "ratelimit.auth.boundary": {"auth": {"client": 11}},  # with auth.login's 9: 2 windows from 0
+            "auth.login": {"auth": {"client": 9}},
+            "jobs.list": {"read": {"primary": 130}},  # 2 windows after the plan's: its last at 60 + 60 s
+        },
+    )
+    checks = ["ratelimit.auth.boundary", "auth.login"]
+    run_plan = plan_run(checks, SMALL_CONTRACT, LIMITS, {}, live=True, max_examples=25)
+    assert run_plan.ratelimit_buckets == {("auth", "client")}
+    assert run_plan.estimate_seconds == pytest.approx(WINDOW_SECONDS + 20 * plan.SECONDS_PER_REQUEST)
+    run_plan = plan_run([*checks, "jobs.list"], SMALL_CONTRACT, LIMITS, {}, live=True, max_examples=25)
+    assert run_plan.floor_seconds == WINDOW_SECONDS
+    assert run_plan.estimate_seconds == pytest.approx(2 * WINDOW_SECONDS + 150 * plan.SECONDS_PER_REQUEST)
+    without_plan = plan_run(
+        ["auth.login", "jobs.list"], SMALL_CONTRACT, LIMITS, {}, live=True, max_examples=25
+    )
+    assert without_plan.estimate_seconds == pytest.approx(WINDOW_SECONDS + 139 * plan.SECONDS_PER_REQUEST)
+
+
 def test_not_live_the_floor_is_zero_and_the_plan_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     """With a test clock every window is instant: no floor, and the plan says so in one line."""
     use_costs(monkeypatch, {"auth.login": {"auth": {"client": 25}}})

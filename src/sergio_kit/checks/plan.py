@@ -78,8 +78,9 @@ class RunPlan:
     #: of ``later``, what the checks of the auth lane send (``checks.lanes.LANE_GROUPS``): they run
     #: beside the contract cases, which leave them room
     lane: dict[tuple[str, str], int] = field(default_factory=dict)
-    #: the rate-limit plan runs first: the other groups' windows start only when its window ends
-    ratelimit_first: bool = False
+    #: the buckets the rate-limit plan (run first) sends in: their windows start with the run; the
+    #: others' start only when the plan's window ends
+    ratelimit_buckets: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def floor_seconds(self) -> float:
@@ -91,11 +92,22 @@ class RunPlan:
 
     @property
     def estimate_seconds(self) -> float:
-        """The floor, plus a window when the rate-limit plan runs first (the other groups' windows
-        start when it ends), plus the time the requests take to send one after another."""
+        """When the busiest bucket's last window starts (a bucket the rate-limit plan does not send in
+        starts when the plan's window ends, if it runs), plus the time the requests take to send one
+        after another."""
         requests = sum(bucket.requests for bucket in self.buckets)
-        wait = WINDOW_SECONDS if self.live and self.ratelimit_first else 0
-        return self.floor_seconds + wait + SECONDS_PER_REQUEST * requests
+        if not self.live:
+            return SECONDS_PER_REQUEST * requests
+        after_plan = WINDOW_SECONDS if self.ratelimit_buckets else 0
+        last = max(
+            (
+                bucket.floor_seconds
+                + (0 if (bucket.tier, bucket.principal) in self.ratelimit_buckets else after_plan)
+                for bucket in self.buckets
+            ),
+            default=0.0,
+        )
+        return last + SECONDS_PER_REQUEST * requests
 
     def busiest(self) -> Bucket | None:
         """The bucket that sets the floor."""
@@ -186,6 +198,7 @@ def plan_run(
 
     later: dict[tuple[str, str], int] = {}
     lane: dict[tuple[str, str], int] = {}
+    first: set[tuple[str, str]] = set()  # the buckets the rate-limit plan sends in
     spares_free = any(check_id.startswith("ratelimit.") for check_id in check_ids)
     clean_ups = [CLEAN_UP, *([LEFTOVERS] if SCHEMATHESIS in check_ids else [])]
     for check_id, tier, principal, count in _check_costs([*check_ids, *clean_ups]):
@@ -194,7 +207,9 @@ def plan_run(
                 continue
             principal = "client"
         add(tier, principal, count)
-        if not check_id.startswith("ratelimit."):
+        if check_id.startswith("ratelimit."):
+            first.add((tier, principal))
+        else:
             later[(tier, principal)] = later.get((tier, principal), 0) + count
         if check_id.split(".")[0] in LANE_GROUPS:
             lane[(tier, principal)] = lane.get((tier, principal), 0) + count
@@ -217,7 +232,7 @@ def plan_run(
             requests.items(), key=lambda item: (order[item[0][0]], -item[1])
         )
     ]
-    return RunPlan(live=live, buckets=buckets, later=later, lane=lane, ratelimit_first=spares_free)
+    return RunPlan(live=live, buckets=buckets, later=later, lane=lane, ratelimit_buckets=frozenset(first))
 
 
 def _check_costs(check_ids: Iterable[str]) -> Iterable[tuple[str, str, str, int]]:
