@@ -17,13 +17,14 @@ from typing import Any, cast
 import pytest
 
 from sergio_kit.checks.contract.wiring import (
+    SHORT_WAIT,
     admin_cases_left,
     allowed_callers,
     call_and_validate,
     user_for_case,
 )
 from sergio_kit.contract.document import Contract
-from sergio_kit.target.pacing import Pacer
+from sergio_kit.target.pacing import MARGIN, Pacer
 from sergio_kit.target.session import TokenSession
 from sergio_kit.target.target import Target
 from sergio_kit.target.throttling import Throttle
@@ -159,12 +160,20 @@ def test_room_the_auth_lane_still_needs_is_no_room_for_a_case(paced: Throttle) -
 
 
 def test_a_user_with_room_goes_before_one_whose_work_ends_sooner(paced: Throttle) -> None:
-    """The other user's window is full but its work would end sooner (it owes nothing); the primary
-    has room now: the case goes to the primary rather than the run's one thread waiting a window."""
+    """The other user's window is full until 30 s from now, and then its work is done; the primary has
+    room now but owes a window more. The other's work ends sooner, yet the case goes to the primary:
+    the run's one thread would wait 30 s. Once the other's room is SHORT_WAIT away or nearer, the
+    sooner end wins again."""
+    assert paced.pacer is not None
+    clock = cast(FakeClock, paced.pacer._clock)
     spend(paced, "write", OTHER, 100)
+    clock.sleep(30)  # the other's window: full until 30 s (plus the margin) from now
     spend(paced, "write", PRIMARY, 60)
-    paced.expected[("write", "primary")] = 60  # its later checks need a second window anyway
-    assert user_for_case(sessions(PRIMARY, OTHER), "write", paced).principal == PRIMARY
+    paced.expected[("write", "primary")] = 60  # 60 sent + 60 owed: its last one waits a window
+    users = sessions(PRIMARY, OTHER)
+    assert user_for_case(users, "write", paced).principal == PRIMARY
+    clock.sleep(30 - SHORT_WAIT + MARGIN)  # the other's room comes in SHORT_WAIT now
+    assert user_for_case(users, "write", paced).principal == OTHER
 
 
 def test_admins_owing_admin_only_cases_leave_a_shared_case_to_the_member(paced: Throttle) -> None:

@@ -147,27 +147,37 @@ class Throttle:
         """Of the requests the plan expects of ``principal``'s checks in ``tier`` (``expected``, by its
         role), those not sent yet: what its checks other than ``besides`` (the contract cases) and the
         rate-limit plan (ledger names ``ratelimit.*``) will still need."""
-        role = self.roles.get(principal, role_of(principal))
-        spent = sum(
-            count
-            for (check, charged_tier, charged_role), count in self._ledger_items()
-            if (charged_tier, charged_role) == (tier, role)
-            and check != besides
-            and not check.startswith("ratelimit.")
+        return self._owed(
+            self.expected,
+            tier,
+            principal,
+            lambda check: check != besides and not check.startswith("ratelimit."),
         )
-        return max(0, self.expected.get((tier, role), 0) - spent)
 
     def lane_owed(self, tier: str, principal: str) -> int:
         """Of the requests the plan expects of the auth lane's checks (``lane_expected``) in ``tier`` as
         ``principal``'s role, those not sent yet: the room the main thread leaves them, since they run
         beside it (:mod:`sergio_kit.checks.lanes`)."""
+        return self._owed(
+            self.lane_expected, tier, principal, lambda check: check.split(".")[0] in self.lane_groups
+        )
+
+    def _owed(
+        self,
+        expected: Mapping[tuple[str, str], int],
+        tier: str,
+        principal: str,
+        counts: Callable[[str], bool],
+    ) -> int:
+        """``expected``'s requests of ``tier`` for ``principal``'s role less what the checks ``counts``
+        accepts have sent of them so far (the ledger), never below 0."""
         role = self.roles.get(principal, role_of(principal))
         spent = sum(
             count
             for (check, charged_tier, charged_role), count in self._ledger_items()
-            if (charged_tier, charged_role) == (tier, role) and check.split(".")[0] in self.lane_groups
+            if (charged_tier, charged_role) == (tier, role) and counts(check)
         )
-        return max(0, self.lane_expected.get((tier, role), 0) - spent)
+        return max(0, expected.get((tier, role), 0) - spent)
 
     def _named(self, principal: str) -> str:
         """A principal as a wait line names it: the session's role first (``the primary user``)."""

@@ -300,10 +300,18 @@ def _other_company(ctx: CheckContext) -> str | None:
 
 def _expect_own_company(ctx: CheckContext, real: RealToken, forged: httpx.Response, what: str) -> None:
     """A token whose ``cid`` was changed was accepted: a target that takes the company from its own
-    records may do that, but the answer must hold only what the real token sees on the same call."""
-    control = send_call(ctx, probe_call(ctx), f"Bearer {real.token}")
-    ctx.expect(control, ACCEPTED, "control: the real token after a changed-cid one", "2xx")
-    leaked = sorted(_ids(_json_or_none(forged)) - _ids(_json_or_none(control)))
+    records may do that, but the answer must hold none of another company's data. With another tenant
+    configured, its objects are those its own token sees on the same call (objects this company makes
+    or deletes meanwhile, as a live run's other checks do, are no leak); without one, those the real
+    token does not see on the call right after."""
+    if _other_company(ctx) is not None:
+        other = send_call(ctx, probe_call(ctx), f"Bearer {ctx.token(OTHER)}")
+        ctx.expect(other, ACCEPTED, "control: the other company's own token on the same call", "2xx")
+        leaked = sorted(_ids(_json_or_none(forged)) & _ids(_json_or_none(other)))
+    else:
+        control = send_call(ctx, probe_call(ctx), f"Bearer {real.token}")
+        ctx.expect(control, ACCEPTED, "control: the real token after a changed-cid one", "2xx")
+        leaked = sorted(_ids(_json_or_none(forged)) - _ids(_json_or_none(control)))
     if leaked:
         ctx.fail(
             f"{what} was accepted and answered objects the real token does not see "
